@@ -1,0 +1,277 @@
+package emporix
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// AddressesService manages the logged-in customer's addresses.
+type AddressesService service
+
+var (
+	opAddressList = &operation{
+		id: "GET-customer-list-customer-addresses", method: "GET",
+		path: "/customer/{tenant}/me/addresses", auth: authCustomer, retry: retrySafe,
+	}
+	opAddressCreate = &operation{
+		id: "POST-customer-add-address", method: "POST",
+		path: "/customer/{tenant}/me/addresses", auth: authCustomer, retry: retryUnsafe,
+	}
+	opAddressGet = &operation{
+		id: "GET-customer-retrieve-address-by-id", method: "GET",
+		path: "/customer/{tenant}/me/addresses/{addressId}", auth: authCustomer, retry: retrySafe,
+	}
+	opAddressUpdate = &operation{
+		id: "PATCH-customer-update-customer-address", method: "PATCH",
+		path: "/customer/{tenant}/me/addresses/{addressId}", auth: authCustomer, retry: retryUnsafe,
+	}
+	opAddressDelete = &operation{
+		id: "DELETE-customer-remove-customer-address-by-id", method: "DELETE",
+		path: "/customer/{tenant}/me/addresses/{addressId}", auth: authCustomer, retry: retryUnsafe,
+	}
+	opAddressTagsAdd = &operation{
+		id: "POST-customer-add-address-tags", method: "POST",
+		path: "/customer/{tenant}/me/addresses/{addressId}/tags", auth: authCustomer, retry: retryUnsafe,
+	}
+	opAddressTagsRemove = &operation{
+		id: "DELETE-customer-remove-address-tags", method: "DELETE",
+		path: "/customer/{tenant}/me/addresses/{addressId}/tags", auth: authCustomer, retry: retryUnsafe,
+	}
+)
+
+// Common address tags.
+const (
+	TagBilling  = "BILLING"
+	TagShipping = "SHIPPING"
+)
+
+// Address is a customer address as the service returns it (AddressDto), and
+// the first address given at sign-up (Address, which requires ContactName).
+type Address struct {
+	ID             string    `json:"id,omitempty"`
+	ContactName    string    `json:"contactName,omitempty"`
+	CompanyName    string    `json:"companyName,omitempty"`
+	Street         string    `json:"street,omitempty"`
+	StreetNumber   string    `json:"streetNumber,omitempty"`
+	StreetAppendix string    `json:"streetAppendix,omitempty"`
+	ExtraLine1     string    `json:"extraLine1,omitempty"`
+	ExtraLine2     string    `json:"extraLine2,omitempty"`
+	ExtraLine3     string    `json:"extraLine3,omitempty"`
+	ExtraLine4     string    `json:"extraLine4,omitempty"`
+	ZipCode        string    `json:"zipCode,omitempty"`
+	City           string    `json:"city,omitempty"`
+	Country        string    `json:"country,omitempty"`
+	State          string    `json:"state,omitempty"`
+	ContactPhone   string    `json:"contactPhone,omitempty"`
+	IsDefault      bool      `json:"isDefault,omitempty"`
+	Tags           []string  `json:"tags,omitempty"`
+	Metadata       *Metadata `json:"metadata,omitempty"`
+	Mixins         Mixins    `json:"mixins,omitempty"`
+}
+
+// HasTag reports whether the address carries tag.
+func (a *Address) HasTag(tag string) bool {
+	for _, t := range a.Tags {
+		if t == tag {
+			return true
+		}
+	}
+	return false
+}
+
+// AddressCreate is a new address (AddressCreateDto).
+type AddressCreate struct {
+	ContactName    string         `json:"contactName,omitempty"`
+	CompanyName    string         `json:"companyName,omitempty"`
+	Street         string         `json:"street,omitempty"`
+	StreetNumber   string         `json:"streetNumber,omitempty"`
+	StreetAppendix string         `json:"streetAppendix,omitempty"`
+	ExtraLine1     string         `json:"extraLine1,omitempty"`
+	ExtraLine2     string         `json:"extraLine2,omitempty"`
+	ExtraLine3     string         `json:"extraLine3,omitempty"`
+	ExtraLine4     string         `json:"extraLine4,omitempty"`
+	ZipCode        string         `json:"zipCode,omitempty"`
+	City           string         `json:"city,omitempty"`
+	Country        string         `json:"country,omitempty"`
+	State          string         `json:"state,omitempty"`
+	ContactPhone   string         `json:"contactPhone,omitempty"`
+	Tags           []string       `json:"tags,omitempty"`
+	Metadata       *BasicMetadata `json:"metadata,omitempty"`
+	Mixins         Mixins         `json:"mixins,omitempty"`
+}
+
+// BasicMetadata links mixin names to their schemas (BasicMetadataDto). A new
+// address has no version yet.
+type BasicMetadata struct {
+	Mixins map[string]any `json:"mixins,omitempty"`
+}
+
+// AddressUpdate is a partial address update (AddressUpdateDto). Nil fields
+// are left unchanged; use [Ptr] to set one. Tags, when not nil, replace the
+// address's tags.
+type AddressUpdate struct {
+	ContactName    *string  `json:"contactName,omitempty"`
+	CompanyName    *string  `json:"companyName,omitempty"`
+	Street         *string  `json:"street,omitempty"`
+	StreetNumber   *string  `json:"streetNumber,omitempty"`
+	StreetAppendix *string  `json:"streetAppendix,omitempty"`
+	ExtraLine1     *string  `json:"extraLine1,omitempty"`
+	ExtraLine2     *string  `json:"extraLine2,omitempty"`
+	ExtraLine3     *string  `json:"extraLine3,omitempty"`
+	ExtraLine4     *string  `json:"extraLine4,omitempty"`
+	ZipCode        *string  `json:"zipCode,omitempty"`
+	City           *string  `json:"city,omitempty"`
+	Country        *string  `json:"country,omitempty"`
+	State          *string  `json:"state,omitempty"`
+	ContactPhone   *string  `json:"contactPhone,omitempty"`
+	Tags           []string `json:"tags,omitempty"`
+	IsDefault      *bool    `json:"isDefault,omitempty"`
+	// Metadata.Version, when non-zero, enables optimistic locking.
+	Metadata *Metadata `json:"metadata,omitempty"`
+	Mixins   Mixins    `json:"mixins,omitempty"`
+}
+
+// List returns all addresses of the customer. The service does not page them.
+//
+// Emporix API: GET /customer/{tenant}/me/addresses. Needs the customer token.
+func (s *AddressesService) List(ctx context.Context) ([]Address, error) {
+	c := s.client
+	k := c.newCall(opAddressList)
+	var out []Address
+	if err := c.doJSON(ctx, k, &out); err != nil {
+		return nil, err
+	}
+	if out == nil {
+		out = []Address{}
+	}
+	return out, nil
+}
+
+// Create adds an address and returns its ID.
+//
+// Emporix API: POST /customer/{tenant}/me/addresses. Needs the customer token.
+func (s *AddressesService) Create(ctx context.Context, a *AddressCreate) (string, error) {
+	if a == nil {
+		return "", invalid("AddressCreate", "is required")
+	}
+	if err := validateTagList("AddressCreate.Tags", a.Tags, false); err != nil {
+		return "", err
+	}
+	c := s.client
+	k := c.newCall(opAddressCreate)
+	if err := k.jsonBody(a, contentJSON); err != nil {
+		return "", err
+	}
+	var loc resourceLocation
+	if err := c.doJSON(ctx, k, &loc); err != nil {
+		return "", err
+	}
+	if loc.ID == "" {
+		return "", c.unusable(k, http.StatusCreated, "no id in response", nil)
+	}
+	return loc.ID, nil
+}
+
+// Get returns one address. An unknown ID yields an error matching [ErrNotFound].
+//
+// Emporix API: GET /customer/{tenant}/me/addresses/{addressId}. Needs the
+// customer token.
+func (s *AddressesService) Get(ctx context.Context, addressID string) (*Address, error) {
+	if err := requireValue("addressID", addressID); err != nil {
+		return nil, err
+	}
+	c := s.client
+	k := c.newCall(opAddressGet, addressID)
+	var a Address
+	if err := c.doJSON(ctx, k, &a); err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
+// Update changes an address. The service answers with no body.
+//
+// Emporix API: PATCH /customer/{tenant}/me/addresses/{addressId}. Needs the
+// customer token.
+func (s *AddressesService) Update(ctx context.Context, addressID string, u *AddressUpdate) error {
+	if err := requireValue("addressID", addressID); err != nil {
+		return err
+	}
+	if u == nil {
+		return invalid("AddressUpdate", "is required")
+	}
+	if err := validateTagList("AddressUpdate.Tags", u.Tags, false); err != nil {
+		return err
+	}
+	if u.Metadata != nil && u.Metadata.Version < 0 {
+		return invalid("AddressUpdate.Metadata.Version", "must not be negative")
+	}
+	c := s.client
+	k := c.newCall(opAddressUpdate, addressID)
+	if err := k.jsonBody(u, contentJSON); err != nil {
+		return err
+	}
+	return c.doNoContent(ctx, k)
+}
+
+// Delete removes an address.
+//
+// Emporix API: DELETE /customer/{tenant}/me/addresses/{addressId}. Needs the
+// customer token.
+func (s *AddressesService) Delete(ctx context.Context, addressID string) error {
+	if err := requireValue("addressID", addressID); err != nil {
+		return err
+	}
+	c := s.client
+	return c.doNoContent(ctx, c.newCall(opAddressDelete, addressID))
+}
+
+// AddTags adds tags (such as [TagBilling]) to an address.
+//
+// Emporix API: POST /customer/{tenant}/me/addresses/{addressId}/tags. Needs
+// the customer token.
+func (s *AddressesService) AddTags(ctx context.Context, addressID string, tags ...string) error {
+	return s.tags(ctx, opAddressTagsAdd, addressID, tags)
+}
+
+// RemoveTags removes tags from an address.
+//
+// Emporix API: DELETE /customer/{tenant}/me/addresses/{addressId}/tags. Needs
+// the customer token.
+func (s *AddressesService) RemoveTags(ctx context.Context, addressID string, tags ...string) error {
+	return s.tags(ctx, opAddressTagsRemove, addressID, tags)
+}
+
+func (s *AddressesService) tags(ctx context.Context, op *operation, addressID string, tags []string) error {
+	if err := requireValue("addressID", addressID); err != nil {
+		return err
+	}
+	// An empty tags= parameter would be accepted and change nothing, which
+	// hides the caller's mistake.
+	if err := validateTagList("tags", tags, true); err != nil {
+		return err
+	}
+	c := s.client
+	k := c.newCall(op, addressID)
+	k.query = url.Values{"tags": {strings.Join(tags, ",")}}
+	return c.doNoContent(ctx, k)
+}
+
+// validateTagList refuses empty tags and tags with commas, which the
+// comma-separated tags parameter cannot carry.
+func validateTagList(field string, tags []string, required bool) error {
+	if required && len(tags) == 0 {
+		return invalid(field, "at least one tag is required")
+	}
+	for _, t := range tags {
+		if blank(t) {
+			return invalid(field, "tags must not be empty")
+		}
+		if strings.Contains(t, ",") {
+			return invalid(field, "tags must not contain a comma")
+		}
+	}
+	return nil
+}

@@ -1,0 +1,182 @@
+package emporix
+
+import (
+	"log/slog"
+	"net/http"
+	"regexp"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+)
+
+// Version is the SDK version reported in the User-Agent header.
+const Version = "0.1.0"
+
+// DefaultBaseURL is the Emporix API host.
+const DefaultBaseURL = "https://api.emporix.io"
+
+// DefaultTimeout bounds each HTTP attempt of a client built without
+// WithHTTPClient or WithTimeout.
+const DefaultTimeout = 30 * time.Second
+
+var tenantPattern = regexp.MustCompile(`^[a-z][a-z0-9]+$`)
+
+// Client talks to the Emporix Customer Service (customer managed) of one
+// tenant on behalf of one storefront. A Client is safe for concurrent use;
+// create one per process and derive a per-shopper client with
+// [Client.WithTokenSource], which shares the connection pool.
+type Client struct {
+	tenant    string
+	clientID  string
+	baseURL   string
+	userAgent string
+	tokens    TokenSource
+	logger    *slog.Logger
+	retry     RetryPolicy
+	http      *retryablehttp.Client
+	now       func() time.Time
+
+	common service
+
+	// Auth covers anonymous and customer tokens: anonymous login and
+	// refresh, sign-up, login, social login, token exchange, double opt-in,
+	// refresh, validation and logout.
+	Auth *AuthService
+	// Profile reads and updates the logged-in customer's profile.
+	Profile *ProfileService
+	// Addresses manages the logged-in customer's addresses and their tags.
+	Addresses *AddressesService
+	// Credentials changes and resets passwords and login e-mails.
+	Credentials *CredentialsService
+	// Employee holds the two employee operations a storefront may need
+	// around sign-up: a service token and customer activation.
+	Employee *EmployeeService
+}
+
+// service is the state every service shares: the client it hangs off.
+type service struct{ client *Client }
+
+// NewClient returns a client for tenant and the storefront's client ID (the
+// public storefront API key, not a secret). The tenant must match the
+// Emporix tenant pattern: lowercase letters and digits, starting with a
+// letter, 3 to 16 characters.
+func NewClient(tenant, clientID string, opts ...Option) (*Client, error) {
+	if err := validateTenant(tenant); err != nil {
+		return nil, err
+	}
+	if clientID == "" {
+		return nil, invalid("clientID", "must not be empty")
+	}
+	cfg := config{
+		baseURL: DefaultBaseURL,
+		retry:   DefaultRetryPolicy,
+		logger:  slog.New(slog.DiscardHandler),
+		now:     time.Now,
+	}
+	for _, opt := range opts {
+		if opt == nil {
+			continue
+		}
+		if err := opt(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	hc := cfg.httpClient
+	if hc == nil {
+		hc = &http.Client{Timeout: DefaultTimeout, Transport: defaultTransport()}
+	}
+	if cfg.timeout > 0 {
+		hc.Timeout = cfg.timeout
+	}
+	userAgent := "emporix-go/" + Version
+	if cfg.userAgent != "" {
+		userAgent = cfg.userAgent + " " + userAgent
+	}
+	c := &Client{
+		tenant:    tenant,
+		clientID:  clientID,
+		baseURL:   cfg.baseURL,
+		userAgent: userAgent,
+		tokens:    cfg.tokens,
+		logger:    cfg.logger,
+		retry:     cfg.retry,
+		now:       cfg.now,
+	}
+	c.http = &retryablehttp.Client{
+		HTTPClient:     hc,
+		Logger:         nil, // the SDK logs through slog, redacted
+		RetryMax:       cfg.retry.MaxRetries,
+		RetryWaitMin:   cfg.retry.MinWait,
+		RetryWaitMax:   cfg.retry.MaxWait,
+		CheckRetry:     checkRetry,
+		Backoff:        backoff,
+		ErrorHandler:   keepLastResponse,
+		RequestLogHook: c.beforeAttempt,
+		PrepareRetry:   c.prepareRetry,
+	}
+	c.initServices()
+	return c, nil
+}
+
+func (c *Client) initServices() {
+	c.common.client = c
+	c.Auth = (*AuthService)(&c.common)
+	c.Profile = (*ProfileService)(&c.common)
+	c.Addresses = (*AddressesService)(&c.common)
+	c.Credentials = (*CredentialsService)(&c.common)
+	c.Employee = (*EmployeeService)(&c.common)
+}
+
+// WithTokenSource returns a client that authorizes requests with ts and
+// shares everything else, including the connection pool, with c. It is
+// cheap enough to call per shopper request.
+func (c *Client) WithTokenSource(ts TokenSource) *Client {
+	derived := *c
+	derived.tokens = ts
+	derived.initServices()
+	return &derived
+}
+
+// WithToken returns a client that authorizes requests with t, the common
+// case of a token the application already holds. See [Client.WithTokenSource].
+func (c *Client) WithToken(t *Token) *Client { return c.WithTokenSource(StaticTokenSource(t)) }
+
+// Tenant returns the tenant the client was built for.
+func (c *Client) Tenant() string { return c.tenant }
+
+// ClientID returns the storefront client ID.
+func (c *Client) ClientID() string { return c.clientID }
+
+// BaseURL returns the API base URL.
+func (c *Client) BaseURL() string { return c.baseURL }
+
+// TokenSource returns the client's token source, or nil.
+func (c *Client) TokenSource() TokenSource { return c.tokens }
+
+// String describes the client without its token source.
+func (c *Client) String() string {
+	return "emporix.Client{tenant=" + c.tenant + " baseURL=" + c.baseURL + "}"
+}
+
+// GoString describes the client without its token source.
+func (c *Client) GoString() string { return c.String() }
+
+func validateTenant(tenant string) error {
+	if len(tenant) < 3 || len(tenant) > 16 {
+		return invalid("tenant", "must be 3 to 16 characters long")
+	}
+	if !tenantPattern.MatchString(tenant) {
+		return invalid("tenant", "must be lowercase letters and digits, starting with a letter")
+	}
+	return nil
+}
+
+// defaultTransport is a private pool sized for a backend that talks to one
+// host for many shoppers at once: the standard two idle connections per
+// host would make most requests dial anew.
+func defaultTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 256
+	t.MaxIdleConnsPerHost = 64
+	return t
+}

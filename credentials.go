@@ -1,0 +1,215 @@
+package emporix
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+)
+
+// CredentialsService changes and resets passwords and login e-mails.
+type CredentialsService service
+
+var (
+	opEmailChange = &operation{
+		id: "POST-customer-change-customer-login-email", method: "POST",
+		path: "/customer/{tenant}/me/accounts/internal/email/change", auth: authCustomer, retry: retryUnsafe,
+	}
+	opEmailChangeConfirm = &operation{
+		id: "POST-customer-confirm-customer-login-email", method: "POST",
+		path: "/customer/{tenant}/me/accounts/internal/email/change/confirm", auth: authAnonymous, retry: retryUnsafe,
+	}
+	opPasswordResetRequest = &operation{
+		id: "POST-customer-request-reset-password", method: "POST",
+		path: "/customer/{tenant}/password/reset", auth: authAnonymous, retry: retryUnsafe,
+	}
+	opPasswordReset = &operation{
+		id: "POST-customer-reset-password", method: "POST",
+		path: "/customer/{tenant}/password/reset/update", auth: authAnonymous, retry: retryUnsafe,
+	}
+	opPasswordChange = &operation{
+		id: "POST-customer-change-account-password", method: "POST",
+		path: "/customer/{tenant}/password/change", auth: authCustomer, retry: retryUnsafe,
+	}
+)
+
+// EmailChangeRequest asks to change the login e-mail (ChangeEmailRequestDto).
+type EmailChangeRequest struct {
+	// Email is the current login e-mail.
+	Email string `json:"email"`
+	// Password is the account password.
+	Password string `json:"password" emporix:"secret"`
+	// NewEmail is the new login e-mail.
+	NewEmail string `json:"newEmail"`
+	// SyncContactEmail also changes the contact e-mail to NewEmail.
+	SyncContactEmail bool `json:"syncContactEmail"`
+}
+
+// String masks the password.
+func (r EmailChangeRequest) String() string { return redactedString(r) }
+
+// GoString masks the password.
+func (r EmailChangeRequest) GoString() string { return redactedGoString(r) }
+
+// Format masks the password under every fmt verb.
+func (r EmailChangeRequest) Format(f fmt.State, verb rune) { formatRedacted(f, verb, r) }
+
+// LogValue masks the password in log/slog output.
+func (r EmailChangeRequest) LogValue() slog.Value { return redactedLogValue(r) }
+
+// RequestEmailChange starts a login e-mail change: the service e-mails a
+// token to confirm with [CredentialsService.ConfirmEmailChange]. The customer
+// token needs the customer.customerprofile_edit scope.
+//
+// Emporix API: POST /customer/{tenant}/me/accounts/internal/email/change.
+// Needs the customer token.
+func (s *CredentialsService) RequestEmailChange(ctx context.Context, r *EmailChangeRequest) error {
+	if r == nil {
+		return invalid("EmailChangeRequest", "is required")
+	}
+	if err := requireEmail("EmailChangeRequest.Email", r.Email); err != nil {
+		return err
+	}
+	if err := requireValue("EmailChangeRequest.Password", r.Password); err != nil {
+		return err
+	}
+	if err := requireEmail("EmailChangeRequest.NewEmail", r.NewEmail); err != nil {
+		return err
+	}
+	c := s.client
+	k := c.newCall(opEmailChange)
+	if err := k.jsonBody(r, contentJSON); err != nil {
+		return err
+	}
+	k.hide(r.Password)
+	return c.doNoContent(ctx, k)
+}
+
+// ConfirmEmailChange completes a login e-mail change with the e-mailed
+// token. Despite its /me path, the operation is authorized with the
+// anonymous token: the customer may confirm from another browser.
+//
+// Emporix API: POST /customer/{tenant}/me/accounts/internal/email/change/confirm.
+// Needs the anonymous token.
+func (s *CredentialsService) ConfirmEmailChange(ctx context.Context, emailToken string) error {
+	if err := requireValue("emailToken", emailToken); err != nil {
+		return err
+	}
+	c := s.client
+	k := c.newCall(opEmailChangeConfirm)
+	if err := k.jsonBody(struct {
+		Token string `json:"token"`
+	}{emailToken}, contentJSON); err != nil {
+		return err
+	}
+	k.hide(emailToken)
+	return c.doNoContent(ctx, k)
+}
+
+// PasswordResetRequest asks for a password-reset e-mail (PasswordResetRequestDto).
+type PasswordResetRequest struct {
+	// Email is the account's e-mail. Required.
+	Email string `json:"email"`
+	// Site is the site the request came from, if any.
+	Site string `json:"site,omitempty"`
+}
+
+// RequestPasswordReset has the service e-mail a reset token. The service
+// answers the same whether or not the account exists, so the result reveals
+// nothing about registered e-mails.
+//
+// Emporix API: POST /customer/{tenant}/password/reset. Needs the anonymous token.
+func (s *CredentialsService) RequestPasswordReset(ctx context.Context, r *PasswordResetRequest) error {
+	if r == nil {
+		return invalid("PasswordResetRequest", "is required")
+	}
+	if err := requireEmail("PasswordResetRequest.Email", r.Email); err != nil {
+		return err
+	}
+	c := s.client
+	k := c.newCall(opPasswordResetRequest)
+	if err := k.jsonBody(r, contentJSON); err != nil {
+		return err
+	}
+	return c.doNoContent(ctx, k)
+}
+
+// PasswordReset sets a new password with an e-mailed reset token (PasswordUpdate).
+type PasswordReset struct {
+	Token    string `json:"token" emporix:"secret"`
+	Password string `json:"password" emporix:"secret"`
+}
+
+// String masks the token and password.
+func (r PasswordReset) String() string { return redactedString(r) }
+
+// GoString masks the token and password.
+func (r PasswordReset) GoString() string { return redactedGoString(r) }
+
+// Format masks the token and password under every fmt verb.
+func (r PasswordReset) Format(f fmt.State, verb rune) { formatRedacted(f, verb, r) }
+
+// LogValue masks the token and password in log/slog output.
+func (r PasswordReset) LogValue() slog.Value { return redactedLogValue(r) }
+
+// ResetPassword sets a new password with the token from the reset e-mail.
+//
+// Emporix API: POST /customer/{tenant}/password/reset/update. Needs the
+// anonymous token.
+func (s *CredentialsService) ResetPassword(ctx context.Context, r *PasswordReset) error {
+	if r == nil {
+		return invalid("PasswordReset", "is required")
+	}
+	if err := requireValue("PasswordReset.Token", r.Token); err != nil {
+		return err
+	}
+	if err := requireValue("PasswordReset.Password", r.Password); err != nil {
+		return err
+	}
+	c := s.client
+	k := c.newCall(opPasswordReset)
+	if err := k.jsonBody(r, contentJSON); err != nil {
+		return err
+	}
+	k.hide(r.Token, r.Password)
+	return c.doNoContent(ctx, k)
+}
+
+// PasswordChange changes the password of the logged-in customer (PasswordChangeDto).
+type PasswordChange struct {
+	CurrentPassword string `json:"currentPassword" emporix:"secret"`
+	NewPassword     string `json:"newPassword" emporix:"secret"`
+}
+
+// String masks the passwords.
+func (r PasswordChange) String() string { return redactedString(r) }
+
+// GoString masks the passwords.
+func (r PasswordChange) GoString() string { return redactedGoString(r) }
+
+// Format masks the passwords under every fmt verb.
+func (r PasswordChange) Format(f fmt.State, verb rune) { formatRedacted(f, verb, r) }
+
+// LogValue masks the passwords in log/slog output.
+func (r PasswordChange) LogValue() slog.Value { return redactedLogValue(r) }
+
+// ChangePassword changes the logged-in customer's password.
+//
+// Emporix API: POST /customer/{tenant}/password/change. Needs the customer token.
+func (s *CredentialsService) ChangePassword(ctx context.Context, r *PasswordChange) error {
+	if r == nil {
+		return invalid("PasswordChange", "is required")
+	}
+	if err := requireValue("PasswordChange.CurrentPassword", r.CurrentPassword); err != nil {
+		return err
+	}
+	if err := requireValue("PasswordChange.NewPassword", r.NewPassword); err != nil {
+		return err
+	}
+	c := s.client
+	k := c.newCall(opPasswordChange)
+	if err := k.jsonBody(r, contentJSON); err != nil {
+		return err
+	}
+	k.hide(r.CurrentPassword, r.NewPassword)
+	return c.doNoContent(ctx, k)
+}

@@ -1,0 +1,389 @@
+package emporix
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+)
+
+// authKind is how an operation is authorized.
+type authKind uint8
+
+const (
+	// authNone sends no Authorization header.
+	authNone authKind = iota
+	// authAnonymous needs the shopper's anonymous token.
+	authAnonymous
+	// authCustomer needs a logged-in customer's token.
+	authCustomer
+	// authAny takes whichever token the source has (GET /me).
+	authAny
+	// authExplicit uses the token passed to the call (service token).
+	authExplicit
+)
+
+// operation describes one documented endpoint.
+type operation struct {
+	id     string // the spec's operationId
+	method string
+	path   string // the spec's path template, for documentation and tests
+	auth   authKind
+	retry  retryClass
+}
+
+const (
+	contentJSON       = "application/json"
+	contentMergePatch = "application/merge-patch+json"
+	contentForm       = "application/x-www-form-urlencoded"
+)
+
+// maxResponseBody caps a success body; the service's largest answers (a
+// profile with addresses) are a few KiB.
+const maxResponseBody = 8 << 20
+
+// call is one invocation of an operation.
+type call struct {
+	op          *operation
+	path        string // escaped, expanded path
+	query       url.Values
+	body        []byte
+	contentType string
+	header      [][2]string
+	token       *Token      // a token fixed for this call, overriding the source
+	source      TokenSource // the client's source when the call started
+	secrets     scrubber
+	attempts    int
+}
+
+type callKey struct{}
+
+// newCall starts a call of op on the client's tenant path. pathParams fill
+// the template's placeholders after {tenant}, in order; each is escaped.
+func (c *Client) newCall(op *operation, pathParams ...string) *call {
+	return &call{op: op, path: c.expandPath(op.path, pathParams), source: c.tokens}
+}
+
+// expandPath fills {tenant} and then the other placeholders in order.
+func (c *Client) expandPath(template string, params []string) string {
+	var b strings.Builder
+	b.Grow(len(template) + 32)
+	rest := template
+	for {
+		open := strings.IndexByte(rest, '{')
+		if open < 0 {
+			b.WriteString(rest)
+			return b.String()
+		}
+		end := strings.IndexByte(rest[open:], '}') + open
+		b.WriteString(rest[:open])
+		if rest[open+1:end] == "tenant" {
+			b.WriteString(c.tenant)
+		} else if len(params) > 0 {
+			b.WriteString(url.PathEscape(params[0]))
+			params = params[1:]
+		}
+		rest = rest[end+1:]
+	}
+}
+
+// jsonBody sets a JSON request body.
+func (k *call) jsonBody(v any, contentType string) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	k.body = b
+	k.contentType = contentType
+	return nil
+}
+
+// hide registers values that must never be echoed in errors.
+func (k *call) hide(values ...string) {
+	for _, v := range values {
+		if v != "" {
+			k.secrets = append(k.secrets, v)
+		}
+	}
+}
+
+// response is a received success response.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// do runs a call: authorize, send with retries, and turn a non-success
+// status into an *APIError. It returns the body of a 2xx response.
+func (c *Client) do(ctx context.Context, k *call) (*response, error) {
+	if ctx == nil {
+		return nil, invalid("context", "must not be nil")
+	}
+	tok, err := c.authorize(ctx, k)
+	if err != nil {
+		return nil, err
+	}
+	if tok != nil {
+		k.hide(tok.AccessToken)
+	}
+
+	target := c.baseURL + k.path
+	if len(k.query) > 0 {
+		target += "?" + k.query.Encode()
+	}
+	var body any
+	if k.body != nil {
+		body = k.body
+	}
+	req, err := retryablehttp.NewRequestWithContext(context.WithValue(ctx, callKey{}, k), k.op.method, target, body)
+	if err != nil {
+		return nil, &RequestError{Method: k.op.method, Path: redactPath(k.path), Operation: k.op.id, Err: errors.New("cannot build request")}
+	}
+	req.Header.Set("Accept", contentJSON)
+	req.Header.Set("User-Agent", c.userAgent)
+	if k.contentType != "" {
+		req.Header.Set("Content-Type", k.contentType)
+	}
+	for _, h := range k.header {
+		req.Header.Set(h[0], h[1])
+	}
+	setBearer(req.Request, tok)
+
+	start := time.Now()
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, c.requestFailed(ctx, k, err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		apiErr := c.apiError(k, resp)
+		c.logDone(ctx, k, resp.StatusCode, start)
+		if apiErr.Attempts > 1 {
+			c.logger.LogAttrs(ctx, slog.LevelWarn, "emporix: giving up after retries",
+				slog.String("operation", k.op.id), slog.Int("status", apiErr.StatusCode), slog.Int("attempts", apiErr.Attempts))
+		}
+		return nil, apiErr
+	}
+	data, err := readBody(resp, maxResponseBody)
+	if err != nil {
+		return nil, c.requestFailed(ctx, k, err)
+	}
+	c.logDone(ctx, k, resp.StatusCode, start)
+	return &response{status: resp.StatusCode, header: resp.Header, body: data}, nil
+}
+
+// doJSON runs a call and decodes a required JSON body into out.
+func (c *Client) doJSON(ctx context.Context, k *call, out any) error {
+	resp, err := c.do(ctx, k)
+	if err != nil {
+		return err
+	}
+	if len(bytes.TrimSpace(resp.body)) == 0 {
+		return c.unusable(k, resp.status, "empty body", nil)
+	}
+	if err := json.Unmarshal(resp.body, out); err != nil {
+		return c.unusable(k, resp.status, "malformed JSON", err)
+	}
+	return nil
+}
+
+// doNoContent runs a call whose success body, if any, carries nothing.
+func (c *Client) doNoContent(ctx context.Context, k *call) error {
+	_, err := c.do(ctx, k)
+	return err
+}
+
+func (c *Client) unusable(k *call, status int, reason string, err error) error {
+	return &ResponseError{Method: k.op.method, Path: redactPath(k.path), StatusCode: status, Reason: reason, Err: err}
+}
+
+// authorize picks the token the operation needs, failing before any
+// network traffic when the right kind is not available.
+func (c *Client) authorize(ctx context.Context, k *call) (*Token, error) {
+	var (
+		tok *Token
+		err error
+	)
+	switch {
+	case k.op.auth == authNone:
+		return nil, nil
+	case k.token != nil || k.op.auth == authExplicit:
+		tok = k.token
+	case k.op.auth == authAnonymous:
+		tok, err = anonymousToken(ctx, k.source)
+	case k.source == nil:
+		return nil, ErrNoToken
+	default:
+		tok, err = k.source.Token(ctx)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if tok == nil || tok.AccessToken == "" {
+		if k.op.auth == authAnonymous {
+			return nil, ErrAnonymousTokenRequired
+		}
+		return nil, ErrNoToken
+	}
+	if k.op.auth == authCustomer && tok.Kind == KindAnonymous {
+		return nil, ErrCustomerTokenRequired
+	}
+	return tok, nil
+}
+
+// anonymousToken gets the shopper's anonymous token from src: from
+// AnonymousToken when src implements it, otherwise from Token as long as
+// that is not a customer token.
+func anonymousToken(ctx context.Context, src TokenSource) (*Token, error) {
+	if src == nil {
+		return nil, ErrAnonymousTokenRequired
+	}
+	if as, ok := src.(AnonymousTokenSource); ok {
+		return as.AnonymousToken(ctx)
+	}
+	tok, err := src.Token(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if tok != nil && tok.Kind == KindCustomer {
+		return nil, ErrAnonymousTokenRequired
+	}
+	return tok, nil
+}
+
+func setBearer(r *http.Request, tok *Token) {
+	if tok == nil {
+		return
+	}
+	tokenType := tok.TokenType
+	if tokenType == "" || strings.EqualFold(tokenType, "bearer") {
+		tokenType = "Bearer"
+	}
+	r.Header.Set("Authorization", tokenType+" "+tok.AccessToken)
+}
+
+// beforeAttempt is the retryablehttp RequestLogHook: it counts attempts.
+func (c *Client) beforeAttempt(_ retryablehttp.Logger, r *http.Request, retry int) {
+	k, _ := r.Context().Value(callKey{}).(*call)
+	if k == nil {
+		return
+	}
+	k.attempts++
+	if retry > 0 {
+		c.logger.LogAttrs(r.Context(), slog.LevelDebug, "emporix: retrying",
+			slog.String("operation", k.op.id), slog.Int("attempt", k.attempts))
+	}
+}
+
+// prepareRetry is the retryablehttp PrepareRetry: each retry asks the token
+// source again, so a token that expired during the backoff is replaced.
+func (c *Client) prepareRetry(r *http.Request) error {
+	k, _ := r.Context().Value(callKey{}).(*call)
+	if k == nil || k.op.auth == authNone || k.token != nil {
+		return nil
+	}
+	tok, err := c.authorize(r.Context(), k)
+	if err != nil {
+		return err
+	}
+	k.hide(tok.AccessToken)
+	setBearer(r, tok)
+	return nil
+}
+
+// requestFailed turns a transport failure into a *RequestError whose text
+// carries no URL: *url.Error would print the query string with its tokens.
+func (c *Client) requestFailed(ctx context.Context, k *call, err error) error {
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) {
+		err = urlErr.Err
+	}
+	if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
+		err = ctxErr
+	}
+	if k.secrets != nil && errors.Unwrap(err) == nil {
+		if scrubbed := k.secrets.apply(err.Error()); scrubbed != err.Error() {
+			err = errors.New(scrubbed)
+		}
+	}
+	attempts := max(k.attempts, 1)
+	c.logger.LogAttrs(ctx, slog.LevelDebug, "emporix: request failed",
+		slog.String("operation", k.op.id), slog.String("method", k.op.method),
+		slog.String("path", redactPath(k.path)), slog.Int("attempts", attempts), slog.String("error", err.Error()))
+	return &RequestError{Method: k.op.method, Path: redactPath(k.path), Operation: k.op.id, Attempts: attempts, Err: err}
+}
+
+// apiError reads a non-success response into an *APIError.
+func (c *Client) apiError(k *call, resp *http.Response) *APIError {
+	e := &APIError{
+		StatusCode: resp.StatusCode,
+		Method:     k.op.method,
+		Path:       redactPath(k.path),
+		Operation:  k.op.id,
+		RequestID:  requestID(resp.Header),
+		Attempts:   max(k.attempts, 1),
+	}
+	if d, ok := retryAfter(resp.Header, c.now()); ok {
+		e.RetryAfter = d
+	}
+	body, _ := readBody(resp, maxErrorBody)
+	e.fill(body)
+	e.Message = k.secrets.apply(e.Message)
+	e.Body = k.secrets.apply(e.Body)
+	e.MoreInfo = k.secrets.apply(e.MoreInfo)
+	for i, d := range e.Details {
+		if s := k.secrets.apply(string(d)); s != string(d) {
+			e.Details[i] = json.RawMessage(s)
+		}
+	}
+	return e
+}
+
+func requestID(h http.Header) string {
+	for _, name := range [...]string{"X-Request-Id", "X-Correlation-Id", "Request-Id"} {
+		if v := h.Get(name); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// readBody reads at most limit bytes of the response body.
+func readBody(resp *http.Response, limit int64) ([]byte, error) {
+	if resp.ContentLength > limit {
+		return nil, errors.New("response body too large")
+	}
+	size := 512
+	if resp.ContentLength > 0 {
+		size = int(resp.ContentLength) + 1
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size))
+	n, err := buf.ReadFrom(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if n > limit {
+		return nil, errors.New("response body too large")
+	}
+	return buf.Bytes(), nil
+}
+
+func (c *Client) logDone(ctx context.Context, k *call, status int, start time.Time) {
+	if !c.logger.Enabled(ctx, slog.LevelDebug) {
+		return
+	}
+	c.logger.LogAttrs(ctx, slog.LevelDebug, "emporix: request",
+		slog.String("operation", k.op.id), slog.String("method", k.op.method),
+		slog.String("path", redactPath(k.path)), slog.Int("status", status),
+		slog.Int("attempts", max(k.attempts, 1)), slog.Duration("duration", time.Since(start)))
+}

@@ -1,0 +1,172 @@
+package emporix
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// TokenKind tells which kind of principal a [Token] stands for. Emporix
+// authorizes some operations only with the shopper's anonymous token (login,
+// sign-up, customer-token refresh, password reset) and others only with a
+// customer token (profile updates, addresses), so the SDK checks the kind
+// before sending a request.
+type TokenKind uint8
+
+const (
+	// KindUnspecified is a token whose kind the SDK was not told, such as a
+	// raw token taken from a cookie. It is sent wherever a token is needed.
+	KindUnspecified TokenKind = iota
+	// KindAnonymous is a guest's anonymous access token.
+	KindAnonymous
+	// KindCustomer is a logged-in customer's access token.
+	KindCustomer
+	// KindService is an employee or service access token (client credentials).
+	KindService
+)
+
+// String returns the kind's name.
+func (k TokenKind) String() string {
+	switch k {
+	case KindAnonymous:
+		return "anonymous"
+	case KindCustomer:
+		return "customer"
+	case KindService:
+		return "service"
+	}
+	return "unspecified"
+}
+
+// Token is an Emporix access token with what came with it. Expiries are
+// absolute times computed when the token was received. Every printed form
+// of a Token (fmt verbs, %#v, log/slog) masks the secrets; read the fields
+// directly to use them.
+type Token struct {
+	// Kind is the principal the token stands for.
+	Kind TokenKind
+	// AccessToken is the bearer token.
+	AccessToken string `emporix:"secret"`
+	// TokenType is the token type, normally "Bearer".
+	TokenType string
+	// RefreshToken renews the access token. Customer refresh tokens may
+	// rotate on every refresh: always keep the newest.
+	RefreshToken string `emporix:"secret"`
+	// SaasToken is the customer's SaaS token, needed at checkout. The
+	// customer-token refresh response has none, so it is carried forward.
+	SaasToken string `emporix:"secret"`
+	// SessionID identifies the shopper's session; the guest cart is keyed
+	// by it, and it survives anonymous refreshes and the customer login.
+	SessionID string
+	// Scope is the space-separated scope string, including "tenant=...".
+	Scope string
+	// LegalEntityID is the B2B legal entity the token is scoped to, if any.
+	LegalEntityID string
+	// Expiry is when the access token expires; zero means unknown.
+	Expiry time.Time
+	// RefreshExpiry is when the refresh token expires; zero means unknown.
+	RefreshExpiry time.Time
+	// SessionIdleTime is the idle timeout some token responses report.
+	SessionIdleTime time.Duration
+	// InitialPassword reports a login with a password an employee created;
+	// the storefront should ask the customer to change it.
+	InitialPassword bool
+	// SocialAccessToken and SocialIDToken are the identity provider's tokens
+	// returned by social login.
+	SocialAccessToken string `emporix:"secret"`
+	SocialIDToken     string `emporix:"secret"`
+}
+
+// ExpiredAt reports whether the access token is missing or expired at t.
+// A token without a known expiry never expires by this test.
+func (t *Token) ExpiredAt(at time.Time) bool {
+	if t == nil || t.AccessToken == "" {
+		return true
+	}
+	return !t.Expiry.IsZero() && !at.Before(t.Expiry)
+}
+
+// RefreshExpiredAt reports whether the refresh token is missing or expired at t.
+func (t *Token) RefreshExpiredAt(at time.Time) bool {
+	if t == nil || t.RefreshToken == "" {
+		return true
+	}
+	return !t.RefreshExpiry.IsZero() && !at.Before(t.RefreshExpiry)
+}
+
+// String returns a description with every secret masked.
+func (t Token) String() string { return redactedString(t) }
+
+// GoString returns a Go-syntax description with every secret masked.
+func (t Token) GoString() string { return redactedGoString(t) }
+
+// Format masks secrets under every fmt verb.
+func (t Token) Format(f fmt.State, verb rune) { formatRedacted(f, verb, t) }
+
+// LogValue masks secrets in log/slog output.
+func (t Token) LogValue() slog.Value { return redactedLogValue(t) }
+
+// TokenSource supplies the access token for a request. Implementations must
+// be safe for concurrent use and should return quickly when they hold a
+// valid token. The context is the request's: a source that refreshes should
+// not let one caller's cancellation abort a refresh others wait for.
+type TokenSource interface {
+	Token(ctx context.Context) (*Token, error)
+}
+
+// AnonymousTokenSource is implemented by token sources that stand for one
+// shopper's session and can supply its anonymous token even after the
+// shopper has logged in. Operations that Emporix authorizes with the
+// anonymous token (login, customer-token refresh, password reset, e-mail
+// change confirmation, ...) use it.
+type AnonymousTokenSource interface {
+	AnonymousToken(ctx context.Context) (*Token, error)
+}
+
+// TokenSourceFunc adapts a function to a [TokenSource].
+type TokenSourceFunc func(ctx context.Context) (*Token, error)
+
+// Token calls f.
+func (f TokenSourceFunc) Token(ctx context.Context) (*Token, error) { return f(ctx) }
+
+// StaticTokenSource returns a [TokenSource] that always returns t. It never
+// refreshes.
+func StaticTokenSource(t *Token) TokenSource { return staticSource{token: t} }
+
+// StaticTokens returns a source for one shopper that returns the customer
+// token when it is not nil and the anonymous token otherwise, and supplies
+// the anonymous token to operations authorized with it. It never refreshes.
+func StaticTokens(anonymous, customer *Token) TokenSource {
+	return staticSource{anonymous: anonymous, token: customer}
+}
+
+// staticSource holds the token it returns and, for a shopper, the
+// anonymous token that anchors the session.
+type staticSource struct{ anonymous, token *Token }
+
+func (s staticSource) Token(context.Context) (*Token, error) {
+	if s.token != nil {
+		return s.token, nil
+	}
+	if s.anonymous != nil {
+		return s.anonymous, nil
+	}
+	return nil, ErrNoToken
+}
+
+func (s staticSource) AnonymousToken(ctx context.Context) (*Token, error) {
+	if s.anonymous != nil {
+		return s.anonymous, nil
+	}
+	if s.token == nil || s.token.Kind == KindCustomer {
+		return nil, ErrAnonymousTokenRequired
+	}
+	return s.token, nil
+}
+
+// String hides the tokens the source holds.
+func (s staticSource) String() string { return "emporix.StaticTokenSource" }
+
+// GoString hides the tokens the source holds.
+func (s staticSource) GoString() string { return "emporix.StaticTokenSource{}" }

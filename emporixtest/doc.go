@@ -1,0 +1,117 @@
+// Package emporixtest is an in-process, stateful fake of the Emporix
+// Customer Service (customer managed), for testing code that talks to it,
+// much as net/http/httptest fakes an HTTP server.
+//
+// [NewServer] starts it on a loopback port. It serves every operation of
+// the customer-managed API (anonymous sessions, sign-up, password, social
+// and double opt-in login, token exchange, customer-token refresh,
+// validation and logout, the profile, addresses and credentials), plus
+// POST /oauth/token (client credentials) and the tenant-managed PATCH
+// /customer/{tenant}/customers/{customerNumber} that activates accounts.
+// It keeps real state: sessions, customers, addresses, tokens that expire
+// by a controllable clock, refresh tokens that rotate, e-mailed codes.
+// The package uses only the standard library, so any test can import it,
+// and it works outside tests too.
+//
+//	srv := emporixtest.NewServer()
+//	defer srv.Close()
+//	// point the client under test at srv.URL(), tenant srv.Tenant(),
+//	// storefront client ID srv.ClientID()
+//
+// # Answers
+//
+// Status codes, bodies and field names follow the OpenAPI documents:
+// ErrorMessage bodies {status, type, message[, details]} for 400, 403,
+// 404 and 409; the gateway's 401 body
+// {"fault":{"faultstring":...,"detail":{"errorcode":...}}} for unknown,
+// revoked and expired tokens ("Invalid access token" /
+// oauth.v2.InvalidAccessToken, "Access Token expired" /
+// keymanagement.service.access_token_expired); camelCase sessionId in the
+// anonymous and validate answers and snake_case session_id in login,
+// refresh and exchange answers; string expires_in in the social login
+// answer; no body for PATCH (200), 202 and 204. An unknown path answers 404
+// and a known path with another method 405 (with Allow).
+//
+// Where the documents are silent the fake chooses, and says so on the
+// handler concerned:
+//
+//   - A valid token of the wrong kind (a customer token where the anonymous
+//     one is required, or the reverse, or either one on the employee
+//     PATCH) answers 403 with the spec's 403 example body where the
+//     operation documents 403, and otherwise 401 with an ErrorMessage body
+//     (type "unauthorized"), never with a gateway error code, since the
+//     token itself is fine.
+//   - Password login with an unknown e-mail or a wrong password answers 401
+//     "Invalid credentials."; with the right password for an inactive, on
+//     hold or unconfirmed (double opt-in) account it answers 401 "Customer
+//     account is not active." Both are ErrorMessage bodies of type
+//     "unauthorized". The spec documents only 400 and 401 for login.
+//   - An unknown, spent or expired refresh token answers 401 with an
+//     ErrorMessage body. Customer refresh tokens rotate: each refresh
+//     spends the one sent. Anonymous refresh answers with the same refresh
+//     token, which stays usable until it expires.
+//   - A stale metadata.version on PATCH /me, PATCH of an address or the
+//     employee PATCH answers 409 conflict_resource (undocumented by the
+//     spec for those operations); an omitted version updates
+//     unconditionally. Each successful PATCH increments the version.
+//   - Request bodies may carry only the fields their schema declares;
+//     anything else answers 400 validation_failure. Unsupported request
+//     media types answer 415.
+//   - E-mailed codes (see [MailKind]) are single-use and expire after
+//     Lifetimes.MailToken; using one voids the customer's other codes of
+//     that kind. Invalid codes answer 400.
+//   - POST /oauth/token answers errors in Apigee's {"ErrorCode","Error"}
+//     shape: 401 invalid_client for wrong credentials.
+//   - An unknown storefront client_id answers 401 with the gateway fault
+//     "Invalid ApiKey" / oauth.v2.InvalidApiKey; a wrong tenant answers 400
+//     "The tenant information provided with the request is not valid."
+//
+// # Test controls
+//
+// Methods on [Server] steer the fake: [Server.Advance] moves the clock
+// every expiry is measured by; [Server.SetLifetimes] changes token
+// lifetimes; [Server.SetSignupMode] keeps new accounts inactive
+// ([SignupInactive]) or switches to double opt-in ([SignupDoubleOptIn]);
+// [Server.ActivateCustomer] activates an account; [Server.Outbox] and
+// [Server.LastToken] read the e-mailed codes; [Server.AddSocialCode] and
+// [Server.AddSubjectToken] register the external identities social login
+// and token exchange accept; [Server.InjectFault] makes the next calls of
+// an operation fail, stall or drop the connection; [Server.Requests]
+// returns what clients sent, headers and bodies verbatim (Authorization
+// included: the tokens are the fake's own); [Server.Reset] forgets all
+// state.
+//
+// # Simplifications
+//
+// The fake is deliberately smaller than the real service:
+//
+//   - New sign-ups are active at once by default ([SignupActive]), so a
+//     quickstart can log in right after signing up; the tutorial's tenant
+//     keeps them inactive, which [SignupInactive] reproduces.
+//   - One tenant and one storefront client ID per server; no scopes are
+//     checked beyond the token kind, and no tenant configuration exists
+//     besides the sign-up mode and the exchange configurations.
+//   - Tokens are opaque random strings; SaaS and identity-provider tokens
+//     are JWT-shaped with random signatures. The session idle time is
+//     reported (3600 for social login, 120 for exchange and service
+//     tokens) but not enforced.
+//   - Refreshing does not revoke the previous access token: it stays valid
+//     until it expires. Logout revokes the access token and its refresh
+//     token. Password and e-mail changes and deactivation leave issued
+//     tokens valid.
+//   - Session context (currency, siteCode, language, targetLocation) is
+//     accepted and ignored; carts do not exist.
+//   - expand=mixin:* is accepted and changes nothing (mixins are always
+//     returned). New profiles get the schema defaults en_US, USD and main.
+//   - A double opt-in sign-up stores the account at once, inactive, and
+//     returns its number; the real service may create it only on opt-in.
+//     Opt-in e-mails go to the login e-mail.
+//   - Social login and token exchange log in the account with the
+//     registered e-mail, or provision a new active account without a
+//     password; SSO autoprovisioning cannot be switched off.
+//   - The first address of a customer becomes the default one; deleting
+//     or un-defaulting the default address leaves none.
+//   - Logins are case-insensitive e-mails; nothing checks e-mail syntax.
+//   - The clock stands still unless [Server.Advance] or [Server.SetNow]
+//     moves it; injected delays use real time.
+package emporixtest

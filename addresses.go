@@ -110,7 +110,7 @@ type BasicMetadata struct {
 
 // AddressUpdate is a partial address update (AddressUpdateDto). Nil fields
 // are left unchanged; use [Ptr] to set one. Tags, when not nil, replace the
-// address's tags.
+// address's tags: an empty, non-nil slice is sent as [] to clear them.
 type AddressUpdate struct {
 	ContactName    *string  `json:"contactName,omitempty"`
 	CompanyName    *string  `json:"companyName,omitempty"`
@@ -126,7 +126,7 @@ type AddressUpdate struct {
 	Country        *string  `json:"country,omitempty"`
 	State          *string  `json:"state,omitempty"`
 	ContactPhone   *string  `json:"contactPhone,omitempty"`
-	Tags           []string `json:"tags,omitempty"`
+	Tags           []string `json:"tags,omitzero"`
 	IsDefault      *bool    `json:"isDefault,omitempty"`
 	// Metadata.Version, when non-zero, enables optimistic locking.
 	Metadata *Metadata `json:"metadata,omitempty"`
@@ -179,7 +179,7 @@ func (s *AddressesService) Create(ctx context.Context, a *AddressCreate) (string
 // Emporix API: GET /customer/{tenant}/me/addresses/{addressId}. Needs the
 // customer token.
 func (s *AddressesService) Get(ctx context.Context, addressID string) (*Address, error) {
-	if err := requireValue("addressID", addressID); err != nil {
+	if err := requireAddressID(addressID); err != nil {
 		return nil, err
 	}
 	c := s.client
@@ -196,7 +196,7 @@ func (s *AddressesService) Get(ctx context.Context, addressID string) (*Address,
 // Emporix API: PATCH /customer/{tenant}/me/addresses/{addressId}. Needs the
 // customer token.
 func (s *AddressesService) Update(ctx context.Context, addressID string, u *AddressUpdate) error {
-	if err := requireValue("addressID", addressID); err != nil {
+	if err := requireAddressID(addressID); err != nil {
 		return err
 	}
 	if u == nil {
@@ -221,7 +221,7 @@ func (s *AddressesService) Update(ctx context.Context, addressID string, u *Addr
 // Emporix API: DELETE /customer/{tenant}/me/addresses/{addressId}. Needs the
 // customer token.
 func (s *AddressesService) Delete(ctx context.Context, addressID string) error {
-	if err := requireValue("addressID", addressID); err != nil {
+	if err := requireAddressID(addressID); err != nil {
 		return err
 	}
 	c := s.client
@@ -245,7 +245,7 @@ func (s *AddressesService) RemoveTags(ctx context.Context, addressID string, tag
 }
 
 func (s *AddressesService) tags(ctx context.Context, op *operation, addressID string, tags []string) error {
-	if err := requireValue("addressID", addressID); err != nil {
+	if err := requireAddressID(addressID); err != nil {
 		return err
 	}
 	// An empty tags= parameter would be accepted and change nothing, which
@@ -257,6 +257,20 @@ func (s *AddressesService) tags(ctx context.Context, op *operation, addressID st
 	k := c.newCall(op, addressID)
 	k.query = url.Values{"tags": {strings.Join(tags, ",")}}
 	return c.doNoContent(ctx, k)
+}
+
+// requireAddressID refuses an empty address ID and the dot segments "." and
+// "..". url.PathEscape leaves dots as they are, and a proxy or server that
+// resolves dot segments would turn DELETE .../me/addresses/.. into DELETE
+// .../me.
+func requireAddressID(addressID string) error {
+	if err := requireValue("addressID", addressID); err != nil {
+		return err
+	}
+	if addressID == "." || addressID == ".." {
+		return invalid("addressID", "must not be a dot segment")
+	}
+	return nil
 }
 
 // validateTagList refuses empty tags and tags with commas, which the

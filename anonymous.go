@@ -75,6 +75,9 @@ func (s *AuthService) AnonymousRefresh(ctx context.Context, anon *Token) (*Token
 	if anon == nil || anon.RefreshToken == "" {
 		return nil, invalid("Token.RefreshToken", "an anonymous refresh token is required")
 	}
+	if anon.Kind == KindCustomer || anon.Kind == KindService {
+		return nil, invalid("Token.Kind", "must be an anonymous token, not a "+anon.Kind.String()+" token")
+	}
 	c := s.client
 	k := c.newCall(opAnonymousRefresh)
 	// The spec still marks the deprecated anonymous_token parameter as

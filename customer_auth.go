@@ -1,11 +1,11 @@
 package emporix
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"net/url"
 	"time"
 )
@@ -21,7 +21,7 @@ var (
 	}
 	opLogout = &operation{
 		id: "GET-customer-logout-customer", method: "GET",
-		path: "/customer/{tenant}/logout", auth: authCustomer, retry: retryUnsafe,
+		path: "/customer/{tenant}/logout", auth: authCustomer, retry: retryUnsafe, noAuthRetry: true,
 	}
 	opRefreshCustomer = &operation{
 		id: "GET-customer-refresh-authtoken", method: "GET",
@@ -158,12 +158,21 @@ func (s *AuthService) Signup(ctx context.Context, r *SignupRequest) (string, err
 	if r.Signup != nil {
 		k.hide(r.Signup.Password)
 	}
-	var loc resourceLocation
-	if err := c.doJSON(ctx, k, &loc); err != nil {
+	resp, err := c.do(ctx, k)
+	if err != nil {
 		return "", err
 	}
+	// Decoded here rather than with doJSON so that an unusable answer
+	// reports the status actually received, not an assumed 201.
+	if len(bytes.TrimSpace(resp.body)) == 0 {
+		return "", c.unusable(k, resp.status, "empty body", nil)
+	}
+	var loc resourceLocation
+	if err := json.Unmarshal(resp.body, &loc); err != nil {
+		return "", c.unusable(k, resp.status, "malformed JSON", err)
+	}
 	if loc.ID == "" {
-		return "", c.unusable(k, http.StatusCreated, "no id in response", nil)
+		return "", c.unusable(k, resp.status, "no id in response", nil)
 	}
 	return loc.ID, nil
 }
@@ -183,6 +192,9 @@ func (s *AuthService) Login(ctx context.Context, r *LoginRequest) (*Token, error
 	if err := r.validate("LoginRequest"); err != nil {
 		return nil, err
 	}
+	if ctx == nil {
+		return nil, invalid("context", "must not be nil")
+	}
 	c := s.client
 	k := c.newCall(opLogin)
 	if err := k.jsonBody(r, contentJSON); err != nil {
@@ -193,7 +205,6 @@ func (s *AuthService) Login(ctx context.Context, r *LoginRequest) (*Token, error
 	if err != nil {
 		return nil, err
 	}
-	k.token = anon
 	resp, err := c.do(ctx, k)
 	if err != nil {
 		return nil, err
@@ -214,13 +225,15 @@ func (s *AuthService) Login(ctx context.Context, r *LoginRequest) (*Token, error
 //
 // Emporix API: GET /customer/{tenant}/logout. Needs the customer token.
 func (s *AuthService) Logout(ctx context.Context) error {
+	if ctx == nil {
+		return invalid("context", "must not be nil")
+	}
 	c := s.client
 	k := c.newCall(opLogout)
 	tok, err := c.authorize(ctx, k)
 	if err != nil {
 		return err
 	}
-	k.token = tok
 	k.query = url.Values{"accessToken": {tok.AccessToken}}
 	return c.doNoContent(ctx, k)
 }
@@ -245,6 +258,9 @@ type RefreshOptions struct {
 func (s *AuthService) RefreshCustomer(ctx context.Context, cust *Token, opts *RefreshOptions) (*Token, error) {
 	if cust == nil || cust.RefreshToken == "" {
 		return nil, invalid("Token.RefreshToken", "a customer refresh token is required")
+	}
+	if cust.Kind == KindAnonymous || cust.Kind == KindService {
+		return nil, invalid("Token.Kind", "must be a customer token, not a "+cust.Kind.String()+" token")
 	}
 	c := s.client
 	k := c.newCall(opRefreshCustomer)
@@ -355,16 +371,30 @@ func (s *AuthService) ExchangeToken(ctx context.Context, r *ExchangeRequest) (*T
 	if err := requireValue("ExchangeRequest.SubjectAccessToken", r.SubjectAccessToken); err != nil {
 		return nil, err
 	}
+	if ctx == nil {
+		return nil, invalid("context", "must not be nil")
+	}
 	c := s.client
 	k := c.newCall(opExchange)
 	k.query = url.Values{"subjectAccessToken": {r.SubjectAccessToken}}
 	setIf(k.query, "config", r.Config)
 	k.hide(r.SubjectAccessToken)
+	anon, err := c.authorize(ctx, k)
+	if err != nil {
+		return nil, err
+	}
 	resp, err := c.do(ctx, k)
 	if err != nil {
 		return nil, err
 	}
-	return c.doToken(k, resp, KindCustomer)
+	tok, err := c.doToken(k, resp, KindCustomer)
+	if err != nil {
+		return nil, err
+	}
+	if tok.SessionID == "" {
+		tok.SessionID = anon.SessionID
+	}
+	return tok, nil
 }
 
 // SocialLoginRequest logs a customer in with an authorization code from the
@@ -410,13 +440,15 @@ func (s *AuthService) SocialLogin(ctx context.Context, r *SocialLoginRequest) (*
 	if err := requireValue("SocialLoginRequest.RedirectURI", r.RedirectURI); err != nil {
 		return nil, err
 	}
+	if ctx == nil {
+		return nil, invalid("context", "must not be nil")
+	}
 	c := s.client
 	k := c.newCall(opSocialLogin)
 	anon, err := c.authorize(ctx, k)
 	if err != nil {
 		return nil, err
 	}
-	k.token = anon
 	k.query = url.Values{"code": {r.Code}, "redirect_uri": {r.RedirectURI}}
 	setIf(k.query, "code_verifier", r.CodeVerifier)
 	k.hide(r.Code, r.CodeVerifier)
@@ -447,6 +479,9 @@ func (s *AuthService) ConfirmOptIn(ctx context.Context, optInToken string) (*Tok
 	if err := requireValue("optInToken", optInToken); err != nil {
 		return nil, err
 	}
+	if ctx == nil {
+		return nil, invalid("context", "must not be nil")
+	}
 	c := s.client
 	k := c.newCall(opOptInConfirm, optInToken)
 	k.hide(optInToken)
@@ -454,7 +489,6 @@ func (s *AuthService) ConfirmOptIn(ctx context.Context, optInToken string) (*Tok
 	if err != nil {
 		return nil, err
 	}
-	k.token = anon
 	resp, err := c.do(ctx, k)
 	if err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package emporix
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -50,6 +51,11 @@ var (
 	// operation must be authorized with the shopper's anonymous token and
 	// none is available.
 	ErrAnonymousTokenRequired = errors.New("emporix: anonymous token required")
+	// ErrSessionExpired means the customer's session cannot be renewed: its
+	// refresh token expired or was rejected, or a freshly refreshed token was
+	// rejected too. The shopper must log in again; with a [Session], the
+	// anonymous session, and with it the guest cart, is kept.
+	ErrSessionExpired = errors.New("emporix: customer session expired")
 )
 
 // Gateway error codes carried in the 401 body's fault.detail.errorcode.
@@ -125,7 +131,7 @@ func (e *APIError) Error() string {
 	case e.ErrorCode != "":
 		b.WriteByte(' ')
 		b.WriteString(e.ErrorCode)
-	default:
+	case http.StatusText(e.StatusCode) != "":
 		b.WriteByte(' ')
 		b.WriteString(http.StatusText(e.StatusCode))
 	}
@@ -175,43 +181,80 @@ func (e *APIError) TokenRejected() bool {
 	return false
 }
 
-// errorBody is the union of the two JSON error shapes.
+// errorBody is the union of the two JSON error shapes. Every field is
+// decoded on its own, so one field of an unexpected type does not lose the
+// others.
 type errorBody struct {
-	Status    json.RawMessage   `json:"status"`
-	Type      string            `json:"type"`
-	Message   string            `json:"message"`
-	MoreInfo  string            `json:"moreInfo"`
-	Details   []json.RawMessage `json:"details"`
-	ErrorCode string            `json:"errorCode"`
-	Fault     *struct {
-		FaultString string `json:"faultstring"`
-		Detail      struct {
-			ErrorCode string `json:"errorcode"`
-		} `json:"detail"`
-	} `json:"fault"`
+	Type      json.RawMessage `json:"type"`
+	Message   json.RawMessage `json:"message"`
+	MoreInfo  json.RawMessage `json:"moreInfo"`
+	Details   json.RawMessage `json:"details"`
+	ErrorCode json.RawMessage `json:"errorCode"`
+	Fault     json.RawMessage `json:"fault"`
 }
 
-// fill decodes body into e. A body that is not a JSON object (an HTML page
-// from a proxy) is kept as a snippet; a JSON object of another shape is not
-// kept at all, because it may be a token response.
+// faultBody is the gateway's {"fault":{...}} of a 401.
+type faultBody struct {
+	FaultString json.RawMessage `json:"faultstring"`
+	Detail      json.RawMessage `json:"detail"`
+}
+
+type faultDetail struct {
+	ErrorCode json.RawMessage `json:"errorcode"`
+}
+
+// jsonText returns raw as a string when it is a JSON string, else "".
+func jsonText(raw json.RawMessage) string {
+	var s string
+	if len(raw) == 0 || json.Unmarshal(raw, &s) != nil {
+		return ""
+	}
+	return s
+}
+
+// fill decodes body into e. A body that is not JSON (an HTML page from a
+// proxy) is kept as a snippet. A body that looks like a JSON object or array
+// is never kept as a snippet, whether or not it decodes: only the known
+// error fields are taken from it, because another shape may be a token
+// response.
 func (e *APIError) fill(body []byte) {
 	trimmed := strings.TrimSpace(string(body))
 	if trimmed == "" {
 		return
 	}
-	var eb errorBody
-	if trimmed[0] != '{' || json.Unmarshal(body, &eb) != nil {
+	if trimmed[0] != '{' && trimmed[0] != '[' {
 		e.Body = snippet(trimmed)
 		return
 	}
-	e.Type = eb.Type
-	e.Message = eb.Message
-	e.MoreInfo = eb.MoreInfo
-	e.Details = eb.Details
-	e.ErrorCode = eb.ErrorCode
-	if eb.Fault != nil {
-		e.Message = eb.Fault.FaultString
-		e.ErrorCode = eb.Fault.Detail.ErrorCode
+	var eb errorBody
+	if trimmed[0] != '{' || json.Unmarshal(body, &eb) != nil {
+		return
+	}
+	e.Type = jsonText(eb.Type)
+	e.Message = jsonText(eb.Message)
+	e.MoreInfo = jsonText(eb.MoreInfo)
+	e.ErrorCode = jsonText(eb.ErrorCode)
+	if d := bytes.TrimSpace(eb.Details); len(d) > 0 {
+		var details []json.RawMessage
+		switch {
+		case d[0] == '[' && json.Unmarshal(d, &details) == nil:
+			e.Details = details
+		case d[0] == '{' || d[0] == '"':
+			// One entry sent without the array.
+			e.Details = []json.RawMessage{d}
+		}
+	}
+	var fault faultBody
+	if len(eb.Fault) > 0 && json.Unmarshal(eb.Fault, &fault) == nil {
+		if msg := jsonText(fault.FaultString); msg != "" {
+			e.Message = msg
+		}
+		var detail faultDetail
+		if len(fault.Detail) > 0 && json.Unmarshal(fault.Detail, &detail) == nil {
+			if code := jsonText(detail.ErrorCode); code != "" {
+				e.ErrorCode = code
+			}
+		}
 	}
 }
 

@@ -79,7 +79,8 @@ type recorder struct {
 	reqs []recorded
 }
 
-func (r *recorder) add(req *http.Request) {
+// add records req and returns the body it carried.
+func (r *recorder) add(req *http.Request) []byte {
 	var body []byte
 	if req.Body != nil {
 		body, _ = io.ReadAll(req.Body)
@@ -94,6 +95,7 @@ func (r *recorder) add(req *http.Request) {
 		Header: req.Header.Clone(),
 		Body:   body,
 	})
+	return body
 }
 
 // all returns a copy of the recorded requests.
@@ -137,7 +139,7 @@ func serve(t *testing.T, mt *httpmock.MockTransport, method, path string, replie
 	var mu sync.Mutex
 	n := 0
 	mt.RegisterResponder(method, testBase+path, func(req *http.Request) (*http.Response, error) {
-		rec.add(req)
+		reqBody := rec.add(req)
 		mu.Lock()
 		r := replies[min(n, len(replies)-1)]
 		n++
@@ -153,7 +155,7 @@ func serve(t *testing.T, mt *httpmock.MockTransport, method, path string, replie
 		for k, v := range r.header {
 			resp.Header[k] = v
 		}
-		checkConformance(t, req, rec.all()[rec.count()-1].Body, resp)
+		checkConformance(t, req, reqBody, resp)
 		return resp, nil
 	})
 	return rec

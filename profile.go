@@ -62,7 +62,7 @@ const AnonymousCustomerNumber = "00000000"
 
 // Anonymous reports whether the profile is the pseudo-customer the service
 // returns for an anonymous token.
-func (c *Customer) Anonymous() bool { return c.CustomerNumber == AnonymousCustomerNumber }
+func (c *Customer) Anonymous() bool { return c != nil && c.CustomerNumber == AnonymousCustomerNumber }
 
 // Version returns metadata.version, the value to send back for optimistic
 // locking, or 0.

@@ -1,7 +1,10 @@
 package emporix
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"html"
 	"log/slog"
 	"net/url"
 	"reflect"
@@ -76,19 +79,35 @@ func redactPath(p string) string {
 }
 
 // redactQuery masks every query value whose name is not allow-listed. It
-// works on the raw query so malformed input cannot smuggle a value through.
+// works on the raw query so malformed input cannot smuggle a value through:
+// both '&' and ';' separate parameters (some servers split on ';'), and a
+// bare part without '=' is masked whole, as it may be a value on its own.
 func redactQuery(raw string) string {
-	parts := strings.Split(raw, "&")
-	for i, part := range parts {
+	var b strings.Builder
+	b.Grow(len(raw))
+	for raw != "" {
+		part, rest := raw, ""
+		if i := strings.IndexAny(raw, "&;"); i >= 0 {
+			part, rest = raw[:i], raw[i:]
+		}
 		name, _, hasValue := strings.Cut(part, "=")
-		if un, err := url.QueryUnescape(name); err == nil && safeQueryNames[un] {
-			continue
+		un, err := url.QueryUnescape(name)
+		switch {
+		case part == "" || (err == nil && safeQueryNames[un]):
+			b.WriteString(part)
+		case hasValue:
+			b.WriteString(name)
+			b.WriteString("=" + redacted)
+		default:
+			b.WriteString(redacted)
 		}
-		if hasValue || part != "" {
-			parts[i] = name + "=" + redacted
+		if rest == "" {
+			break
 		}
+		b.WriteByte(rest[0])
+		raw = rest[1:]
 	}
-	return strings.Join(parts, "&")
+	return b.String()
 }
 
 // The helpers below give secret-bearing types one redacting rendering for
@@ -188,14 +207,42 @@ func redactedLogValue(v any) slog.Value {
 
 // scrubber masks the secrets one request carried wherever server-provided
 // text is kept (error messages, details, snippets): a server that echoes a
-// token back must not leak it through an error string.
+// token back must not leak it through an error string. It also masks the
+// encodings a server or proxy may echo a secret in: the query and path
+// escapes of a URL, the escaped form inside a JSON string and the HTML
+// escape of an error page. They are derived only here, on the error path.
 type scrubber []string
 
 func (s scrubber) apply(text string) string {
+	if len(s) == 0 || text == "" {
+		return text
+	}
 	for _, secret := range s {
-		if len(secret) >= 4 && strings.Contains(text, secret) {
-			text = strings.ReplaceAll(text, secret, redacted)
+		if len(secret) < 4 {
+			continue
+		}
+		for _, form := range echoForms(secret) {
+			if strings.Contains(text, form) {
+				text = strings.ReplaceAll(text, form, redacted)
+			}
 		}
 	}
 	return text
+}
+
+// echoForms returns secret and the encodings it may be echoed in.
+func echoForms(secret string) []string {
+	forms := []string{secret, url.QueryEscape(secret), url.PathEscape(secret), html.EscapeString(secret)}
+	if b, err := json.Marshal(secret); err == nil {
+		forms = append(forms, string(b[1:len(b)-1]))
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if enc.Encode(secret) == nil {
+		if b := bytes.TrimSpace(buf.Bytes()); len(b) >= 2 {
+			forms = append(forms, string(b[1:len(b)-1]))
+		}
+	}
+	return forms
 }

@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -38,6 +40,9 @@ type operation struct {
 	path   string // the spec's path template, for documentation and tests
 	auth   authKind
 	retry  retryClass
+	// noAuthRetry: never renew the token and resend, because the token is
+	// also part of the request (logout names the token it invalidates).
+	noAuthRetry bool
 }
 
 const (
@@ -58,7 +63,8 @@ type call struct {
 	body        []byte
 	contentType string
 	header      [][2]string
-	token       *Token      // a token fixed for this call, overriding the source
+	token       *Token      // the token authorizing this call
+	fromSource  bool        // token came from source, which may renew it
 	source      TokenSource // the client's source when the call started
 	secrets     scrubber
 	attempts    int
@@ -106,10 +112,12 @@ func (k *call) jsonBody(v any, contentType string) error {
 	return nil
 }
 
-// hide registers values that must never be echoed in errors.
+// hide registers values that must never be echoed in errors. Only the raw
+// values are kept here, on the hot path; the encodings a server may echo
+// them in are derived when an error is built (see scrubber.apply).
 func (k *call) hide(values ...string) {
 	for _, v := range values {
-		if v != "" {
+		if v != "" && !slices.Contains(k.secrets, v) {
 			k.secrets = append(k.secrets, v)
 		}
 	}
@@ -124,10 +132,40 @@ type response struct {
 
 // do runs a call: authorize, send with retries, and turn a non-success
 // status into an *APIError. It returns the body of a 2xx response.
+//
+// When the service rejects a token that came from the client's source
+// (a 401 whose gateway code says expired or invalid) and the source can
+// replace tokens, the source is asked once to renew it and the call is sent
+// once more; a second rejection is ErrSessionExpired. Never a loop.
 func (c *Client) do(ctx context.Context, k *call) (*response, error) {
 	if ctx == nil {
 		return nil, invalid("context", "must not be nil")
 	}
+	resp, err := c.send(ctx, k)
+	var apiErr *APIError
+	if err == nil || !k.fromSource || k.op.noAuthRetry || !errors.As(err, &apiErr) || !apiErr.TokenRejected() {
+		return resp, err
+	}
+	invalidator, ok := k.source.(TokenInvalidator)
+	if !ok {
+		return nil, err
+	}
+	if ierr := invalidator.InvalidateToken(ctx, k.token); ierr != nil {
+		if errors.Is(ierr, ErrSessionExpired) {
+			return nil, errors.Join(ierr, err)
+		}
+		return nil, err
+	}
+	k.token, k.fromSource = nil, false
+	resp, err = c.send(ctx, k)
+	if errors.As(err, &apiErr) && apiErr.TokenRejected() {
+		return nil, fmt.Errorf("%w: %w", ErrSessionExpired, err)
+	}
+	return resp, err
+}
+
+// send makes one call through the retry loop.
+func (c *Client) send(ctx context.Context, k *call) (*response, error) {
 	tok, err := c.authorize(ctx, k)
 	if err != nil {
 		return nil, err
@@ -207,18 +245,21 @@ func (c *Client) unusable(k *call, status int, reason string, err error) error {
 	return &ResponseError{Method: k.op.method, Path: redactPath(k.path), StatusCode: status, Reason: reason, Err: err}
 }
 
-// authorize picks the token the operation needs, failing before any
-// network traffic when the right kind is not available.
+// authorize picks the token the operation needs and fixes it on the call,
+// failing before any network traffic when the right kind is not available.
+// A token already fixed on the call is kept.
 func (c *Client) authorize(ctx context.Context, k *call) (*Token, error) {
+	if k.op.auth == authNone {
+		return nil, nil
+	}
+	if k.token != nil || k.op.auth == authExplicit {
+		return checkKind(k.op.auth, k.token)
+	}
 	var (
 		tok *Token
 		err error
 	)
 	switch {
-	case k.op.auth == authNone:
-		return nil, nil
-	case k.token != nil || k.op.auth == authExplicit:
-		tok = k.token
 	case k.op.auth == authAnonymous:
 		tok, err = anonymousToken(ctx, k.source)
 	case k.source == nil:
@@ -229,13 +270,22 @@ func (c *Client) authorize(ctx context.Context, k *call) (*Token, error) {
 	if err != nil {
 		return nil, err
 	}
+	if tok, err = checkKind(k.op.auth, tok); err != nil {
+		return nil, err
+	}
+	k.token, k.fromSource = tok, true
+	return tok, nil
+}
+
+// checkKind refuses a missing token or one of the wrong kind.
+func checkKind(auth authKind, tok *Token) (*Token, error) {
 	if tok == nil || tok.AccessToken == "" {
-		if k.op.auth == authAnonymous {
+		if auth == authAnonymous {
 			return nil, ErrAnonymousTokenRequired
 		}
 		return nil, ErrNoToken
 	}
-	if k.op.auth == authCustomer && tok.Kind == KindAnonymous {
+	if auth == authCustomer && tok.Kind == KindAnonymous {
 		return nil, ErrCustomerTokenRequired
 	}
 	return tok, nil
@@ -289,9 +339,10 @@ func (c *Client) beforeAttempt(_ retryablehttp.Logger, r *http.Request, retry in
 // source again, so a token that expired during the backoff is replaced.
 func (c *Client) prepareRetry(r *http.Request) error {
 	k, _ := r.Context().Value(callKey{}).(*call)
-	if k == nil || k.op.auth == authNone || k.token != nil {
+	if k == nil || !k.fromSource {
 		return nil
 	}
+	k.token, k.fromSource = nil, false
 	tok, err := c.authorize(r.Context(), k)
 	if err != nil {
 		return err
@@ -311,9 +362,9 @@ func (c *Client) requestFailed(ctx context.Context, k *call, err error) error {
 	if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
 		err = ctxErr
 	}
-	if k.secrets != nil && errors.Unwrap(err) == nil {
-		if scrubbed := k.secrets.apply(err.Error()); scrubbed != err.Error() {
-			err = errors.New(scrubbed)
+	if k.secrets != nil {
+		if text := err.Error(); k.secrets.apply(text) != text {
+			err = &scrubbedError{text: k.secrets.apply(text), err: err}
 		}
 	}
 	attempts := max(k.attempts, 1)
@@ -321,6 +372,32 @@ func (c *Client) requestFailed(ctx context.Context, k *call, err error) error {
 		slog.String("operation", k.op.id), slog.String("method", k.op.method),
 		slog.String("path", redactPath(k.path)), slog.Int("attempts", attempts), slog.String("error", err.Error()))
 	return &RequestError{Method: k.op.method, Path: redactPath(k.path), Operation: k.op.id, Attempts: attempts, Err: err}
+}
+
+// scrubbedError replaces the text of a transport error that quoted a
+// secret of the request. It answers errors.Is and net.Error's Timeout for
+// the cause but does not unwrap to it: every error in the cause's chain may
+// print the secret.
+type scrubbedError struct {
+	text string
+	err  error
+}
+
+func (e *scrubbedError) Error() string { return e.text }
+
+// Is reports whether the cause matches target.
+func (e *scrubbedError) Is(target error) bool { return errors.Is(e.err, target) }
+
+// Timeout reports whether the cause is a timeout.
+func (e *scrubbedError) Timeout() bool {
+	var t interface{ Timeout() bool }
+	return errors.As(e.err, &t) && t.Timeout()
+}
+
+// Temporary reports whether the cause is temporary, as net.Error requires.
+func (e *scrubbedError) Temporary() bool {
+	var t interface{ Temporary() bool }
+	return errors.As(e.err, &t) && t.Temporary()
 }
 
 // apiError reads a non-success response into an *APIError.
@@ -338,6 +415,8 @@ func (c *Client) apiError(k *call, resp *http.Response) *APIError {
 	}
 	body, _ := readBody(resp, maxErrorBody)
 	e.fill(body)
+	e.Type = k.secrets.apply(e.Type)
+	e.ErrorCode = k.secrets.apply(e.ErrorCode)
 	e.Message = k.secrets.apply(e.Message)
 	e.Body = k.secrets.apply(e.Body)
 	e.MoreInfo = k.secrets.apply(e.MoreInfo)

@@ -91,7 +91,8 @@ func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, erro
 	}
 	switch resp.StatusCode {
 	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
-		return resp.Header.Get("Retry-After") != "", nil
+		_, ok := retryAfter(resp.Header, time.Now())
+		return ok, nil
 	}
 	return false, nil
 }
@@ -153,9 +154,12 @@ func retryAfter(h http.Header, now time.Time) (time.Duration, bool) {
 
 // keepLastResponse is the retryablehttp ErrorHandler: once retries are spent
 // it hands back the last response, so the caller decodes the real status and
-// body, instead of the library's generic "giving up" error.
+// body, instead of the library's generic "giving up" error. With an error
+// (a cancelled context, or a token source that failed before a retry) the
+// response is not usable: retryablehttp has already drained it before the
+// wait, so the error is returned instead.
 func keepLastResponse(resp *http.Response, err error, _ int) (*http.Response, error) {
-	if resp != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+	if resp != nil && err == nil {
 		return resp, nil
 	}
 	if resp != nil {

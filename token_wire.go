@@ -62,6 +62,7 @@ func (w *tokenWire) token(kind TokenKind, now time.Time) (*Token, bool) {
 		SaasToken:         firstNonEmpty(w.SaasToken, w.SaasTokenCamel),
 		SessionID:         firstNonEmpty(w.SessionID, w.SessionIDCamel),
 		Scope:             w.Scope,
+		IssuedAt:          now,
 		Expiry:            firstSet(w.ExpiresIn, w.ExpiresInCamel).expiry(now),
 		RefreshExpiry:     firstSet(w.RefreshExpiresIn, w.RefreshExpiresInCamel).expiry(now),
 		SessionIdleTime:   w.SessionIdleTime.d,

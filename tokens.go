@@ -63,6 +63,8 @@ type Token struct {
 	Scope string
 	// LegalEntityID is the B2B legal entity the token is scoped to, if any.
 	LegalEntityID string
+	// IssuedAt is when the SDK received the token.
+	IssuedAt time.Time
 	// Expiry is when the access token expires; zero means unknown.
 	Expiry time.Time
 	// RefreshExpiry is when the refresh token expires; zero means unknown.
@@ -122,6 +124,15 @@ type TokenSource interface {
 // change confirmation, ...) use it.
 type AnonymousTokenSource interface {
 	AnonymousToken(ctx context.Context) (*Token, error)
+}
+
+// TokenInvalidator is implemented by token sources that can replace a token
+// the service rejected. When a request fails with a 401 whose gateway code
+// says the access token is expired or invalid, the client calls
+// InvalidateToken once and retries once with the source's next token; a
+// second rejection fails with [ErrSessionExpired]. A [Session] implements it.
+type TokenInvalidator interface {
+	InvalidateToken(ctx context.Context, rejected *Token) error
 }
 
 // TokenSourceFunc adapts a function to a [TokenSource].

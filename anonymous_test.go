@@ -1,0 +1,342 @@
+package emporix
+
+import (
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// authAnonResponse is the spec's AnonymousAccessToken example, with the
+// tenant placeholder filled in.
+const authAnonResponse = `{
+  "token_type": "Bearer",
+  "access_token": "tpYgJPZqddEQ2zwfzNtx79noBP65",
+  "expires_in": 3599,
+  "refresh_token": "7FnviYrxvQWYdzUVBVTvXeNAA4Jy1HPe",
+  "refresh_token_expires_in": 86399,
+  "sessionId": "6d4d4d5e-04b9-40c5-9074-4df1405c6081",
+  "scope": "tenant=mytenant"
+}`
+
+func authAnonToken() *Token {
+	return &Token{
+		Kind:          KindAnonymous,
+		AccessToken:   "tpYgJPZqddEQ2zwfzNtx79noBP65",
+		TokenType:     "Bearer",
+		RefreshToken:  "7FnviYrxvQWYdzUVBVTvXeNAA4Jy1HPe",
+		SessionID:     "6d4d4d5e-04b9-40c5-9074-4df1405c6081",
+		Scope:         "tenant=mytenant",
+		Expiry:        testNow.Add(authSecs(3599)),
+		RefreshExpiry: testNow.Add(authSecs(86399)),
+	}
+}
+
+// ---------------------------------------------------------------------------
+// AnonymousLogin
+// ---------------------------------------------------------------------------
+
+func TestAnonymousLogin_RequestAndToken(t *testing.T) {
+	c, mt := newTestClient(t)
+	rec := serve(t, mt, "GET", "/customerlogin/auth/anonymous/login", jsonReply(200, authAnonResponse))
+
+	tok, err := c.Auth.AnonymousLogin(authBG, nil)
+	require.NoError(t, err)
+	authAssertToken(t, authAnonToken(), tok)
+	assert.False(t, tok.ExpiredAt(testNow.Add(authSecs(3598))))
+	assert.True(t, tok.ExpiredAt(testNow.Add(authSecs(3599))))
+	assert.False(t, tok.RefreshExpiredAt(testNow.Add(23*time.Hour)))
+
+	r := rec.only(t)
+	assert.Equal(t, "GET", r.Method)
+	assert.Equal(t, "/customerlogin/auth/anonymous/login", r.Path)
+	assert.Equal(t, url.Values{"tenant": {testTenant}, "client_id": {testClientID}}, r.Query)
+	assert.Empty(t, r.Header.Values("Authorization"), "the anonymous login needs no token")
+	assert.Equal(t, "application/json", r.Header.Get("Accept"))
+	authAssertNoBody(t, r)
+}
+
+func TestAnonymousLogin_SessionContext(t *testing.T) {
+	tests := []struct {
+		name string
+		sc   *SessionContext
+		want url.Values
+	}{
+		{
+			name: "empty context",
+			sc:   &SessionContext{},
+			want: url.Values{"tenant": {testTenant}, "client_id": {testClientID}},
+		},
+		{
+			name: "every field",
+			sc:   &SessionContext{Currency: "EUR", SiteCode: "main", Language: "EN", TargetLocation: "DE"},
+			want: url.Values{"tenant": {testTenant}, "client_id": {testClientID},
+				"currency": {"EUR"}, "siteCode": {"main"}, "language": {"EN"}, "targetLocation": {"DE"}},
+		},
+		{
+			name: "only some fields",
+			sc:   &SessionContext{SiteCode: "site_PL", TargetLocation: "PL"},
+			want: url.Values{"tenant": {testTenant}, "client_id": {testClientID},
+				"siteCode": {"site_PL"}, "targetLocation": {"PL"}},
+		},
+		{
+			name: "lowercase currency is passed as given",
+			sc:   &SessionContext{Currency: "chf"},
+			want: url.Values{"tenant": {testTenant}, "client_id": {testClientID}, "currency": {"chf"}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, mt := newTestClient(t)
+			rec := serve(t, mt, "GET", "/customerlogin/auth/anonymous/login", jsonReply(200, authAnonResponse))
+			_, err := c.Auth.AnonymousLogin(authBG, tt.sc)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, rec.only(t).Query)
+		})
+	}
+}
+
+func TestAnonymousLogin_BadCurrencySendsNothing(t *testing.T) {
+	for _, cur := range []string{"EU", "EURO", "E1R", "€UR", " EU"} {
+		t.Run(cur, func(t *testing.T) {
+			c, mt := newTestClient(t)
+			authTrap(t, mt)
+			tok, err := c.Auth.AnonymousLogin(authBG, &SessionContext{Currency: cur, SiteCode: "main"})
+			assert.Nil(t, tok)
+			authValidation(t, err, "SessionContext.Currency")
+			authNoRequests(t, mt)
+		})
+	}
+}
+
+func TestAnonymousLogin_NeedsNoTokenSource(t *testing.T) {
+	c, mt := newTestClient(t, WithTokenSource(nil))
+	rec := serve(t, mt, "GET", "/customerlogin/auth/anonymous/login", jsonReply(200, authAnonResponse))
+	tok, err := c.Auth.AnonymousLogin(authBG, nil)
+	require.NoError(t, err)
+	assert.Equal(t, "tpYgJPZqddEQ2zwfzNtx79noBP65", tok.AccessToken)
+	assert.Empty(t, rec.only(t).Header.Values("Authorization"))
+}
+
+func TestAnonymousLogin_UsesTheClientsTenantAndClientID(t *testing.T) {
+	c, mt := newTestClient(t)
+	other, err := NewClient("othertenant", "other-client", WithHTTPClient(c.http.HTTPClient), WithBaseURL(testBase), WithNoRetries())
+	require.NoError(t, err)
+	rec := serve(t, mt, "GET", "/customerlogin/auth/anonymous/login", jsonReply(200, authAnonResponse))
+	_, err = other.Auth.AnonymousLogin(authBG, nil)
+	require.NoError(t, err)
+	assert.Equal(t, url.Values{"tenant": {"othertenant"}, "client_id": {"other-client"}}, rec.only(t).Query)
+}
+
+func TestAnonymousLogin_UnusableResponses(t *testing.T) {
+	tests := []struct {
+		name   string
+		body   string
+		reason string
+	}{
+		{"no access_token", `{"token_type":"Bearer","expires_in":3599,"sessionId":"6d4d4d5e-04b9-40c5-9074-4df1405c6081"}`, "token response without access_token"},
+		{"empty access_token", `{"access_token":"","sessionId":"s"}`, "token response without access_token"},
+		{"malformed JSON", `{"access_token":"tpYgJPZqddEQ2zwfzNtx79noBP65"`, "malformed token response"},
+		{"not an object", `["tpYgJPZqddEQ2zwfzNtx79noBP65"]`, "malformed token response"},
+		{"empty body", ``, "malformed token response"},
+		{"expires_in not a number", `{"access_token":"tpYgJPZqddEQ2zwfzNtx79noBP65","expires_in":"an hour"}`, "malformed token response"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, mt := newTestClient(t)
+			authServeRaw(t, mt, "GET", "/customerlogin/auth/anonymous/login", 200, tt.body)
+			tok, err := c.Auth.AnonymousLogin(authBG, nil)
+			assert.Nil(t, tok)
+			re := authResponseError(t, err, 200)
+			assert.Equal(t, tt.reason, re.Reason)
+			assert.Equal(t, "GET", re.Method)
+			assert.Equal(t, "/customerlogin/auth/anonymous/login", re.Path)
+			assert.NotContains(t, err.Error(), "tpYgJPZqddEQ2zwfzNtx79noBP65", "the body is never quoted")
+			assert.NotContains(t, err.Error(), "an hour")
+		})
+	}
+}
+
+func TestAnonymousLogin_ErrorResponses(t *testing.T) {
+	// The spec declares no error responses here; the service still sends
+	// the common shapes (an unknown client_id, a proxy in trouble).
+	t.Run("400", func(t *testing.T) {
+		c, mt := newTestClient(t)
+		authServeRaw(t, mt, "GET", "/customerlogin/auth/anonymous/login", 400, authBody400)
+		_, err := c.Auth.AnonymousLogin(authBG, &SessionContext{Currency: "EUR"})
+		authErr400.check(t, err, "GET", "/customerlogin/auth/anonymous/login", "GET-oauth-generate-anonymous-access-token")
+	})
+	t.Run("401", func(t *testing.T) {
+		c, mt := newTestClient(t)
+		authServeRaw(t, mt, "GET", "/customerlogin/auth/anonymous/login", 401, authBody401Invalid)
+		_, err := c.Auth.AnonymousLogin(authBG, nil)
+		authErr401Invalid.check(t, err, "GET", "/customerlogin/auth/anonymous/login", "GET-oauth-generate-anonymous-access-token")
+	})
+	t.Run("HTML 502 is not retried", func(t *testing.T) {
+		c, mt := newTestClient(t)
+		rec := authServeRaw(t, mt, "GET", "/customerlogin/auth/anonymous/login", 502, authBodyHTML502)
+		_, err := c.Auth.AnonymousLogin(authBG, nil)
+		ae := authAPIError(t, err, 502)
+		assert.ErrorIs(t, err, ErrServer)
+		assert.Equal(t, authBodyHTML502, ae.Body)
+		assert.Equal(t, 1, rec.count(), "every anonymous login creates a session: not retried on 502")
+	})
+	t.Run("503 with Retry-After is retried", func(t *testing.T) {
+		c, mt := newTestClient(t)
+		rec := serve(t, mt, "GET", "/customerlogin/auth/anonymous/login",
+			reply{status: 503, body: `{"status":503,"message":"busy"}`, header: map[string][]string{"Retry-After": {"0"}}},
+			jsonReply(200, authAnonResponse))
+		tok, err := c.Auth.AnonymousLogin(authBG, nil)
+		require.NoError(t, err)
+		assert.Equal(t, "tpYgJPZqddEQ2zwfzNtx79noBP65", tok.AccessToken)
+		assert.Equal(t, 2, rec.count())
+	})
+}
+
+// ---------------------------------------------------------------------------
+// AnonymousRefresh
+// ---------------------------------------------------------------------------
+
+func TestAnonymousRefresh_RequestAndToken(t *testing.T) {
+	c, mt := newTestClient(t)
+	rec := serve(t, mt, "GET", "/customerlogin/auth/anonymous/refresh", jsonReply(200, `{
+	  "token_type": "Bearer",
+	  "access_token": "GOToGKaEKFyR8DokPBwHH0Y3AKCo",
+	  "expires_in": 3599,
+	  "refresh_token": "9sJkq1nXm3QpV7bR2wT5yZ8cF4hL6dGa",
+	  "refresh_token_expires_in": 86399,
+	  "sessionId": "6d4d4d5e-04b9-40c5-9074-4df1405c6081",
+	  "scope": "tenant=mytenant"
+	}`))
+
+	anon := anonToken()
+	before := *anon
+	tok, err := c.Auth.AnonymousRefresh(authBG, anon)
+	require.NoError(t, err)
+	authAssertToken(t, &Token{
+		Kind:          KindAnonymous,
+		AccessToken:   "GOToGKaEKFyR8DokPBwHH0Y3AKCo",
+		TokenType:     "Bearer",
+		RefreshToken:  "9sJkq1nXm3QpV7bR2wT5yZ8cF4hL6dGa",
+		SessionID:     testSessionID,
+		Scope:         "tenant=mytenant",
+		Expiry:        testNow.Add(authSecs(3599)),
+		RefreshExpiry: testNow.Add(authSecs(86399)),
+	}, tok)
+	assert.Equal(t, before, *anon, "the input token is not modified")
+
+	r := rec.only(t)
+	assert.Equal(t, "GET", r.Method)
+	assert.Equal(t, "/customerlogin/auth/anonymous/refresh", r.Path)
+	assert.Equal(t, url.Values{"tenant": {testTenant}, "refresh_token": {anonRefresh}, "client_id": {testClientID}}, r.Query,
+		"only tenant, refresh_token and client_id: the deprecated anonymous_token is never sent")
+	assert.NotContains(t, r.Query, "anonymous_token")
+	assert.Empty(t, r.Header.Values("Authorization"))
+	authAssertNoBody(t, r)
+}
+
+func TestAnonymousRefresh_CarryForward(t *testing.T) {
+	t.Run("deprecated-style response without refresh token", func(t *testing.T) {
+		c, mt := newTestClient(t)
+		serve(t, mt, "GET", "/customerlogin/auth/anonymous/refresh", jsonReply(200, `{
+		  "token_type": "Bearer",
+		  "access_token": "Zq91ySuLxLIzQ0vd0QxiC7imAIHi",
+		  "expires_in": 3599,
+		  "sessionId": "5b7ae416-5d88-4dd9-bbe9-6b262f45b4e8",
+		  "scope": "tenant=mytenant"
+		}`))
+		tok, err := c.Auth.AnonymousRefresh(authBG, anonToken())
+		require.NoError(t, err)
+		assert.Equal(t, "Zq91ySuLxLIzQ0vd0QxiC7imAIHi", tok.AccessToken)
+		assert.Equal(t, anonRefresh, tok.RefreshToken, "the old refresh token stays usable")
+		assert.Equal(t, testNow.Add(24*time.Hour), tok.RefreshExpiry, "with its old expiry")
+		assert.Equal(t, "5b7ae416-5d88-4dd9-bbe9-6b262f45b4e8", tok.SessionID, "the response's session wins")
+		assert.Equal(t, testNow.Add(authSecs(3599)), tok.Expiry)
+	})
+	t.Run("response without session ID", func(t *testing.T) {
+		c, mt := newTestClient(t)
+		serve(t, mt, "GET", "/customerlogin/auth/anonymous/refresh",
+			jsonReply(200, `{"token_type":"Bearer","access_token":"Zq91ySuLxLIzQ0vd0QxiC7imAIHi","expires_in":3599,"refresh_token":"NEW-REFRESH"}`))
+		tok, err := c.Auth.AnonymousRefresh(authBG, anonToken())
+		require.NoError(t, err)
+		assert.Equal(t, testSessionID, tok.SessionID)
+		assert.Equal(t, "NEW-REFRESH", tok.RefreshToken)
+		assert.True(t, tok.RefreshExpiry.IsZero(), "a new refresh token without lifetime has no known expiry")
+	})
+	t.Run("unspecified-kind token is accepted", func(t *testing.T) {
+		c, mt := newTestClient(t)
+		rec := serve(t, mt, "GET", "/customerlogin/auth/anonymous/refresh", jsonReply(200, authAnonResponse))
+		tok, err := c.Auth.AnonymousRefresh(authBG, &Token{RefreshToken: "COOKIE-REFRESH"})
+		require.NoError(t, err)
+		assert.Equal(t, KindAnonymous, tok.Kind)
+		assert.Equal(t, []string{"COOKIE-REFRESH"}, rec.only(t).Query["refresh_token"])
+	})
+}
+
+func TestAnonymousRefresh_Validation(t *testing.T) {
+	tests := []struct {
+		name  string
+		tok   *Token
+		field string
+	}{
+		{"nil token", nil, "Token.RefreshToken"},
+		{"no refresh token", &Token{Kind: KindAnonymous, AccessToken: anonAccess, SessionID: testSessionID}, "Token.RefreshToken"},
+		{"customer token", custToken(), "Token.Kind"},
+		{"service token", &Token{Kind: KindService, AccessToken: "svc", RefreshToken: "SERVICE-REFRESH"}, "Token.Kind"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, mt := newTestClient(t)
+			authTrap(t, mt)
+			tok, err := c.Auth.AnonymousRefresh(authBG, tt.tok)
+			assert.Nil(t, tok)
+			authValidation(t, err, tt.field)
+			authNoSecrets(t, err.Error(), "SERVICE-REFRESH")
+			authNoRequests(t, mt)
+		})
+	}
+}
+
+func TestAnonymousRefresh_ErrorResponses(t *testing.T) {
+	t.Run("401 invalid refresh token, echoed back, is scrubbed", func(t *testing.T) {
+		c, mt := newTestClient(t)
+		rec := authServeRaw(t, mt, "GET", "/customerlogin/auth/anonymous/refresh", 401,
+			`{"fault":{"faultstring":"Invalid refresh token ANON-REFRESH-s3cr3t","detail":{"errorcode":"oauth.v2.InvalidRefreshToken"}}}`)
+		tok, err := c.Auth.AnonymousRefresh(authBG, anonToken())
+		assert.Nil(t, tok)
+		ae := authAPIError(t, err, 401)
+		assert.ErrorIs(t, err, ErrUnauthorized)
+		assert.NotErrorIs(t, err, ErrTokenExpired)
+		assert.Equal(t, "Invalid refresh token REDACTED", ae.Message)
+		assert.Equal(t, "oauth.v2.InvalidRefreshToken", ae.ErrorCode)
+		assert.Equal(t, "GET-oauth-refresh-anonymous-access-token", ae.Operation)
+		assert.Equal(t, "/customerlogin/auth/anonymous/refresh", ae.Path)
+		assert.Equal(t, 1, rec.count())
+		authNoSecrets(t, err.Error())
+	})
+	t.Run("400", func(t *testing.T) {
+		c, mt := newTestClient(t)
+		authServeRaw(t, mt, "GET", "/customerlogin/auth/anonymous/refresh", 400, authBody400)
+		_, err := c.Auth.AnonymousRefresh(authBG, anonToken())
+		authErr400.check(t, err, "GET", "/customerlogin/auth/anonymous/refresh", "GET-oauth-refresh-anonymous-access-token")
+	})
+	t.Run("HTML 502 keeps a snippet and is not retried", func(t *testing.T) {
+		c, mt := newTestClient(t)
+		rec := authServeRaw(t, mt, "GET", "/customerlogin/auth/anonymous/refresh", 502, authBodyHTML502)
+		_, err := c.Auth.AnonymousRefresh(authBG, anonToken())
+		ae := authAPIError(t, err, 502)
+		assert.ErrorIs(t, err, ErrServer)
+		assert.Equal(t, authBodyHTML502, ae.Body)
+		assert.Equal(t, 1, rec.count())
+	})
+	t.Run("200 without access_token", func(t *testing.T) {
+		c, mt := newTestClient(t)
+		authServeRaw(t, mt, "GET", "/customerlogin/auth/anonymous/refresh", 200, `{"refresh_token":"R2","sessionId":"s"}`)
+		tok, err := c.Auth.AnonymousRefresh(authBG, anonToken())
+		assert.Nil(t, tok)
+		re := authResponseError(t, err, 200)
+		assert.Equal(t, "token response without access_token", re.Reason)
+	})
+}

@@ -1,0 +1,381 @@
+package emporix
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const (
+	emailChangePath        = "/customer/mytenant/me/accounts/internal/email/change"
+	emailChangeConfirmPath = "/customer/mytenant/me/accounts/internal/email/change/confirm"
+	passwordResetPath      = "/customer/mytenant/password/reset"
+	passwordResetUpdPath   = "/customer/mytenant/password/reset/update"
+	passwordChangePath     = "/customer/mytenant/password/change"
+
+	// emailToken is the spec's example of an e-mailed token.
+	emailToken = "beExUmshJC5gnuXk1kET5dCLyQWkrAfKRGFOxVXLcJI13R1fn5USjaWku5G71whM"
+)
+
+var credentialOps = struct{ emailChange, emailConfirm, resetRequest, reset, change svcOp }{
+	emailChange: svcOp{
+		name: "Credentials.RequestEmailChange", method: http.MethodPost, path: emailChangePath,
+		operation: "POST-customer-change-customer-login-email",
+		call: func(ctx context.Context, c *Client) error {
+			return c.Credentials.RequestEmailChange(ctx, &EmailChangeRequest{
+				Email: "old@customer.com", Password: secretPassword, NewEmail: "new@customer.com",
+			})
+		},
+	},
+	emailConfirm: svcOp{
+		name: "Credentials.ConfirmEmailChange", method: http.MethodPost, path: emailChangeConfirmPath,
+		operation: "POST-customer-confirm-customer-login-email",
+		call: func(ctx context.Context, c *Client) error {
+			return c.Credentials.ConfirmEmailChange(ctx, emailToken)
+		},
+	},
+	resetRequest: svcOp{
+		name: "Credentials.RequestPasswordReset", method: http.MethodPost, path: passwordResetPath,
+		operation: "POST-customer-request-reset-password",
+		call: func(ctx context.Context, c *Client) error {
+			return c.Credentials.RequestPasswordReset(ctx, &PasswordResetRequest{Email: "example@customer.com"})
+		},
+	},
+	reset: svcOp{
+		name: "Credentials.ResetPassword", method: http.MethodPost, path: passwordResetUpdPath,
+		operation: "POST-customer-reset-password",
+		call: func(ctx context.Context, c *Client) error {
+			return c.Credentials.ResetPassword(ctx, &PasswordReset{Token: emailToken, Password: secretPassword})
+		},
+	},
+	change: svcOp{
+		name: "Credentials.ChangePassword", method: http.MethodPost, path: passwordChangePath,
+		operation: "POST-customer-change-account-password",
+		call: func(ctx context.Context, c *Client) error {
+			return c.Credentials.ChangePassword(ctx, &PasswordChange{CurrentPassword: "password123", NewPassword: secretPassword})
+		},
+	},
+}
+
+// ---- RequestEmailChange ----
+
+func TestCredentialsRequestEmailChange(t *testing.T) {
+	tests := []struct {
+		name string
+		in   *EmailChangeRequest
+		want string
+	}{
+		{
+			name: "spec example",
+			in: &EmailChangeRequest{Email: "example@customer.com", Password: "password123",
+				NewEmail: "example@emporix.com", SyncContactEmail: true},
+			want: `{"email":"example@customer.com","password":"password123","newEmail":"example@emporix.com","syncContactEmail":true}`,
+		},
+		{
+			name: "sync false is sent",
+			in:   &EmailChangeRequest{Email: "a@b.c", Password: secretPassword, NewEmail: "d@e.f"},
+			want: `{"email":"a@b.c","password":"PASSWORD-s3cr3t","newEmail":"d@e.f","syncContactEmail":false}`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, mt := newTestClient(t)
+			rec := serve(t, mt, http.MethodPost, emailChangePath, reply{status: http.StatusNoContent})
+			require.NoError(t, c.Credentials.RequestEmailChange(context.Background(), tt.in))
+			svcAssertRequest(t, rec.only(t), svcWant{
+				method: http.MethodPost, path: emailChangePath, auth: "Bearer " + custAccess,
+				contentType: "application/json", body: tt.want,
+			})
+		})
+	}
+}
+
+func TestCredentialsRequestEmailChange_InvalidInput(t *testing.T) {
+	valid := func() *EmailChangeRequest {
+		return &EmailChangeRequest{Email: "old@customer.com", Password: secretPassword, NewEmail: "new@customer.com"}
+	}
+	tests := []struct {
+		name   string
+		mutate func(r *EmailChangeRequest) *EmailChangeRequest
+		field  string
+	}{
+		{"nil", func(*EmailChangeRequest) *EmailChangeRequest { return nil }, "EmailChangeRequest"},
+		{"empty email", func(r *EmailChangeRequest) *EmailChangeRequest { r.Email = ""; return r }, "EmailChangeRequest.Email"},
+		{"blank email", func(r *EmailChangeRequest) *EmailChangeRequest { r.Email = "  "; return r }, "EmailChangeRequest.Email"},
+		{"empty password", func(r *EmailChangeRequest) *EmailChangeRequest { r.Password = ""; return r }, "EmailChangeRequest.Password"},
+		{"empty new email", func(r *EmailChangeRequest) *EmailChangeRequest { r.NewEmail = ""; return r }, "EmailChangeRequest.NewEmail"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, mt := newTestClient(t)
+			err := c.Credentials.RequestEmailChange(context.Background(), tt.mutate(valid()))
+			svcAssertInvalid(t, err, tt.field, mt)
+			assert.NotContains(t, err.Error(), secretPassword)
+		})
+	}
+}
+
+func TestCredentialsRequestEmailChange_Errors(t *testing.T) {
+	svcRunErrorCases(t, credentialOps.emailChange, svcErr400, svcErr401Invalid, svcErr401Expired, svcErr403, svcErr403StringDetails)
+}
+
+// ---- ConfirmEmailChange ----
+
+func TestCredentialsConfirmEmailChange(t *testing.T) {
+	c, mt := newTestClient(t) // holds both tokens: the anonymous one must be used
+	rec := serve(t, mt, http.MethodPost, emailChangeConfirmPath, reply{status: http.StatusNoContent})
+	require.NoError(t, c.Credentials.ConfirmEmailChange(context.Background(), emailToken))
+	svcAssertRequest(t, rec.only(t), svcWant{
+		method: http.MethodPost, path: emailChangeConfirmPath, auth: "Bearer " + anonAccess,
+		contentType: "application/json", body: `{"token":"` + emailToken + `"}`,
+	})
+}
+
+func TestCredentialsConfirmEmailChange_InvalidInput(t *testing.T) {
+	c, mt := newTestClient(t)
+	svcAssertInvalid(t, c.Credentials.ConfirmEmailChange(context.Background(), ""), "emailToken", mt)
+}
+
+func TestCredentialsConfirmEmailChange_Errors(t *testing.T) {
+	svcRunErrorCases(t, credentialOps.emailConfirm, svcErr400, svcErr401Invalid, svcErr401Expired, svcErr403, svcErr403StringDetails)
+}
+
+// ---- RequestPasswordReset ----
+
+func TestCredentialsRequestPasswordReset(t *testing.T) {
+	tests := []struct {
+		name string
+		in   *PasswordResetRequest
+		want string
+	}{
+		{"spec example", &PasswordResetRequest{Email: "example@customer.com"}, `{"email":"example@customer.com"}`},
+		{"with site", &PasswordResetRequest{Email: "example@customer.com", Site: "DE"}, `{"email":"example@customer.com","site":"DE"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, mt := newTestClient(t) // holds both tokens: the anonymous one must be used
+			rec := serve(t, mt, http.MethodPost, passwordResetPath, reply{status: http.StatusNoContent})
+			require.NoError(t, c.Credentials.RequestPasswordReset(context.Background(), tt.in))
+			svcAssertRequest(t, rec.only(t), svcWant{
+				method: http.MethodPost, path: passwordResetPath, auth: "Bearer " + anonAccess,
+				contentType: "application/json", body: tt.want,
+			})
+		})
+	}
+}
+
+func TestCredentialsRequestPasswordReset_InvalidInput(t *testing.T) {
+	tests := []struct {
+		name  string
+		in    *PasswordResetRequest
+		field string
+	}{
+		{"nil", nil, "PasswordResetRequest"},
+		{"empty email", &PasswordResetRequest{Site: "DE"}, "PasswordResetRequest.Email"},
+		{"blank email", &PasswordResetRequest{Email: " \t"}, "PasswordResetRequest.Email"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, mt := newTestClient(t)
+			svcAssertInvalid(t, c.Credentials.RequestPasswordReset(context.Background(), tt.in), tt.field, mt)
+		})
+	}
+}
+
+func TestCredentialsRequestPasswordReset_Errors(t *testing.T) {
+	svcRunErrorCases(t, credentialOps.resetRequest, svcErr400, svcErr401Invalid, svcErr401Expired, svcErr403, svcErr403StringDetails)
+}
+
+// ---- ResetPassword ----
+
+func TestCredentialsResetPassword(t *testing.T) {
+	c, mt := newTestClient(t) // holds both tokens: the anonymous one must be used
+	rec := serve(t, mt, http.MethodPost, passwordResetUpdPath, reply{status: http.StatusNoContent})
+	require.NoError(t, c.Credentials.ResetPassword(context.Background(), &PasswordReset{Token: emailToken, Password: "P@ssw0rd123"}))
+	svcAssertRequest(t, rec.only(t), svcWant{
+		method: http.MethodPost, path: passwordResetUpdPath, auth: "Bearer " + anonAccess,
+		contentType: "application/json", body: `{"token":"` + emailToken + `","password":"P@ssw0rd123"}`,
+	})
+}
+
+func TestCredentialsResetPassword_InvalidInput(t *testing.T) {
+	tests := []struct {
+		name  string
+		in    *PasswordReset
+		field string
+	}{
+		{"nil", nil, "PasswordReset"},
+		{"empty token", &PasswordReset{Password: secretPassword}, "PasswordReset.Token"},
+		{"empty password", &PasswordReset{Token: emailToken}, "PasswordReset.Password"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, mt := newTestClient(t)
+			err := c.Credentials.ResetPassword(context.Background(), tt.in)
+			svcAssertInvalid(t, err, tt.field, mt)
+			assert.NotContains(t, err.Error(), secretPassword)
+			assert.NotContains(t, err.Error(), emailToken)
+		})
+	}
+}
+
+func TestCredentialsResetPassword_Errors(t *testing.T) {
+	svcRunErrorCases(t, credentialOps.reset, svcErr400, svcErr401Invalid, svcErr401Expired, svcErr403, svcErr403StringDetails)
+}
+
+// ---- ChangePassword ----
+
+func TestCredentialsChangePassword(t *testing.T) {
+	c, mt := newTestClient(t)
+	rec := serve(t, mt, http.MethodPost, passwordChangePath, reply{status: http.StatusNoContent})
+	require.NoError(t, c.Credentials.ChangePassword(context.Background(),
+		&PasswordChange{CurrentPassword: "password123", NewPassword: "P@ssw0rd123"}))
+	svcAssertRequest(t, rec.only(t), svcWant{
+		method: http.MethodPost, path: passwordChangePath, auth: "Bearer " + custAccess,
+		contentType: "application/json", body: `{"currentPassword":"password123","newPassword":"P@ssw0rd123"}`,
+	})
+}
+
+func TestCredentialsChangePassword_InvalidInput(t *testing.T) {
+	tests := []struct {
+		name  string
+		in    *PasswordChange
+		field string
+	}{
+		{"nil", nil, "PasswordChange"},
+		{"empty current", &PasswordChange{NewPassword: secretPassword}, "PasswordChange.CurrentPassword"},
+		{"empty new", &PasswordChange{CurrentPassword: secretPassword}, "PasswordChange.NewPassword"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, mt := newTestClient(t)
+			err := c.Credentials.ChangePassword(context.Background(), tt.in)
+			svcAssertInvalid(t, err, tt.field, mt)
+			assert.NotContains(t, err.Error(), secretPassword)
+		})
+	}
+}
+
+func TestCredentialsChangePassword_Errors(t *testing.T) {
+	svcRunErrorCases(t, credentialOps.change, svcErr400, svcErr401Invalid, svcErr401Expired, svcErr403, svcErr403StringDetails)
+}
+
+// ---- across operations ----
+
+func TestCredentials_CustomerOperationsNeedCustomerToken(t *testing.T) {
+	svcCustomerOnlyChecks(t, credentialOps.emailChange, credentialOps.change)
+}
+
+func TestCredentials_AnonymousOperations(t *testing.T) {
+	ops := []struct {
+		op   svcOp
+		body string
+	}{
+		{credentialOps.emailConfirm, `{"token":"` + emailToken + `"}`},
+		{credentialOps.resetRequest, `{"email":"example@customer.com"}`},
+		{credentialOps.reset, `{"token":"` + emailToken + `","password":"PASSWORD-s3cr3t"}`},
+	}
+	for _, o := range ops {
+		t.Run(o.op.name+"/anonymous token only", func(t *testing.T) {
+			c, mt := newTestClient(t, WithTokenSource(StaticTokenSource(anonToken())))
+			rec := serve(t, mt, o.op.method, o.op.path, reply{status: http.StatusNoContent})
+			require.NoError(t, o.op.call(context.Background(), c))
+			svcAssertRequest(t, rec.only(t), svcWant{
+				method: http.MethodPost, path: o.op.path, auth: "Bearer " + anonAccess,
+				contentType: "application/json", body: o.body,
+			})
+		})
+		t.Run(o.op.name+"/anonymous source preferred over customer token", func(t *testing.T) {
+			c, mt := newTestClient(t, WithTokenSource(StaticTokens(anonToken(), custToken())))
+			rec := serve(t, mt, o.op.method, o.op.path, reply{status: http.StatusNoContent})
+			require.NoError(t, o.op.call(context.Background(), c))
+			assert.Equal(t, []string{"Bearer " + anonAccess}, rec.only(t).Header.Values("Authorization"))
+		})
+		t.Run(o.op.name+"/customer token only", func(t *testing.T) {
+			c, mt := newTestClient(t, WithTokenSource(StaticTokenSource(custToken())))
+			err := o.op.call(context.Background(), c)
+			assert.ErrorIs(t, err, ErrAnonymousTokenRequired)
+			assert.Zero(t, mt.GetTotalCallCount(), "a customer token must never be sent instead")
+		})
+		t.Run(o.op.name+"/customer-only StaticTokens", func(t *testing.T) {
+			c, mt := newTestClient(t, WithTokenSource(StaticTokens(nil, custToken())))
+			assert.ErrorIs(t, o.op.call(context.Background(), c), ErrAnonymousTokenRequired)
+			assert.Zero(t, mt.GetTotalCallCount())
+		})
+		t.Run(o.op.name+"/no token source", func(t *testing.T) {
+			c, mt := newTestClient(t, WithTokenSource(nil))
+			err := o.op.call(context.Background(), c)
+			assert.ErrorIs(t, err, ErrAnonymousTokenRequired)
+			var apiErr *APIError
+			assert.False(t, errors.As(err, &apiErr))
+			assert.Zero(t, mt.GetTotalCallCount())
+		})
+	}
+}
+
+// A server that echoes the password or e-mailed token back in its error
+// must not leak it through the returned error.
+func TestCredentials_ErrorsDoNotEchoSecrets(t *testing.T) {
+	ops := []struct {
+		op     svcOp
+		secret string
+	}{
+		{credentialOps.emailChange, secretPassword},
+		{credentialOps.emailConfirm, emailToken},
+		{credentialOps.reset, emailToken},
+		{credentialOps.reset, secretPassword},
+		{credentialOps.change, secretPassword},
+	}
+	for _, o := range ops {
+		t.Run(o.op.name, func(t *testing.T) {
+			allowOffSpecResponses(t, "details as strings: the spec says objects, existing SDKs see strings")
+			c, mt := newTestClient(t)
+			serve(t, mt, o.op.method, o.op.path, jsonReply(http.StatusBadRequest, fmt.Sprintf(
+				`{"type":"bad_request","status":400,"message":"rejected %[1]s","moreInfo":"x/%[1]s","details":["value %[1]s",{"field":"f","message":"%[1]s"}]}`,
+				o.secret)))
+			err := o.op.call(context.Background(), c)
+			var apiErr *APIError
+			require.ErrorAs(t, err, &apiErr)
+			assert.ErrorIs(t, err, ErrBadRequest)
+			assert.Equal(t, "rejected REDACTED", apiErr.Message)
+			assert.Equal(t, "x/REDACTED", apiErr.MoreInfo)
+			require.Len(t, apiErr.Details, 2)
+			assert.JSONEq(t, `"value REDACTED"`, string(apiErr.Details[0]))
+			assert.JSONEq(t, `{"field":"f","message":"REDACTED"}`, string(apiErr.Details[1]))
+			for _, s := range []string{err.Error(), fmt.Sprintf("%+v", apiErr), fmt.Sprintf("%#v", apiErr)} {
+				assert.NotContains(t, s, o.secret)
+			}
+		})
+	}
+}
+
+func TestCredentials_RetryClass(t *testing.T) {
+	for _, op := range []svcOp{
+		credentialOps.emailChange, credentialOps.emailConfirm, credentialOps.resetRequest,
+		credentialOps.reset, credentialOps.change,
+	} {
+		svcRetryCheck(t, op, 1)
+	}
+}
+
+func TestCredentials_RequestTypesPrintRedacted(t *testing.T) {
+	values := []any{
+		EmailChangeRequest{Email: "old@customer.com", Password: secretPassword, NewEmail: "new@customer.com"},
+		PasswordReset{Token: emailToken, Password: secretPassword},
+		PasswordChange{CurrentPassword: secretPassword, NewPassword: secretPassword + "2"},
+	}
+	for _, v := range values {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q"} {
+			out := fmt.Sprintf(verb, v)
+			assert.NotContains(t, out, secretPassword, verb)
+			assert.NotContains(t, out, emailToken, verb)
+			assert.Contains(t, out, "REDACTED", verb)
+		}
+	}
+	assert.Contains(t, fmt.Sprint(values[0]), "old@customer.com", "non-secret fields stay visible")
+}

@@ -1,0 +1,1406 @@
+package emporix
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jarcoal/httpmock"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// ---------------------------------------------------------------------------
+// Helpers shared by anonymous_test.go, customer_auth_test.go, employee_test.go
+// and token_wire_test.go. They carry an "auth" prefix so they cannot clash
+// with helpers other test files define.
+// ---------------------------------------------------------------------------
+
+// authServeRaw answers method+path with one fixed response that deliberately
+// departs from the spec (a quirk, a broken body, a proxy page). The request
+// is still checked against the spec; the response is exempt.
+func authServeRaw(t *testing.T, mt *httpmock.MockTransport, method, path string, status int, body string) *recorder {
+	t.Helper()
+	allowOffSpecResponses(t, "scripted off-spec response: a quirk or failure the SDK must survive")
+	r := reply{status: status, body: body}
+	if strings.HasPrefix(strings.TrimSpace(body), "<") {
+		r.header = http.Header{"Content-Type": {"text/html; charset=utf-8"}}
+	}
+	return serve(t, mt, method, path, r)
+}
+
+// authTrap registers a catch-all responder so that any request at all,
+// matching a registered route or not, shows up in mt.GetTotalCallCount.
+func authTrap(t *testing.T, mt *httpmock.MockTransport) {
+	t.Helper()
+	mt.RegisterNoResponder(func(req *http.Request) (*http.Response, error) {
+		t.Errorf("unexpected request %s %s", req.Method, req.URL.Path)
+		return nil, errors.New("unexpected request")
+	})
+}
+
+// authNoRequests asserts that nothing reached the transport.
+func authNoRequests(t *testing.T, mt *httpmock.MockTransport) {
+	t.Helper()
+	assert.Zero(t, mt.GetTotalCallCount(), "no request may be sent")
+}
+
+// authValidation asserts err is a *ValidationError for field.
+func authValidation(t *testing.T, err error, field string) {
+	t.Helper()
+	require.Error(t, err)
+	assert.ErrorIs(t, err, ErrInvalidInput)
+	var ve *ValidationError
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, field, ve.Field)
+	assert.NotEmpty(t, ve.Reason)
+}
+
+// authAPIError asserts err is an *APIError with status and returns it.
+func authAPIError(t *testing.T, err error, status int) *APIError {
+	t.Helper()
+	require.Error(t, err)
+	var ae *APIError
+	require.ErrorAs(t, err, &ae)
+	require.Equal(t, status, ae.StatusCode)
+	return ae
+}
+
+// authResponseError asserts err is a *ResponseError matching
+// ErrInvalidResponse with the given status and returns it.
+func authResponseError(t *testing.T, err error, status int) *ResponseError {
+	t.Helper()
+	require.Error(t, err)
+	assert.ErrorIs(t, err, ErrInvalidResponse)
+	var re *ResponseError
+	require.ErrorAs(t, err, &re)
+	assert.Equal(t, status, re.StatusCode)
+	return re
+}
+
+// authAssertToken compares every field of a token one by one, so a failure
+// shows the raw values rather than the redacted String form.
+func authAssertToken(t *testing.T, want, got *Token) {
+	t.Helper()
+	require.NotNil(t, got)
+	assert.Equal(t, want.Kind, got.Kind, "Kind")
+	assert.Equal(t, want.AccessToken, got.AccessToken, "AccessToken")
+	assert.Equal(t, want.TokenType, got.TokenType, "TokenType")
+	assert.Equal(t, want.RefreshToken, got.RefreshToken, "RefreshToken")
+	assert.Equal(t, want.SaasToken, got.SaasToken, "SaasToken")
+	assert.Equal(t, want.SessionID, got.SessionID, "SessionID")
+	assert.Equal(t, want.Scope, got.Scope, "Scope")
+	assert.Equal(t, want.LegalEntityID, got.LegalEntityID, "LegalEntityID")
+	assert.True(t, want.Expiry.Equal(got.Expiry), "Expiry: want %v, got %v", want.Expiry, got.Expiry)
+	assert.True(t, want.RefreshExpiry.Equal(got.RefreshExpiry), "RefreshExpiry: want %v, got %v", want.RefreshExpiry, got.RefreshExpiry)
+	assert.Equal(t, want.SessionIdleTime, got.SessionIdleTime, "SessionIdleTime")
+	assert.Equal(t, want.InitialPassword, got.InitialPassword, "InitialPassword")
+	assert.Equal(t, want.SocialAccessToken, got.SocialAccessToken, "SocialAccessToken")
+	assert.Equal(t, want.SocialIDToken, got.SocialIDToken, "SocialIDToken")
+}
+
+// authAssertNoBody asserts a bodiless request: no body, no Content-Type.
+func authAssertNoBody(t *testing.T, r recorded) {
+	t.Helper()
+	assert.Empty(t, r.Body, "body")
+	assert.Empty(t, r.Header.Get("Content-Type"), "Content-Type")
+}
+
+// authAssertJSONBody asserts a JSON request body.
+func authAssertJSONBody(t *testing.T, r recorded, want string) {
+	t.Helper()
+	assert.Equal(t, "application/json", r.Header.Get("Content-Type"))
+	assert.JSONEq(t, want, string(r.Body))
+}
+
+// authSecs is a lifetime in seconds, for expected expiries.
+func authSecs(n int) time.Duration { return time.Duration(n) * time.Second }
+
+// Error bodies from the spec's shared responses.
+const (
+	authBody400         = `{"type":"bad_request","status":400,"message":"The tenant information provided with the request is not valid."}`
+	authBody401Invalid  = `{"fault":{"faultstring":"Invalid access token","detail":{"errorcode":"oauth.v2.InvalidAccessToken"}}}`
+	authBody401Expired  = `{"fault":{"faultstring":"Access Token expired","detail":{"errorcode":"keymanagement.service.access_token_expired"}}}`
+	authBody403         = `{"type":"Forbidden","status":403,"message":"User not authorized."}`
+	authBody404Customer = `{"status":404,"type":"application/json","message":"Customer not Found","details":[{"message":"Couldn't find a customer with customerNumber 'C001'"}]}`
+	authBody409         = `{"type":"conflict_resource","status":409,"message":"Duplicate account 'example@customer.com' for tenant 'mytenant'."}`
+	authBodyHTML502     = "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>"
+)
+
+// authErrorCase is one documented error answer and what it must decode to.
+type authErrorCase struct {
+	name      string
+	status    int
+	body      string
+	sentinel  error
+	notIs     []error
+	typ       string
+	message   string
+	errorCode string
+	details   int
+}
+
+var (
+	authErr400 = authErrorCase{name: "400 bad request", status: 400, body: authBody400, sentinel: ErrBadRequest,
+		notIs: []error{ErrUnauthorized, ErrServer}, typ: "bad_request",
+		message: "The tenant information provided with the request is not valid."}
+	authErr401Invalid = authErrorCase{name: "401 invalid token", status: 401, body: authBody401Invalid, sentinel: ErrUnauthorized,
+		notIs: []error{ErrTokenExpired, ErrForbidden}, message: "Invalid access token", errorCode: ErrorCodeInvalidAccessToken}
+	authErr401Expired = authErrorCase{name: "401 expired token", status: 401, body: authBody401Expired, sentinel: ErrTokenExpired,
+		notIs: []error{ErrForbidden, ErrBadRequest}, message: "Access Token expired", errorCode: ErrorCodeAccessTokenExpired}
+	authErr403 = authErrorCase{name: "403 forbidden", status: 403, body: authBody403, sentinel: ErrForbidden,
+		notIs: []error{ErrUnauthorized, ErrNotFound}, typ: "Forbidden", message: "User not authorized."}
+	authErr404 = authErrorCase{name: "404 not found", status: 404, body: authBody404Customer, sentinel: ErrNotFound,
+		notIs: []error{ErrBadRequest, ErrConflict}, typ: "application/json", message: "Customer not Found", details: 1}
+	authErr409 = authErrorCase{name: "409 duplicate", status: 409, body: authBody409, sentinel: ErrConflict,
+		notIs: []error{ErrBadRequest, ErrNotFound}, typ: "conflict_resource",
+		message: "Duplicate account 'example@customer.com' for tenant 'mytenant'."}
+)
+
+// check asserts the decoded error.
+func (ec authErrorCase) check(t *testing.T, err error, method, path, opID string) {
+	t.Helper()
+	ae := authAPIError(t, err, ec.status)
+	assert.ErrorIs(t, err, ec.sentinel)
+	if ec.sentinel == ErrTokenExpired {
+		assert.ErrorIs(t, err, ErrUnauthorized, "an expired token is also unauthorized")
+		assert.True(t, ae.TokenRejected())
+	}
+	for _, other := range ec.notIs {
+		assert.NotErrorIs(t, err, other)
+	}
+	assert.NotErrorIs(t, err, ErrInvalidInput)
+	assert.Equal(t, method, ae.Method)
+	assert.Equal(t, path, ae.Path)
+	assert.Equal(t, opID, ae.Operation)
+	assert.Equal(t, ec.typ, ae.Type)
+	assert.Equal(t, ec.message, ae.Message)
+	assert.Equal(t, ec.errorCode, ae.ErrorCode)
+	assert.Len(t, ae.Details, ec.details)
+	assert.Empty(t, ae.Body, "a JSON error body is decoded, not kept as a snippet")
+	assert.Equal(t, 1, ae.Attempts, "a 4xx is never retried")
+}
+
+// authNoSecrets checks that no test credential leaks into text.
+func authNoSecrets(t *testing.T, text string, extra ...string) {
+	t.Helper()
+	for _, s := range append([]string{anonAccess, anonRefresh, custAccess, custRefresh, custSaas, secretPassword}, extra...) {
+		assert.NotContains(t, text, s)
+	}
+}
+
+var authBG = context.Background()
+
+// ---------------------------------------------------------------------------
+// Signup
+// ---------------------------------------------------------------------------
+
+// authSignupExample is the spec's "Create account" request example (the empty
+// strings are omitted: the SDK's omitempty drops them).
+func authSignupExample() *SignupRequest {
+	return &SignupRequest{
+		Email:    "example@customer.com",
+		Password: "password123",
+		CustomerDetails: &CustomerDetails{
+			Title: "MR", FirstName: "John", LastName: "Doe",
+			ContactEmail: "example@customer.com", ContactPhone: "123456789", Company: "Emporix",
+			PreferredLanguage: "en_US", PreferredCurrency: "EUR", PreferredSite: "main",
+			B2B: &B2BCreate{CompanyRegistrationID: "123-456-789"},
+		},
+		CustomerAddress: &Address{
+			ContactName: "John Doe", CompanyName: "Emporix", Street: "Platz der Republik", StreetNumber: "1",
+			ZipCode: "11011", City: "Berlin", Country: "DE", State: "Berlin", ContactPhone: "123456789",
+			Tags: []string{"BILLING", "SHIPPING"},
+		},
+	}
+}
+
+const authSignupExampleJSON = `{
+  "email": "example@customer.com",
+  "password": "password123",
+  "customerDetails": {
+    "title": "MR", "firstName": "John", "lastName": "Doe",
+    "contactEmail": "example@customer.com", "contactPhone": "123456789", "company": "Emporix",
+    "preferredLanguage": "en_US", "preferredCurrency": "EUR", "preferredSite": "main",
+    "b2b": {"companyRegistrationId": "123-456-789"}
+  },
+  "customerAddress": {
+    "contactName": "John Doe", "companyName": "Emporix", "street": "Platz der Republik", "streetNumber": "1",
+    "zipCode": "11011", "city": "Berlin", "country": "DE", "state": "Berlin", "contactPhone": "123456789",
+    "tags": ["BILLING", "SHIPPING"]
+  }
+}`
+
+func TestSignup_SendsFullRequestAndReturnsCustomerNumber(t *testing.T) {
+	c, mt := newTestClient(t)
+	rec := serve(t, mt, "POST", "/customer/mytenant/signup", jsonReply(201, `{"id":"13730481"}`))
+
+	id, err := c.Auth.Signup(authBG, authSignupExample())
+	require.NoError(t, err)
+	assert.Equal(t, "13730481", id)
+
+	r := rec.only(t)
+	assert.Equal(t, "POST", r.Method)
+	assert.Equal(t, "/customer/mytenant/signup", r.Path)
+	assert.Empty(t, r.Query)
+	assert.Equal(t, bearer(anonAccess), r.Header.Get("Authorization"), "sign-up is authorized with the anonymous token")
+	assert.Equal(t, "application/json", r.Header.Get("Accept"))
+	authAssertJSONBody(t, r, authSignupExampleJSON)
+}
+
+func TestSignup_MinimalAndSeparateCredentials(t *testing.T) {
+	tests := []struct {
+		name string
+		req  *SignupRequest
+		want string
+	}{
+		{
+			name: "email and password only",
+			req:  &SignupRequest{Email: "example@customer.com", Password: "password123"},
+			want: `{"email":"example@customer.com","password":"password123"}`,
+		},
+		{
+			name: "separate sign-up credentials",
+			req: &SignupRequest{
+				Email: "example@customer.com", Password: "password123",
+				CustomerDetails: &CustomerDetails{FirstName: "Jane", LastName: "Doe", ContactEmail: "example@customer.com"},
+				Signup:          &LoginRequest{Email: "signup-example@customer.com", Password: "password1234"},
+			},
+			want: `{"email":"example@customer.com","password":"password123",
+				"customerDetails":{"firstName":"Jane","lastName":"Doe","contactEmail":"example@customer.com"},
+				"signup":{"email":"signup-example@customer.com","password":"password1234"}}`,
+		},
+		{
+			name: "details without contact e-mail and a lowercase currency",
+			req: &SignupRequest{Email: "example@customer.com", Password: "p",
+				CustomerDetails: &CustomerDetails{PreferredCurrency: "eur"}},
+			want: `{"email":"example@customer.com","password":"p","customerDetails":{"preferredCurrency":"eur"}}`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, mt := newTestClient(t)
+			rec := serve(t, mt, "POST", "/customer/mytenant/signup", jsonReply(201, `{"id":"C0042"}`))
+			id, err := c.Auth.Signup(authBG, tt.req)
+			require.NoError(t, err)
+			assert.Equal(t, "C0042", id)
+			authAssertJSONBody(t, rec.only(t), tt.want)
+		})
+	}
+}
+
+func TestSignup_Validation(t *testing.T) {
+	tests := []struct {
+		name  string
+		req   *SignupRequest
+		field string
+	}{
+		{"nil request", nil, "SignupRequest"},
+		{"empty email", &SignupRequest{Password: "password123"}, "SignupRequest.Email"},
+		{"blank email", &SignupRequest{Email: "  ", Password: "password123"}, "SignupRequest.Email"},
+		{"empty password", &SignupRequest{Email: "a@b.c"}, "SignupRequest.Password"},
+		{"contact e-mail differs", &SignupRequest{Email: "a@b.c", Password: "password123",
+			CustomerDetails: &CustomerDetails{ContactEmail: "other@b.c"}}, "SignupRequest.CustomerDetails.ContactEmail"},
+		{"bad preferred currency", &SignupRequest{Email: "a@b.c", Password: "password123",
+			CustomerDetails: &CustomerDetails{PreferredCurrency: "EURO"}}, "SignupRequest.CustomerDetails.PreferredCurrency"},
+		{"B2B without first name", &SignupRequest{Email: "a@b.c", Password: "password123",
+			CustomerDetails: &CustomerDetails{LastName: "Doe", Company: "Emporix", B2B: &B2BCreate{CompanyRegistrationID: "123"}}},
+			"SignupRequest.CustomerDetails.FirstName"},
+		{"B2B without last name", &SignupRequest{Email: "a@b.c", Password: "password123",
+			CustomerDetails: &CustomerDetails{FirstName: "John", Company: "Emporix", B2B: &B2BCreate{CompanyRegistrationID: "123"}}},
+			"SignupRequest.CustomerDetails.LastName"},
+		{"B2B without company", &SignupRequest{Email: "a@b.c", Password: "password123",
+			CustomerDetails: &CustomerDetails{FirstName: "John", LastName: "Doe", B2B: &B2BCreate{CompanyRegistrationID: "123"}}},
+			"SignupRequest.CustomerDetails.Company"},
+		{"address without contact name", &SignupRequest{Email: "a@b.c", Password: "password123",
+			CustomerAddress: &Address{Street: "Platz der Republik", Country: "DE"}}, "SignupRequest.CustomerAddress.ContactName"},
+		{"address with blank contact name", &SignupRequest{Email: "a@b.c", Password: "password123",
+			CustomerAddress: &Address{ContactName: " ", Country: "DE"}}, "SignupRequest.CustomerAddress.ContactName"},
+		{"address with 3-letter country", &SignupRequest{Email: "a@b.c", Password: "password123",
+			CustomerAddress: &Address{ContactName: "John Doe", Country: "DEU"}}, "SignupRequest.CustomerAddress.Country"},
+		{"separate credentials without e-mail", &SignupRequest{Email: "a@b.c", Password: "password123",
+			Signup: &LoginRequest{Password: "password1234"}}, "SignupRequest.Signup.Email"},
+		{"separate credentials with short password", &SignupRequest{Email: "a@b.c", Password: "password123",
+			Signup: &LoginRequest{Email: "s@b.c", Password: "12345"}}, "SignupRequest.Signup.Password"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, mt := newTestClient(t)
+			authTrap(t, mt)
+			rec := serve(t, mt, "POST", "/customer/mytenant/signup", jsonReply(201, `{"id":"1"}`))
+			id, err := c.Auth.Signup(authBG, tt.req)
+			authValidation(t, err, tt.field)
+			assert.Empty(t, id)
+			assert.Zero(t, rec.count())
+			authNoRequests(t, mt)
+		})
+	}
+}
+
+func TestSignup_B2BWithAllNamesIsAccepted(t *testing.T) {
+	c, mt := newTestClient(t)
+	rec := serve(t, mt, "POST", "/customer/mytenant/signup", jsonReply(201, `{"id":"13730481"}`))
+	_, err := c.Auth.Signup(authBG, &SignupRequest{Email: "a@b.c", Password: "x",
+		CustomerDetails: &CustomerDetails{FirstName: "John", LastName: "Doe", Company: "Emporix",
+			B2B: &B2BCreate{CompanyRegistrationID: "123-456-789"}},
+		CustomerAddress: &Address{ContactName: "John Doe"}})
+	require.NoError(t, err)
+	assert.Equal(t, 1, rec.count())
+}
+
+func TestSignup_Errors(t *testing.T) {
+	for _, ec := range []authErrorCase{authErr400, authErr401Invalid, authErr401Expired, authErr403, authErr409} {
+		t.Run(ec.name, func(t *testing.T) {
+			c, mt := newTestClient(t)
+			rec := serve(t, mt, "POST", "/customer/mytenant/signup", jsonReply(ec.status, ec.body))
+			id, err := c.Auth.Signup(authBG, authSignupExample())
+			assert.Empty(t, id)
+			ec.check(t, err, "POST", "/customer/mytenant/signup", "POST-customer-create-customer-account")
+			assert.Equal(t, 1, rec.count())
+		})
+	}
+}
+
+func TestSignup_ErrorDoesNotEchoPassword(t *testing.T) {
+	c, mt := newTestClient(t)
+	serve(t, mt, "POST", "/customer/mytenant/signup",
+		jsonReply(400, `{"type":"bad_request","status":400,"message":"password PASSWORD-s3cr3t is too weak",`+
+			`"details":[{"field":"password","type":"weak_password","message":"PASSWORD-s3cr3t is too weak"}]}`))
+	_, err := c.Auth.Signup(authBG, &SignupRequest{Email: "a@b.c", Password: secretPassword})
+	ae := authAPIError(t, err, 400)
+	assert.Equal(t, "password REDACTED is too weak", ae.Message)
+	require.Len(t, ae.Details, 1)
+	assert.JSONEq(t, `{"field":"password","type":"weak_password","message":"REDACTED is too weak"}`, string(ae.Details[0]))
+	authNoSecrets(t, err.Error())
+}
+
+func TestSignup_UnusableSuccess(t *testing.T) {
+	tests := []struct {
+		name, body string
+		status     int
+	}{
+		{"no id", `{}`, 201},
+		{"empty id", `{"id":""}`, 201},
+		{"no id on a 200", `{"customerNumber":"1"}`, 200},
+		{"empty body", ``, 201},
+		{"malformed JSON", `{"id":`, 201},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, mt := newTestClient(t)
+			authServeRaw(t, mt, "POST", "/customer/mytenant/signup", tt.status, tt.body)
+			id, err := c.Auth.Signup(authBG, &SignupRequest{Email: "a@b.c", Password: secretPassword})
+			assert.Empty(t, id)
+			re := authResponseError(t, err, tt.status)
+			assert.Equal(t, "POST", re.Method)
+			assert.Equal(t, "/customer/mytenant/signup", re.Path)
+			authNoSecrets(t, err.Error())
+		})
+	}
+}
+
+// ---------------------------------------------------------------------------
+// Login
+// ---------------------------------------------------------------------------
+
+const authLoginResponse = `{
+  "access_token": "aYR3Lu3rpsQ9ODhBIR83b3txTr5K",
+  "saas_token": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMzg2OTAwMCIsImV4cCI6MTY0MDQ0NDAzMn0.lvxFOeCOk-DWi3kqwJwR8eKal3ON2rr53e9I6Pha5rI",
+  "expires_in": 2591999,
+  "refresh_token": "94tKQ2Tsvlf9dYbmyccA7X1Rqe54B6dH",
+  "refresh_token_expires_in": 86399,
+  "token_type": "Bearer",
+  "session_id": "45c9726e-77c8-4bd0-b29d-61ab56f59726",
+  "initialPassword": false
+}`
+
+func authLoginToken() *Token {
+	return &Token{
+		Kind:          KindCustomer,
+		AccessToken:   "aYR3Lu3rpsQ9ODhBIR83b3txTr5K",
+		TokenType:     "Bearer",
+		RefreshToken:  "94tKQ2Tsvlf9dYbmyccA7X1Rqe54B6dH",
+		SaasToken:     "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMzg2OTAwMCIsImV4cCI6MTY0MDQ0NDAzMn0.lvxFOeCOk-DWi3kqwJwR8eKal3ON2rr53e9I6Pha5rI",
+		SessionID:     "45c9726e-77c8-4bd0-b29d-61ab56f59726",
+		Expiry:        testNow.Add(authSecs(2591999)),
+		RefreshExpiry: testNow.Add(authSecs(86399)),
+	}
+}
+
+func TestLogin_RequestAndToken(t *testing.T) {
+	c, mt := newTestClient(t)
+	rec := serve(t, mt, "POST", "/customer/mytenant/login", jsonReply(200, authLoginResponse))
+
+	tok, err := c.Auth.Login(authBG, &LoginRequest{Email: "customer@customer.com", Password: "password123"})
+	require.NoError(t, err)
+	authAssertToken(t, authLoginToken(), tok)
+	assert.False(t, tok.ExpiredAt(testNow))
+	assert.True(t, tok.ExpiredAt(testNow.Add(authSecs(2591999))))
+
+	r := rec.only(t)
+	assert.Equal(t, "POST", r.Method)
+	assert.Equal(t, "/customer/mytenant/login", r.Path)
+	assert.Empty(t, r.Query)
+	assert.Equal(t, bearer(anonAccess), r.Header.Get("Authorization"),
+		"login is authorized with the anonymous token even when a customer token is present")
+	authAssertJSONBody(t, r, `{"email":"customer@customer.com","password":"password123"}`)
+}
+
+func TestLogin_SessionIDFromAnonymousTokenWhenResponseHasNone(t *testing.T) {
+	c, mt := newTestClient(t)
+	serve(t, mt, "POST", "/customer/mytenant/login",
+		jsonReply(200, `{"access_token":"aYR3Lu3rpsQ9ODhBIR83b3txTr5K","expires_in":2591999,"token_type":"Bearer"}`))
+	tok, err := c.Auth.Login(authBG, &LoginRequest{Email: "customer@customer.com", Password: "password123"})
+	require.NoError(t, err)
+	assert.Equal(t, testSessionID, tok.SessionID)
+	assert.Empty(t, tok.RefreshToken)
+	assert.True(t, tok.RefreshExpiry.IsZero(), "no refresh lifetime, no refresh expiry")
+}
+
+func TestLogin_WorksWithAnonymousOnlySourceAndPlainSource(t *testing.T) {
+	// A source that is not an AnonymousTokenSource but returns an
+	// anonymous (or unspecified) token is used as is.
+	for _, kind := range []TokenKind{KindAnonymous, KindUnspecified} {
+		t.Run(kind.String(), func(t *testing.T) {
+			c, mt := newTestClient(t)
+			src := TokenSourceFunc(func(context.Context) (*Token, error) {
+				return &Token{Kind: kind, AccessToken: "PLAIN-ANON", SessionID: "sess-plain"}, nil
+			})
+			rec := serve(t, mt, "POST", "/customer/mytenant/login", jsonReply(200, `{"access_token":"new"}`))
+			tok, err := c.WithTokenSource(src).Auth.Login(authBG, &LoginRequest{Email: "a@b.c", Password: "password123"})
+			require.NoError(t, err)
+			assert.Equal(t, "sess-plain", tok.SessionID)
+			assert.Equal(t, bearer("PLAIN-ANON"), rec.only(t).Header.Get("Authorization"))
+		})
+	}
+}
+
+func TestLogin_Validation(t *testing.T) {
+	tests := []struct {
+		name  string
+		req   *LoginRequest
+		field string
+	}{
+		{"nil request", nil, "LoginRequest"},
+		{"empty email", &LoginRequest{Password: "password123"}, "LoginRequest.Email"},
+		{"blank email", &LoginRequest{Email: "\t", Password: "password123"}, "LoginRequest.Email"},
+		{"empty password", &LoginRequest{Email: "a@b.c"}, "LoginRequest.Password"},
+		{"5-character password", &LoginRequest{Email: "a@b.c", Password: "12345"}, "LoginRequest.Password"},
+		{"3 runes in 6 bytes", &LoginRequest{Email: "a@b.c", Password: "äöü"}, "LoginRequest.Password"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, mt := newTestClient(t)
+			authTrap(t, mt)
+			tok, err := c.Auth.Login(authBG, tt.req)
+			assert.Nil(t, tok)
+			authValidation(t, err, tt.field)
+			if tt.req != nil && tt.req.Password != "" {
+				assert.NotContains(t, err.Error(), tt.req.Password, "the reason never quotes the password")
+			}
+			authNoRequests(t, mt)
+		})
+	}
+}
+
+func TestLogin_MinimumPasswordLengthIsSix(t *testing.T) {
+	for _, pw := range []string{"123456", "ääääää"} {
+		c, mt := newTestClient(t)
+		rec := serve(t, mt, "POST", "/customer/mytenant/login", jsonReply(200, `{"access_token":"x"}`))
+		_, err := c.Auth.Login(authBG, &LoginRequest{Email: "a@b.c", Password: pw})
+		require.NoError(t, err, pw)
+		authAssertJSONBody(t, rec.only(t), `{"email":"a@b.c","password":"`+pw+`"}`)
+	}
+}
+
+func TestLogin_Errors(t *testing.T) {
+	for _, ec := range []authErrorCase{authErr400, authErr401Invalid, authErr401Expired} {
+		t.Run(ec.name, func(t *testing.T) {
+			c, mt := newTestClient(t)
+			rec := serve(t, mt, "POST", "/customer/mytenant/login", jsonReply(ec.status, ec.body))
+			tok, err := c.Auth.Login(authBG, &LoginRequest{Email: "a@b.c", Password: secretPassword})
+			assert.Nil(t, tok)
+			ec.check(t, err, "POST", "/customer/mytenant/login", "POST-customer-authenticate-customer")
+			assert.Equal(t, 1, rec.count())
+			authNoSecrets(t, err.Error())
+		})
+	}
+}
+
+func TestLogin_ErrorCodeAndStringDetails(t *testing.T) {
+	// The shape existing SDKs observed: errorCode plus string details.
+	c, mt := newTestClient(t)
+	authServeRaw(t, mt, "POST", "/customer/mytenant/login", 401,
+		`{"code":"unauthorized","status":401,"message":"Invalid credentials","details":["bad password"],"errorCode":"customer.login.invalid"}`)
+	_, err := c.Auth.Login(authBG, &LoginRequest{Email: "a@b.c", Password: "password123"})
+	ae := authAPIError(t, err, 401)
+	assert.ErrorIs(t, err, ErrUnauthorized)
+	assert.NotErrorIs(t, err, ErrTokenExpired)
+	assert.False(t, ae.TokenRejected())
+	assert.Equal(t, "Invalid credentials", ae.Message)
+	assert.Equal(t, "customer.login.invalid", ae.ErrorCode)
+	require.Len(t, ae.Details, 1)
+	assert.JSONEq(t, `"bad password"`, string(ae.Details[0]))
+}
+
+func TestLogin_UnusableAndProxyResponses(t *testing.T) {
+	t.Run("200 without access_token", func(t *testing.T) {
+		c, mt := newTestClient(t)
+		authServeRaw(t, mt, "POST", "/customer/mytenant/login", 200,
+			`{"refresh_token":"94tKQ2Tsvlf9dYbmyccA7X1Rqe54B6dH","expires_in":2591999,"session_id":"s"}`)
+		tok, err := c.Auth.Login(authBG, &LoginRequest{Email: "a@b.c", Password: "password123"})
+		assert.Nil(t, tok)
+		re := authResponseError(t, err, 200)
+		assert.Equal(t, "token response without access_token", re.Reason)
+		assert.Equal(t, "/customer/mytenant/login", re.Path)
+		assert.NotContains(t, err.Error(), "94tKQ2Tsvlf9dYbmyccA7X1Rqe54B6dH")
+	})
+	t.Run("malformed JSON", func(t *testing.T) {
+		c, mt := newTestClient(t)
+		authServeRaw(t, mt, "POST", "/customer/mytenant/login", 200, `{"access_token":"aYR3Lu3rpsQ9ODhBIR83b3txTr5K",`)
+		tok, err := c.Auth.Login(authBG, &LoginRequest{Email: "a@b.c", Password: "password123"})
+		assert.Nil(t, tok)
+		re := authResponseError(t, err, 200)
+		assert.Equal(t, "malformed token response", re.Reason)
+		assert.Error(t, re.Err)
+		assert.NotContains(t, err.Error(), "aYR3Lu3rpsQ9ODhBIR83b3txTr5K")
+	})
+	t.Run("HTML 502 from a proxy", func(t *testing.T) {
+		c, mt := newTestClient(t)
+		rec := authServeRaw(t, mt, "POST", "/customer/mytenant/login", 502, authBodyHTML502)
+		tok, err := c.Auth.Login(authBG, &LoginRequest{Email: "a@b.c", Password: "password123"})
+		assert.Nil(t, tok)
+		ae := authAPIError(t, err, 502)
+		assert.ErrorIs(t, err, ErrServer)
+		assert.Equal(t, authBodyHTML502, ae.Body)
+		assert.Empty(t, ae.Message)
+		assert.Empty(t, ae.Type)
+		assert.Equal(t, 1, rec.count(), "login is not idempotent: a 502 is not retried")
+		assert.Equal(t, 1, ae.Attempts)
+	})
+}
+
+// ---------------------------------------------------------------------------
+// Logout
+// ---------------------------------------------------------------------------
+
+func TestLogout_SendsCustomerTokenTwice(t *testing.T) {
+	c, mt := newTestClient(t)
+	rec := serve(t, mt, "GET", "/customer/mytenant/logout", reply{status: 204})
+	require.NoError(t, c.Auth.Logout(authBG))
+
+	r := rec.only(t)
+	assert.Equal(t, "GET", r.Method)
+	assert.Equal(t, "/customer/mytenant/logout", r.Path)
+	assert.Equal(t, url.Values{"accessToken": {custAccess}}, r.Query)
+	assert.Equal(t, bearer(custAccess), r.Header.Get("Authorization"))
+	authAssertNoBody(t, r)
+}
+
+func TestLogout_UsesTheSourceTokenOfAPlainSource(t *testing.T) {
+	c, mt := newTestClient(t)
+	rec := serve(t, mt, "GET", "/customer/mytenant/logout", reply{status: 204})
+	require.NoError(t, c.WithToken(&Token{AccessToken: "RAW-COOKIE-TOKEN"}).Auth.Logout(authBG))
+	r := rec.only(t)
+	assert.Equal(t, url.Values{"accessToken": {"RAW-COOKIE-TOKEN"}}, r.Query)
+	assert.Equal(t, bearer("RAW-COOKIE-TOKEN"), r.Header.Get("Authorization"))
+}
+
+func TestLogout_Errors(t *testing.T) {
+	for _, ec := range []authErrorCase{authErr400, authErr401Invalid, authErr401Expired} {
+		t.Run(ec.name, func(t *testing.T) {
+			c, mt := newTestClient(t)
+			rec := serve(t, mt, "GET", "/customer/mytenant/logout", jsonReply(ec.status, ec.body))
+			err := c.Auth.Logout(authBG)
+			ec.check(t, err, "GET", "/customer/mytenant/logout", "GET-customer-logout-customer")
+			assert.Equal(t, 1, rec.count(), "logout is not retried")
+			authNoSecrets(t, err.Error())
+		})
+	}
+}
+
+// ---------------------------------------------------------------------------
+// RefreshCustomer
+// ---------------------------------------------------------------------------
+
+const authRefreshResponse = `{
+  "access_token": "2yXy8H7sByl4JSWrr7GRqxiCRMUm",
+  "expires_in": 2591999,
+  "refresh_token": "iwXAFjGwboaehJar1qNOkV05phDw1god",
+  "refresh_token_expires_in": 86390,
+  "token_type": "Bearer",
+  "session_id": "45c9726e-77c8-4bd0-b29d-61ab56f59726"
+}`
+
+func TestRefreshCustomer_RequestAndToken(t *testing.T) {
+	c, mt := newTestClient(t)
+	rec := serve(t, mt, "GET", "/customer/mytenant/refreshauthtoken", jsonReply(200, authRefreshResponse))
+
+	cust := custToken()
+	before := *cust
+	tok, err := c.Auth.RefreshCustomer(authBG, cust, nil)
+	require.NoError(t, err)
+	authAssertToken(t, &Token{
+		Kind:          KindCustomer,
+		AccessToken:   "2yXy8H7sByl4JSWrr7GRqxiCRMUm",
+		TokenType:     "Bearer",
+		RefreshToken:  "iwXAFjGwboaehJar1qNOkV05phDw1god",
+		SaasToken:     custSaas, // carried forward: the refresh response has none
+		SessionID:     "45c9726e-77c8-4bd0-b29d-61ab56f59726",
+		Expiry:        testNow.Add(authSecs(2591999)),
+		RefreshExpiry: testNow.Add(authSecs(86390)),
+	}, tok)
+	assert.Equal(t, before, *cust, "the input token is not modified")
+
+	r := rec.only(t)
+	assert.Equal(t, "GET", r.Method)
+	assert.Equal(t, "/customer/mytenant/refreshauthtoken", r.Path)
+	assert.Equal(t, url.Values{"refreshToken": {custRefresh}}, r.Query, "camelCase refreshToken, nothing else")
+	assert.Equal(t, bearer(anonAccess), r.Header.Get("Authorization"), "authorized with the anonymous token")
+	authAssertNoBody(t, r)
+}
+
+func TestRefreshCustomer_LegalEntity(t *testing.T) {
+	t.Run("given: sent and recorded", func(t *testing.T) {
+		c, mt := newTestClient(t)
+		rec := serve(t, mt, "GET", "/customer/mytenant/refreshauthtoken", jsonReply(200, authRefreshResponse))
+		tok, err := c.Auth.RefreshCustomer(authBG, custToken(), &RefreshOptions{LegalEntityID: "53ac81fd0cce8b26b36f3492"})
+		require.NoError(t, err)
+		assert.Equal(t, "53ac81fd0cce8b26b36f3492", tok.LegalEntityID)
+		assert.Equal(t, url.Values{"refreshToken": {custRefresh}, "legalEntityId": {"53ac81fd0cce8b26b36f3492"}}, rec.only(t).Query)
+	})
+	t.Run("empty option: not sent", func(t *testing.T) {
+		c, mt := newTestClient(t)
+		rec := serve(t, mt, "GET", "/customer/mytenant/refreshauthtoken", jsonReply(200, authRefreshResponse))
+		tok, err := c.Auth.RefreshCustomer(authBG, custToken(), &RefreshOptions{})
+		require.NoError(t, err)
+		assert.Empty(t, tok.LegalEntityID)
+		assert.Equal(t, url.Values{"refreshToken": {custRefresh}}, rec.only(t).Query)
+	})
+	t.Run("not given: the token's entity is carried forward but not sent", func(t *testing.T) {
+		c, mt := newTestClient(t)
+		rec := serve(t, mt, "GET", "/customer/mytenant/refreshauthtoken", jsonReply(200, authRefreshResponse))
+		cust := custToken()
+		cust.LegalEntityID = "LE-1"
+		tok, err := c.Auth.RefreshCustomer(authBG, cust, nil)
+		require.NoError(t, err)
+		assert.Equal(t, "LE-1", tok.LegalEntityID)
+		assert.Equal(t, url.Values{"refreshToken": {custRefresh}}, rec.only(t).Query)
+	})
+}
+
+func TestRefreshCustomer_CarryForward(t *testing.T) {
+	t.Run("response without refresh token, session or saas token", func(t *testing.T) {
+		c, mt := newTestClient(t)
+		serve(t, mt, "GET", "/customer/mytenant/refreshauthtoken",
+			jsonReply(200, `{"access_token":"2yXy8H7sByl4JSWrr7GRqxiCRMUm","expires_in":2591999,"token_type":"Bearer"}`))
+		tok, err := c.Auth.RefreshCustomer(authBG, custToken(), nil)
+		require.NoError(t, err)
+		assert.Equal(t, "2yXy8H7sByl4JSWrr7GRqxiCRMUm", tok.AccessToken)
+		assert.Equal(t, custRefresh, tok.RefreshToken)
+		assert.Equal(t, testNow.Add(24*time.Hour), tok.RefreshExpiry)
+		assert.Equal(t, testSessionID, tok.SessionID)
+		assert.Equal(t, custSaas, tok.SaasToken)
+	})
+	t.Run("a saas token in the response wins", func(t *testing.T) {
+		c, mt := newTestClient(t)
+		serve(t, mt, "GET", "/customer/mytenant/refreshauthtoken",
+			jsonReply(200, `{"access_token":"a","saas_token":"NEW-SAAS","refresh_token":"r2"}`))
+		tok, err := c.Auth.RefreshCustomer(authBG, custToken(), nil)
+		require.NoError(t, err)
+		assert.Equal(t, "NEW-SAAS", tok.SaasToken)
+		assert.Equal(t, "r2", tok.RefreshToken, "a rotated refresh token replaces the old one")
+		assert.True(t, tok.RefreshExpiry.IsZero(), "a new refresh token without lifetime has no known expiry")
+	})
+	t.Run("deprecated camelCase-only response", func(t *testing.T) {
+		c, mt := newTestClient(t)
+		serve(t, mt, "GET", "/customer/mytenant/refreshauthtoken",
+			jsonReply(200, `{"accessToken":"CAMEL-ACCESS","expiresIn":2591999,"refreshToken":"CAMEL-REFRESH","refreshTokenExpiresIn":86390,"token_type":"Bearer"}`))
+		tok, err := c.Auth.RefreshCustomer(authBG, custToken(), nil)
+		require.NoError(t, err)
+		assert.Equal(t, "CAMEL-ACCESS", tok.AccessToken)
+		assert.Equal(t, "CAMEL-REFRESH", tok.RefreshToken)
+		assert.Equal(t, testNow.Add(authSecs(2591999)), tok.Expiry)
+		assert.Equal(t, testNow.Add(authSecs(86390)), tok.RefreshExpiry)
+	})
+}
+
+func TestRefreshCustomer_Validation(t *testing.T) {
+	tests := []struct {
+		name  string
+		tok   *Token
+		field string
+	}{
+		{"nil token", nil, "Token.RefreshToken"},
+		{"no refresh token", &Token{Kind: KindCustomer, AccessToken: custAccess}, "Token.RefreshToken"},
+		{"anonymous token", anonToken(), "Token.Kind"},
+		{"service token", &Token{Kind: KindService, AccessToken: "svc", RefreshToken: "SERVICE-REFRESH"}, "Token.Kind"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, mt := newTestClient(t)
+			authTrap(t, mt)
+			tok, err := c.Auth.RefreshCustomer(authBG, tt.tok, &RefreshOptions{LegalEntityID: "LE"})
+			assert.Nil(t, tok)
+			authValidation(t, err, tt.field)
+			if tt.tok != nil && tt.tok.RefreshToken != "" {
+				assert.NotContains(t, err.Error(), tt.tok.RefreshToken)
+			}
+			authNoRequests(t, mt)
+		})
+	}
+}
+
+func TestRefreshCustomer_Errors(t *testing.T) {
+	for _, ec := range []authErrorCase{authErr400, authErr401Invalid, authErr401Expired} {
+		t.Run(ec.name, func(t *testing.T) {
+			c, mt := newTestClient(t)
+			rec := serve(t, mt, "GET", "/customer/mytenant/refreshauthtoken", jsonReply(ec.status, ec.body))
+			tok, err := c.Auth.RefreshCustomer(authBG, custToken(), nil)
+			assert.Nil(t, tok)
+			ec.check(t, err, "GET", "/customer/mytenant/refreshauthtoken", "GET-customer-refresh-authtoken")
+			assert.Equal(t, 1, rec.count(), "a refresh is not retried")
+			authNoSecrets(t, err.Error())
+		})
+	}
+}
+
+func TestRefreshCustomer_ErrorEchoingRefreshTokenIsScrubbed(t *testing.T) {
+	c, mt := newTestClient(t)
+	serve(t, mt, "GET", "/customer/mytenant/refreshauthtoken",
+		jsonReply(400, `{"type":"bad_request","status":400,"message":"Unknown refresh token CUST-REFRESH-s3cr3t"}`))
+	_, err := c.Auth.RefreshCustomer(authBG, custToken(), nil)
+	ae := authAPIError(t, err, 400)
+	assert.Equal(t, "Unknown refresh token REDACTED", ae.Message)
+	authNoSecrets(t, err.Error())
+}
+
+// ---------------------------------------------------------------------------
+// Validate
+// ---------------------------------------------------------------------------
+
+const authValidateScope = "approval.approval_read_own customermanagement.legalentity_read_own customer.customer_read_own customer.customerprofile_edit tenant=test"
+
+func TestValidate_RequestAndInfo(t *testing.T) {
+	c, mt := newTestClient(t)
+	rec := serve(t, mt, "GET", "/customer/mytenant/validateauthtoken", jsonReply(200, `{
+	  "token_type": "Bearer",
+	  "expires_in": 2591974,
+	  "scope": "`+authValidateScope+`",
+	  "sessionId": "415c340b-5996-4112-bb3b-38139a409f93",
+	  "email": "customer@example.com",
+	  "legalEntityId": "53ac81fd0cce8b26b36f3492"
+	}`))
+
+	info, err := c.Auth.Validate(authBG)
+	require.NoError(t, err)
+	assert.Equal(t, &TokenInfo{
+		TokenType:     "Bearer",
+		Scope:         authValidateScope,
+		SessionID:     "415c340b-5996-4112-bb3b-38139a409f93",
+		Email:         "customer@example.com",
+		LegalEntityID: "53ac81fd0cce8b26b36f3492",
+		Expiry:        testNow.Add(authSecs(2591974)),
+	}, info)
+
+	r := rec.only(t)
+	assert.Equal(t, "GET", r.Method)
+	assert.Equal(t, "/customer/mytenant/validateauthtoken", r.Path)
+	assert.Empty(t, r.Query)
+	assert.Equal(t, bearer(custAccess), r.Header.Get("Authorization"))
+	authAssertNoBody(t, r)
+}
+
+func TestValidate_SnakeCaseSessionIDAndMissingExpiry(t *testing.T) {
+	c, mt := newTestClient(t)
+	serve(t, mt, "GET", "/customer/mytenant/validateauthtoken",
+		jsonReply(200, `{"token_type":"Bearer","session_id":"snake-session","email":"customer@example.com"}`))
+	info, err := c.Auth.Validate(authBG)
+	require.NoError(t, err)
+	assert.Equal(t, "snake-session", info.SessionID)
+	assert.True(t, info.Expiry.IsZero())
+}
+
+func TestValidate_Errors(t *testing.T) {
+	t.Run("401 without a body", func(t *testing.T) {
+		c, mt := newTestClient(t)
+		rec := serve(t, mt, "GET", "/customer/mytenant/validateauthtoken", reply{status: 401})
+		info, err := c.Auth.Validate(authBG)
+		assert.Nil(t, info)
+		ae := authAPIError(t, err, 401)
+		assert.ErrorIs(t, err, ErrUnauthorized)
+		assert.NotErrorIs(t, err, ErrTokenExpired)
+		assert.Empty(t, ae.Message)
+		assert.Empty(t, ae.ErrorCode)
+		assert.Empty(t, ae.Body)
+		assert.Equal(t, "GET-customer-validate-token", ae.Operation)
+		assert.Equal(t, 1, rec.count())
+	})
+	for _, ec := range []authErrorCase{authErr401Invalid, authErr401Expired} {
+		t.Run(ec.name, func(t *testing.T) {
+			c, mt := newTestClient(t)
+			serve(t, mt, "GET", "/customer/mytenant/validateauthtoken", jsonReply(ec.status, ec.body))
+			info, err := c.Auth.Validate(authBG)
+			assert.Nil(t, info)
+			ec.check(t, err, "GET", "/customer/mytenant/validateauthtoken", "GET-customer-validate-token")
+		})
+	}
+	t.Run("HTML 502 is retried: validation only reads", func(t *testing.T) {
+		c, mt := newTestClient(t)
+		rec := authServeRaw(t, mt, "GET", "/customer/mytenant/validateauthtoken", 502, authBodyHTML502)
+		_, err := c.Auth.Validate(authBG)
+		ae := authAPIError(t, err, 502)
+		assert.ErrorIs(t, err, ErrServer)
+		assert.Equal(t, authBodyHTML502, ae.Body)
+		assert.Equal(t, 3, rec.count(), "first attempt plus MaxRetries=2")
+		assert.Equal(t, 3, ae.Attempts)
+	})
+	t.Run("malformed JSON", func(t *testing.T) {
+		c, mt := newTestClient(t)
+		authServeRaw(t, mt, "GET", "/customer/mytenant/validateauthtoken", 200, `{"token_type":`)
+		_, err := c.Auth.Validate(authBG)
+		re := authResponseError(t, err, 200)
+		assert.Equal(t, "malformed JSON", re.Reason)
+	})
+	t.Run("empty body", func(t *testing.T) {
+		c, mt := newTestClient(t)
+		authServeRaw(t, mt, "GET", "/customer/mytenant/validateauthtoken", 200, "")
+		_, err := c.Auth.Validate(authBG)
+		re := authResponseError(t, err, 200)
+		assert.Equal(t, "empty body", re.Reason)
+	})
+}
+
+// ---------------------------------------------------------------------------
+// ExchangeToken
+// ---------------------------------------------------------------------------
+
+const (
+	authExchangeSubject = "eyJhbGciOiJSUzI1NiIsInR5cCIgOiAiSldUIiwia2lkIiA6ICJqTEF2MmJINlhaVHNpZHBEZUNsNjFrNEJWTlREckRHRDV3Um1ETlQxNmpvIn0.SUBJECT"
+	authExchangeScope   = "customer.customerprofile_edit approval.approval_manage_own order.history_view coupon.coupon_redeem customer.customerprofile_view tenant=cockpitsdev"
+)
+
+const authExchangeResponse = `{
+  "subject_access_token": "` + authExchangeSubject + `",
+  "access_token": "dEKATUWeewkraTlIzjVZBbGg7BQQ",
+  "saas_token": "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJDMDAzMyJ9.5536UTfZ3KmNPbMDp5ZLRIeYwMV-P1jN5DUT2ZLu2qc",
+  "refresh_token": "QtvQi9UAYS9GIbEGu73ERUmfdC569MBE",
+  "refresh_token_expires_in": 15551999,
+  "session_idle_time": 120,
+  "token_type": "Bearer",
+  "expires_in": 14399,
+  "scope": "` + authExchangeScope + `",
+  "session_id": "14ccc133-5731-4d6c-8f38-ca82443e4e4e"
+}`
+
+func TestExchangeToken_RequestAndToken(t *testing.T) {
+	c, mt := newTestClient(t)
+	rec := serve(t, mt, "POST", "/customer/mytenant/exchangeauthtoken", jsonReply(200, authExchangeResponse))
+
+	tok, err := c.Auth.ExchangeToken(authBG, &ExchangeRequest{SubjectAccessToken: authExchangeSubject, Config: "site_PL"})
+	require.NoError(t, err)
+	authAssertToken(t, &Token{
+		Kind:            KindCustomer,
+		AccessToken:     "dEKATUWeewkraTlIzjVZBbGg7BQQ",
+		TokenType:       "Bearer",
+		RefreshToken:    "QtvQi9UAYS9GIbEGu73ERUmfdC569MBE",
+		SaasToken:       "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJDMDAzMyJ9.5536UTfZ3KmNPbMDp5ZLRIeYwMV-P1jN5DUT2ZLu2qc",
+		SessionID:       "14ccc133-5731-4d6c-8f38-ca82443e4e4e",
+		Scope:           authExchangeScope,
+		Expiry:          testNow.Add(authSecs(14399)),
+		RefreshExpiry:   testNow.Add(authSecs(15551999)),
+		SessionIdleTime: 120 * time.Second,
+	}, tok)
+
+	r := rec.only(t)
+	assert.Equal(t, "POST", r.Method)
+	assert.Equal(t, "/customer/mytenant/exchangeauthtoken", r.Path)
+	assert.Equal(t, url.Values{"subjectAccessToken": {authExchangeSubject}, "config": {"site_PL"}}, r.Query)
+	assert.Equal(t, bearer(anonAccess), r.Header.Get("Authorization"))
+	authAssertNoBody(t, r)
+}
+
+func TestExchangeToken_WithoutConfig(t *testing.T) {
+	c, mt := newTestClient(t)
+	rec := serve(t, mt, "POST", "/customer/mytenant/exchangeauthtoken", jsonReply(200, authExchangeResponse))
+	_, err := c.Auth.ExchangeToken(authBG, &ExchangeRequest{SubjectAccessToken: authExchangeSubject})
+	require.NoError(t, err)
+	assert.Equal(t, url.Values{"subjectAccessToken": {authExchangeSubject}}, rec.only(t).Query)
+}
+
+func TestExchangeToken_Validation(t *testing.T) {
+	tests := []struct {
+		name  string
+		req   *ExchangeRequest
+		field string
+	}{
+		{"nil request", nil, "ExchangeRequest"},
+		{"no subject token", &ExchangeRequest{Config: "site_PL"}, "ExchangeRequest.SubjectAccessToken"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, mt := newTestClient(t)
+			authTrap(t, mt)
+			tok, err := c.Auth.ExchangeToken(authBG, tt.req)
+			assert.Nil(t, tok)
+			authValidation(t, err, tt.field)
+			authNoRequests(t, mt)
+		})
+	}
+}
+
+func TestExchangeToken_Errors(t *testing.T) {
+	unknownConfig := authErr400
+	unknownConfig.name = "400 unknown config"
+	// 404 is not in the spec, but the token-exchange guide documents it
+	// for an unknown customer with autoprovisioning disabled.
+	notProvisioned := authErrorCase{name: "404 not provisioned", status: 404,
+		body:     `{"status":404,"type":"resource_not_found","message":"Customer not found"}`,
+		sentinel: ErrNotFound, notIs: []error{ErrForbidden}, typ: "resource_not_found", message: "Customer not found"}
+	for _, ec := range []authErrorCase{unknownConfig, authErr401Invalid, authErr401Expired, authErr403, notProvisioned} {
+		t.Run(ec.name, func(t *testing.T) {
+			c, mt := newTestClient(t)
+			var rec *recorder
+			if ec.status == 404 {
+				rec = authServeRaw(t, mt, "POST", "/customer/mytenant/exchangeauthtoken", ec.status, ec.body)
+			} else {
+				rec = serve(t, mt, "POST", "/customer/mytenant/exchangeauthtoken", jsonReply(ec.status, ec.body))
+			}
+			tok, err := c.Auth.ExchangeToken(authBG, &ExchangeRequest{SubjectAccessToken: authExchangeSubject, Config: "site_XX"})
+			assert.Nil(t, tok)
+			ec.check(t, err, "POST", "/customer/mytenant/exchangeauthtoken", "POST-customer-exchange-authtoken")
+			assert.Equal(t, 1, rec.count())
+			authNoSecrets(t, err.Error(), authExchangeSubject)
+		})
+	}
+}
+
+// ---------------------------------------------------------------------------
+// SocialLogin
+// ---------------------------------------------------------------------------
+
+// authSocialResponse is the social-login answer: string expiries, no session ID.
+const authSocialResponse = `{
+  "social_access_token": "SOCIAL-ACCESS-eyJhbGciOiJkaXIi",
+  "social_id_token": "SOCIAL-ID-eyJhbGciOiJSUzI1NiJ9",
+  "refresh_token": "Pf3N1b1lYfIKg2dfSPXzSvqzpTIPBTrN",
+  "refresh_token_expires_in": "86399",
+  "session_idle_time": 3600,
+  "token_type": "Bearer",
+  "access_token": "pRbQ6vNFrSiJG6r2MPPgexb5nTGF",
+  "saas_token": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI5NzE3MzQ4MCJ9.social",
+  "expires_in": "2591999",
+  "scope": "customer.customerprofile_edit tenant=mytenant"
+}`
+
+func authSocialToken(session string) *Token {
+	return &Token{
+		Kind:              KindCustomer,
+		AccessToken:       "pRbQ6vNFrSiJG6r2MPPgexb5nTGF",
+		TokenType:         "Bearer",
+		RefreshToken:      "Pf3N1b1lYfIKg2dfSPXzSvqzpTIPBTrN",
+		SaasToken:         "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI5NzE3MzQ4MCJ9.social",
+		SessionID:         session,
+		Scope:             "customer.customerprofile_edit tenant=mytenant",
+		Expiry:            testNow.Add(authSecs(2591999)),
+		RefreshExpiry:     testNow.Add(authSecs(86399)),
+		SessionIdleTime:   time.Hour,
+		SocialAccessToken: "SOCIAL-ACCESS-eyJhbGciOiJkaXIi",
+		SocialIDToken:     "SOCIAL-ID-eyJhbGciOiJSUzI1NiJ9",
+	}
+}
+
+func TestSocialLogin_SessionFromAnonymousToken(t *testing.T) {
+	c, mt := newTestClient(t)
+	rec := serve(t, mt, "POST", "/customer/mytenant/socialLogin", jsonReply(200, authSocialResponse))
+
+	tok, err := c.Auth.SocialLogin(authBG, &SocialLoginRequest{Code: "AUTH-CODE-123", RedirectURI: "https://shop.example.com/callback"})
+	require.NoError(t, err)
+	authAssertToken(t, authSocialToken(testSessionID), tok)
+
+	r := rec.only(t)
+	assert.Equal(t, "POST", r.Method)
+	assert.Equal(t, "/customer/mytenant/socialLogin", r.Path)
+	assert.Equal(t, url.Values{"code": {"AUTH-CODE-123"}, "redirect_uri": {"https://shop.example.com/callback"}}, r.Query)
+	assert.Equal(t, bearer(anonAccess), r.Header.Get("Authorization"))
+	assert.Equal(t, []string{testSessionID}, r.Header.Values("session-id"))
+	authAssertNoBody(t, r)
+}
+
+func TestSocialLogin_ExplicitSessionAndPKCE(t *testing.T) {
+	c, mt := newTestClient(t)
+	rec := serve(t, mt, "POST", "/customer/mytenant/socialLogin", jsonReply(200, authSocialResponse))
+
+	tok, err := c.Auth.SocialLogin(authBG, &SocialLoginRequest{
+		Code: "AUTH-CODE-123", RedirectURI: "https://shop.example.com/callback",
+		CodeVerifier: "VERIFIER-dBjftJeZ4CVP", SessionID: "explicit-session",
+	})
+	require.NoError(t, err)
+	assert.Equal(t, "explicit-session", tok.SessionID, "the session that was sent")
+
+	r := rec.only(t)
+	assert.Equal(t, url.Values{
+		"code": {"AUTH-CODE-123"}, "redirect_uri": {"https://shop.example.com/callback"},
+		"code_verifier": {"VERIFIER-dBjftJeZ4CVP"},
+	}, r.Query)
+	assert.Equal(t, []string{"explicit-session"}, r.Header.Values("session-id"))
+}
+
+func TestSocialLogin_NoSessionAnywhere(t *testing.T) {
+	c, mt := newTestClient(t)
+	anon := anonToken()
+	anon.SessionID = ""
+	rec := serve(t, mt, "POST", "/customer/mytenant/socialLogin", jsonReply(200, authSocialResponse))
+	tok, err := c.WithTokenSource(StaticTokens(anon, nil)).Auth.SocialLogin(authBG,
+		&SocialLoginRequest{Code: "c", RedirectURI: "https://shop.example.com/callback"})
+	require.NoError(t, err)
+	assert.Empty(t, tok.SessionID)
+	assert.Empty(t, rec.only(t).Header.Values("session-id"), "no empty session-id header")
+}
+
+func TestSocialLogin_SessionIDInResponseWins(t *testing.T) {
+	c, mt := newTestClient(t)
+	serve(t, mt, "POST", "/customer/mytenant/socialLogin",
+		jsonReply(200, `{"access_token":"a","expires_in":"2591999","session_id":"server-session"}`))
+	tok, err := c.Auth.SocialLogin(authBG, &SocialLoginRequest{Code: "c", RedirectURI: "https://shop.example.com/callback"})
+	require.NoError(t, err)
+	assert.Equal(t, "server-session", tok.SessionID)
+	assert.Equal(t, testNow.Add(authSecs(2591999)), tok.Expiry)
+}
+
+func TestSocialLogin_Validation(t *testing.T) {
+	tests := []struct {
+		name  string
+		req   *SocialLoginRequest
+		field string
+	}{
+		{"nil request", nil, "SocialLoginRequest"},
+		{"no code", &SocialLoginRequest{RedirectURI: "https://shop.example.com/callback"}, "SocialLoginRequest.Code"},
+		{"no redirect URI", &SocialLoginRequest{Code: "c"}, "SocialLoginRequest.RedirectURI"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, mt := newTestClient(t)
+			authTrap(t, mt)
+			tok, err := c.Auth.SocialLogin(authBG, tt.req)
+			assert.Nil(t, tok)
+			authValidation(t, err, tt.field)
+			authNoRequests(t, mt)
+		})
+	}
+}
+
+func TestSocialLogin_Errors(t *testing.T) {
+	for _, ec := range []authErrorCase{authErr400, authErr401Invalid, authErr401Expired} {
+		t.Run(ec.name, func(t *testing.T) {
+			c, mt := newTestClient(t)
+			rec := serve(t, mt, "POST", "/customer/mytenant/socialLogin", jsonReply(ec.status, ec.body))
+			tok, err := c.Auth.SocialLogin(authBG, &SocialLoginRequest{Code: "AUTH-CODE-SECRET", RedirectURI: "https://shop.example.com/callback"})
+			assert.Nil(t, tok)
+			ec.check(t, err, "POST", "/customer/mytenant/socialLogin", "POST-customer-login-customer-by-auth0")
+			assert.Equal(t, 1, rec.count())
+			authNoSecrets(t, err.Error(), "AUTH-CODE-SECRET")
+		})
+	}
+}
+
+// ---------------------------------------------------------------------------
+// ConfirmOptIn
+// ---------------------------------------------------------------------------
+
+const authOptInResponse = `{
+  "access_token": "HzcnecB5l6STzXhRqU0Zp6hxS0Ay",
+  "saas_token": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI4NzQxMzI1MCIsImV4cCI6MTYzMjA1NDEzN30.p6g_G5ZbhjlvnObVC2OWGslLWWktxBw8onionfFvm4c",
+  "expires_in": 2591999,
+  "refresh_token": "tMhLYc8pfAqb1g10Z1o7BxABArxXe3db",
+  "refresh_token_expires_in": 86399,
+  "token_type": "Bearer"
+}`
+
+func TestConfirmOptIn_RequestAndToken(t *testing.T) {
+	c, mt := newTestClient(t)
+	rec := serve(t, mt, "GET", "/customer/mytenant/signup/optin/OPTIN-TOKEN-abc123", jsonReply(200, authOptInResponse))
+
+	tok, err := c.Auth.ConfirmOptIn(authBG, "OPTIN-TOKEN-abc123")
+	require.NoError(t, err)
+	authAssertToken(t, &Token{
+		Kind:          KindCustomer,
+		AccessToken:   "HzcnecB5l6STzXhRqU0Zp6hxS0Ay",
+		TokenType:     "Bearer",
+		RefreshToken:  "tMhLYc8pfAqb1g10Z1o7BxABArxXe3db",
+		SaasToken:     "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI4NzQxMzI1MCIsImV4cCI6MTYzMjA1NDEzN30.p6g_G5ZbhjlvnObVC2OWGslLWWktxBw8onionfFvm4c",
+		SessionID:     testSessionID, // the example has none: the anonymous session carries over
+		Expiry:        testNow.Add(authSecs(2591999)),
+		RefreshExpiry: testNow.Add(authSecs(86399)),
+	}, tok)
+
+	r := rec.only(t)
+	assert.Equal(t, "GET", r.Method)
+	assert.Equal(t, "/customer/mytenant/signup/optin/OPTIN-TOKEN-abc123", r.Path)
+	assert.Empty(t, r.Query)
+	assert.Equal(t, bearer(anonAccess), r.Header.Get("Authorization"),
+		"authorized with the anonymous token even when a customer token is present")
+	authAssertNoBody(t, r)
+}
+
+func TestConfirmOptIn_TokenIsPathEscaped(t *testing.T) {
+	c, mt := newTestClient(t)
+	rec := serve(t, mt, "GET", "/customer/mytenant/signup/optin/a%2Fb%20c%3Fd", jsonReply(200, `{"access_token":"x","session_id":"s2"}`))
+	tok, err := c.Auth.ConfirmOptIn(authBG, "a/b c?d")
+	require.NoError(t, err)
+	assert.Equal(t, "s2", tok.SessionID)
+	r := rec.only(t)
+	assert.Equal(t, "/customer/mytenant/signup/optin/a%2Fb%20c%3Fd", r.Path)
+	assert.Empty(t, r.Query, "a ? in the token must not start a query")
+}
+
+func TestConfirmOptIn_Validation(t *testing.T) {
+	c, mt := newTestClient(t)
+	authTrap(t, mt)
+	tok, err := c.Auth.ConfirmOptIn(authBG, "")
+	assert.Nil(t, tok)
+	authValidation(t, err, "optInToken")
+	authNoRequests(t, mt)
+}
+
+func TestConfirmOptIn_Errors(t *testing.T) {
+	const optIn = "OPTIN-SECRET-42"
+	for _, ec := range []authErrorCase{authErr400, authErr401Invalid, authErr401Expired} {
+		t.Run(ec.name, func(t *testing.T) {
+			c, mt := newTestClient(t)
+			rec := serve(t, mt, "GET", "/customer/mytenant/signup/optin/"+optIn, jsonReply(ec.status, ec.body))
+			tok, err := c.Auth.ConfirmOptIn(authBG, optIn)
+			assert.Nil(t, tok)
+			ec.check(t, err, "GET", "/customer/mytenant/signup/optin/REDACTED", "GET-customer-signup-customer-optin")
+			assert.Equal(t, 1, rec.count())
+			authNoSecrets(t, err.Error(), optIn)
+		})
+	}
+}
+
+func TestConfirmOptIn_ErrorEchoingTokenIsScrubbed(t *testing.T) {
+	c, mt := newTestClient(t)
+	serve(t, mt, "GET", "/customer/mytenant/signup/optin/OPTIN-SECRET-42",
+		jsonReply(400, `{"type":"bad_request","status":400,"message":"Opt-in token OPTIN-SECRET-42 has expired"}`))
+	_, err := c.Auth.ConfirmOptIn(authBG, "OPTIN-SECRET-42")
+	ae := authAPIError(t, err, 400)
+	assert.Equal(t, "Opt-in token REDACTED has expired", ae.Message)
+	assert.NotContains(t, err.Error(), "OPTIN-SECRET-42")
+}
+
+func TestConfirmOptIn_UnusableResponse(t *testing.T) {
+	c, mt := newTestClient(t)
+	authServeRaw(t, mt, "GET", "/customer/mytenant/signup/optin/OPTIN-SECRET-42", 200, `{"token_type":"Bearer"}`)
+	_, err := c.Auth.ConfirmOptIn(authBG, "OPTIN-SECRET-42")
+	re := authResponseError(t, err, 200)
+	assert.Equal(t, "/customer/mytenant/signup/optin/REDACTED", re.Path)
+	assert.NotContains(t, err.Error(), "OPTIN-SECRET-42")
+}
+
+// ---------------------------------------------------------------------------
+// ResendOptIn
+// ---------------------------------------------------------------------------
+
+func TestResendOptIn_Request(t *testing.T) {
+	c, mt := newTestClient(t)
+	rec := serve(t, mt, "POST", "/customer/mytenant/signup/optin/refresh_token", reply{status: 202})
+	require.NoError(t, c.Auth.ResendOptIn(authBG, "example@customer.com"))
+
+	r := rec.only(t)
+	assert.Equal(t, "POST", r.Method)
+	assert.Equal(t, "/customer/mytenant/signup/optin/refresh_token", r.Path)
+	assert.Empty(t, r.Query)
+	assert.Equal(t, bearer(anonAccess), r.Header.Get("Authorization"))
+	authAssertJSONBody(t, r, `{"email":"example@customer.com"}`)
+}
+
+func TestResendOptIn_Validation(t *testing.T) {
+	for _, email := range []string{"", "   "} {
+		c, mt := newTestClient(t)
+		authTrap(t, mt)
+		authValidation(t, c.Auth.ResendOptIn(authBG, email), "email")
+		authNoRequests(t, mt)
+	}
+}
+
+func TestResendOptIn_Errors(t *testing.T) {
+	for _, ec := range []authErrorCase{authErr400, authErr401Invalid, authErr401Expired} {
+		t.Run(ec.name, func(t *testing.T) {
+			c, mt := newTestClient(t)
+			rec := serve(t, mt, "POST", "/customer/mytenant/signup/optin/refresh_token", jsonReply(ec.status, ec.body))
+			err := c.Auth.ResendOptIn(authBG, "example@customer.com")
+			// The literal refresh_token segment is not a secret and stays.
+			ec.check(t, err, "POST", "/customer/mytenant/signup/optin/refresh_token", "POST-customer-refresh-token")
+			assert.Equal(t, 1, rec.count())
+		})
+	}
+}
+
+// ---------------------------------------------------------------------------
+// Authorization preconditions shared by every anonymous- or customer-token
+// operation: the wrong kind of token, or none, fails before any request.
+// ---------------------------------------------------------------------------
+
+type authOp struct {
+	name   string
+	method string
+	path   string
+	auth   authKind
+	ok     reply // a success answer
+	call   func(ctx context.Context, c *Client) error
+}
+
+func authOps() []authOp {
+	tokenOK := jsonReply(200, `{"access_token":"x"}`)
+	return []authOp{
+		{"Signup", "POST", "/customer/mytenant/signup", authAnonymous, jsonReply(201, `{"id":"1"}`),
+			func(ctx context.Context, c *Client) error {
+				_, err := c.Auth.Signup(ctx, &SignupRequest{Email: "a@b.c", Password: "password123"})
+				return err
+			}},
+		{"Login", "POST", "/customer/mytenant/login", authAnonymous, tokenOK,
+			func(ctx context.Context, c *Client) error {
+				_, err := c.Auth.Login(ctx, &LoginRequest{Email: "a@b.c", Password: "password123"})
+				return err
+			}},
+		{"RefreshCustomer", "GET", "/customer/mytenant/refreshauthtoken", authAnonymous, tokenOK,
+			func(ctx context.Context, c *Client) error {
+				_, err := c.Auth.RefreshCustomer(ctx, custToken(), nil)
+				return err
+			}},
+		{"ExchangeToken", "POST", "/customer/mytenant/exchangeauthtoken", authAnonymous, tokenOK,
+			func(ctx context.Context, c *Client) error {
+				_, err := c.Auth.ExchangeToken(ctx, &ExchangeRequest{SubjectAccessToken: "jwt"})
+				return err
+			}},
+		{"SocialLogin", "POST", "/customer/mytenant/socialLogin", authAnonymous, tokenOK,
+			func(ctx context.Context, c *Client) error {
+				_, err := c.Auth.SocialLogin(ctx, &SocialLoginRequest{Code: "c", RedirectURI: "https://shop.example.com/cb"})
+				return err
+			}},
+		{"ConfirmOptIn", "GET", "/customer/mytenant/signup/optin/tok", authAnonymous, tokenOK,
+			func(ctx context.Context, c *Client) error {
+				_, err := c.Auth.ConfirmOptIn(ctx, "tok")
+				return err
+			}},
+		{"ResendOptIn", "POST", "/customer/mytenant/signup/optin/refresh_token", authAnonymous, reply{status: 202},
+			func(ctx context.Context, c *Client) error {
+				return c.Auth.ResendOptIn(ctx, "a@b.c")
+			}},
+		{"Logout", "GET", "/customer/mytenant/logout", authCustomer, reply{status: 204},
+			func(ctx context.Context, c *Client) error {
+				return c.Auth.Logout(ctx)
+			}},
+		{"Validate", "GET", "/customer/mytenant/validateauthtoken", authCustomer, jsonReply(200, `{"token_type":"Bearer"}`),
+			func(ctx context.Context, c *Client) error {
+				_, err := c.Auth.Validate(ctx)
+				return err
+			}},
+	}
+}
+
+func TestAuthOps_MissingOrWrongTokenSendsNothing(t *testing.T) {
+	sourceErr := errors.New("token store unavailable")
+	sources := []struct {
+		name       string
+		src        TokenSource
+		wantAnon   error // for operations needing the anonymous token
+		wantCustom error // for operations needing the customer token
+	}{
+		{"no token source", nil, ErrAnonymousTokenRequired, ErrNoToken},
+		{"customer token only", StaticTokenSource(custToken()), ErrAnonymousTokenRequired, nil},
+		{"customer token only, shopper source", StaticTokens(nil, custToken()), ErrAnonymousTokenRequired, nil},
+		{"anonymous token only", StaticTokens(anonToken(), nil), nil, ErrCustomerTokenRequired},
+		{"empty shopper source", StaticTokens(nil, nil), ErrAnonymousTokenRequired, ErrNoToken},
+		{"token without access token", StaticTokenSource(&Token{Kind: KindAnonymous}), ErrAnonymousTokenRequired, ErrNoToken},
+		{"source returns nil", TokenSourceFunc(func(context.Context) (*Token, error) { return nil, nil }), ErrAnonymousTokenRequired, ErrNoToken},
+		{"source fails", TokenSourceFunc(func(context.Context) (*Token, error) { return nil, sourceErr }), sourceErr, sourceErr},
+	}
+	for _, s := range sources {
+		for _, op := range authOps() {
+			want := s.wantAnon
+			if op.auth == authCustomer {
+				want = s.wantCustom
+			}
+			if want == nil {
+				continue
+			}
+			t.Run(s.name+"/"+op.name, func(t *testing.T) {
+				c, mt := newTestClient(t)
+				authTrap(t, mt)
+				err := op.call(authBG, c.WithTokenSource(s.src))
+				require.Error(t, err)
+				assert.ErrorIs(t, err, want)
+				assert.NotErrorIs(t, err, ErrInvalidInput)
+				authNoRequests(t, mt)
+			})
+		}
+	}
+}
+
+func TestAuthOps_NilContextIsRefused(t *testing.T) {
+	// A source that, like any real one, uses its context.
+	src := TokenSourceFunc(func(ctx context.Context) (*Token, error) {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		return anonToken(), nil
+	})
+	for _, op := range authOps() {
+		t.Run(op.name, func(t *testing.T) {
+			c, mt := newTestClient(t)
+			authTrap(t, mt)
+			var err error
+			require.NotPanics(t, func() {
+				err = op.call(nil, c.WithTokenSource(src)) //nolint:staticcheck // deliberately nil
+			})
+			authValidation(t, err, "context")
+			authNoRequests(t, mt)
+		})
+	}
+}
+
+func TestAuthOps_CancelledContext(t *testing.T) {
+	// httpmock ignores contexts, so the request reaches the mock; a real
+	// transport refuses before dialing. What matters is the error.
+	ctx, cancel := context.WithCancel(authBG)
+	cancel()
+	for _, op := range authOps() {
+		t.Run(op.name, func(t *testing.T) {
+			c, mt := newTestClient(t)
+			rec := serve(t, mt, op.method, op.path, op.ok)
+			err := op.call(ctx, c)
+			require.Error(t, err)
+			assert.ErrorIs(t, err, context.Canceled)
+			var re *RequestError
+			require.ErrorAs(t, err, &re)
+			assert.Equal(t, op.method, re.Method)
+			assert.LessOrEqual(t, rec.count(), 1, "a cancelled call is never retried")
+			authNoSecrets(t, err.Error())
+		})
+	}
+}
+
+func TestAuthOps_TokenKindAndCommonHeaders(t *testing.T) {
+	for _, op := range authOps() {
+		t.Run(op.name, func(t *testing.T) {
+			c, mt := newTestClient(t, WithUserAgent("my-shop/1.2"))
+			rec := serve(t, mt, op.method, op.path, op.ok)
+			require.NoError(t, op.call(authBG, c))
+			r := rec.only(t)
+			assert.Equal(t, op.method, r.Method)
+			assert.Equal(t, op.path, r.Path)
+			assert.Equal(t, "application/json", r.Header.Get("Accept"))
+			assert.Equal(t, "my-shop/1.2 emporix-go/"+Version, r.Header.Get("User-Agent"))
+			want := bearer(anonAccess)
+			if op.auth == authCustomer {
+				want = bearer(custAccess)
+			}
+			assert.Equal(t, want, r.Header.Get("Authorization"))
+		})
+	}
+}

@@ -1,0 +1,50 @@
+// Package emporix is a client for the Emporix Commerce Engine's Customer
+// Service (customer managed): the storefront API for anonymous shopper
+// sessions, sign-up, customer login (password, social login, token exchange,
+// double opt-in), customer-token refresh, validation and logout, and the
+// logged-in customer's profile, addresses and credentials.
+//
+// # Clients and services
+//
+// Create one [Client] per process with [NewClient], giving the tenant and
+// the storefront's client ID. Operations hang off its services:
+// [Client.Auth], [Client.Profile], [Client.Addresses], [Client.Credentials],
+// and [Client.Employee] for the two employee operations a storefront may need
+// around sign-up. A Client is safe for concurrent use.
+//
+// # Authentication
+//
+// Emporix authorizes each operation with one kind of token. Anonymous login
+// and refresh need none. Sign-up, login, social login, token exchange, double
+// opt-in, customer-token refresh, password reset and e-mail change
+// confirmation need the shopper's anonymous token. Profile updates, addresses,
+// password and e-mail changes, validation and logout need the customer token.
+// The SDK takes tokens from the client's [TokenSource] and checks the kind
+// before sending anything, so a missing login fails fast with
+// [ErrCustomerTokenRequired] instead of a 401. Serve each shopper through a
+// client derived with [Client.WithTokenSource]: it shares the connection pool.
+//
+// # Errors
+//
+// A non-success answer is an [*APIError], decoded from either of the
+// service's error shapes; match its class with [errors.Is] against
+// [ErrNotFound], [ErrConflict], [ErrUnauthorized], [ErrTokenExpired] and the
+// other sentinels, and read details with [errors.As]. Input the SDK refuses
+// before sending is a [*ValidationError] (matching [ErrInvalidInput]). A
+// request that got no answer is a [*RequestError] wrapping the cause, such as
+// [context.DeadlineExceeded].
+//
+// # Retries
+//
+// Retries are decided per operation, not per HTTP method; see [RetryPolicy].
+// Reads are retried after transport errors and transient statuses; anything
+// that may change state is retried only when the server surely did not act.
+//
+// # Logging and secrets
+//
+// The SDK is silent unless given a logger with [WithLogger]. Access, refresh
+// and SaaS tokens, passwords, reset and opt-in codes and client secrets never
+// appear in log records, error strings, or the fmt and log/slog renderings of
+// the SDK's types; query values outside a short allow-list are masked in
+// every URL the SDK prints.
+package emporix

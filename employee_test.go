@@ -1,0 +1,296 @@
+package emporix
+
+import (
+	"context"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const (
+	authServiceClientID = "SERVICE-CLIENT-ID"
+	authServiceSecret   = "SERVICE-CLIENT-s3cr3t"
+	authServiceAccess   = "vkFuQ6oTwj8_Ye4eiRSsqMeqLYNeQRJi"
+)
+
+// authServiceTokenResponse is the OAuth service's AccessToken example.
+const authServiceTokenResponse = `{
+  "refresh_token_expires_in": 0,
+  "refresh_token": "",
+  "session_idle_time": 120,
+  "token_type": "Bearer",
+  "access_token": "` + authServiceAccess + `",
+  "expires_in": 14399,
+  "scope": "tenant=mytenant customer.customer_manage"
+}`
+
+func authServiceToken() *Token {
+	return &Token{Kind: KindService, AccessToken: authServiceAccess, TokenType: "Bearer", Expiry: testNow.Add(authSecs(14399))}
+}
+
+// ---------------------------------------------------------------------------
+// ServiceToken
+// ---------------------------------------------------------------------------
+
+func TestServiceToken_FormRequestAndToken(t *testing.T) {
+	c, mt := newTestClient(t)
+	rec := serve(t, mt, "POST", "/oauth/token", jsonReply(200, authServiceTokenResponse))
+
+	tok, err := c.Employee.ServiceToken(authBG, &ServiceCredentials{
+		ClientID: authServiceClientID, ClientSecret: authServiceSecret, Scope: "tenant=mytenant customer.customer_manage",
+	})
+	require.NoError(t, err)
+	authAssertToken(t, &Token{
+		Kind:            KindService,
+		AccessToken:     authServiceAccess,
+		TokenType:       "Bearer",
+		Scope:           "tenant=mytenant customer.customer_manage",
+		Expiry:          testNow.Add(authSecs(14399)),
+		SessionIdleTime: 120 * time.Second,
+		// refresh_token "" with a zero lifetime: no refresh token and no
+		// refresh expiry (not testNow).
+	}, tok)
+	assert.True(t, tok.RefreshExpiredAt(testNow), "a service token cannot be refreshed")
+
+	r := rec.only(t)
+	assert.Equal(t, "POST", r.Method)
+	assert.Equal(t, "/oauth/token", r.Path, "the OAuth service is not below the tenant")
+	assert.Empty(t, r.Query, "credentials travel in the body, never in the URL")
+	assert.Empty(t, r.Header.Values("Authorization"), "the client's shopper tokens are not sent")
+	assert.Equal(t, "application/x-www-form-urlencoded", r.Header.Get("Content-Type"))
+	form, err := url.ParseQuery(string(r.Body))
+	require.NoError(t, err)
+	assert.Equal(t, url.Values{
+		"grant_type":    {"client_credentials"},
+		"client_id":     {authServiceClientID},
+		"client_secret": {authServiceSecret},
+		"scope":         {"tenant=mytenant customer.customer_manage"},
+	}, form)
+}
+
+func TestServiceToken_WithoutScope(t *testing.T) {
+	c, mt := newTestClient(t, WithTokenSource(nil))
+	rec := serve(t, mt, "POST", "/oauth/token", jsonReply(200, authServiceTokenResponse))
+	_, err := c.Employee.ServiceToken(authBG, &ServiceCredentials{ClientID: authServiceClientID, ClientSecret: "s3cr3t&x=1 +"})
+	require.NoError(t, err)
+	r := rec.only(t)
+	form, err := url.ParseQuery(string(r.Body))
+	require.NoError(t, err)
+	assert.Equal(t, url.Values{
+		"grant_type":    {"client_credentials"},
+		"client_id":     {authServiceClientID},
+		"client_secret": {"s3cr3t&x=1 +"},
+	}, form, "special characters are form-encoded")
+}
+
+func TestServiceToken_RefreshTokenIsKeptWhenGiven(t *testing.T) {
+	c, mt := newTestClient(t)
+	serve(t, mt, "POST", "/oauth/token",
+		jsonReply(200, `{"access_token":"A","token_type":"Bearer","expires_in":14399,"refresh_token":"R","refresh_token_expires_in":600}`))
+	tok, err := c.Employee.ServiceToken(authBG, &ServiceCredentials{ClientID: authServiceClientID, ClientSecret: authServiceSecret})
+	require.NoError(t, err)
+	assert.Equal(t, "R", tok.RefreshToken)
+	assert.Equal(t, testNow.Add(10*time.Minute), tok.RefreshExpiry)
+}
+
+func TestServiceToken_Validation(t *testing.T) {
+	tests := []struct {
+		name  string
+		creds *ServiceCredentials
+		field string
+	}{
+		{"nil credentials", nil, "ServiceCredentials"},
+		{"no client ID", &ServiceCredentials{ClientSecret: authServiceSecret}, "ServiceCredentials.ClientID"},
+		{"no secret", &ServiceCredentials{ClientID: authServiceClientID}, "ServiceCredentials.ClientSecret"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, mt := newTestClient(t)
+			authTrap(t, mt)
+			tok, err := c.Employee.ServiceToken(authBG, tt.creds)
+			assert.Nil(t, tok)
+			authValidation(t, err, tt.field)
+			authNoSecrets(t, err.Error(), authServiceSecret)
+			authNoRequests(t, mt)
+		})
+	}
+}
+
+func TestServiceToken_ErrorResponses(t *testing.T) {
+	// The OAuth spec documents no errors; the gateway answers bad
+	// credentials with its fault shape.
+	t.Run("401 fault", func(t *testing.T) {
+		c, mt := newTestClient(t)
+		rec := authServeRaw(t, mt, "POST", "/oauth/token", 401,
+			`{"fault":{"faultstring":"Invalid client identifier {0}","detail":{"errorcode":"oauth.v2.InvalidClientIdentifier"}}}`)
+		tok, err := c.Employee.ServiceToken(authBG, &ServiceCredentials{ClientID: authServiceClientID, ClientSecret: authServiceSecret})
+		assert.Nil(t, tok)
+		ae := authAPIError(t, err, 401)
+		assert.ErrorIs(t, err, ErrUnauthorized)
+		assert.NotErrorIs(t, err, ErrTokenExpired)
+		assert.Equal(t, "Invalid client identifier {0}", ae.Message)
+		assert.Equal(t, "oauth.v2.InvalidClientIdentifier", ae.ErrorCode)
+		assert.Equal(t, "POST", ae.Method)
+		assert.Equal(t, "/oauth/token", ae.Path)
+		assert.Equal(t, "POST-oauth-request-client-credentials", ae.Operation)
+		assert.Equal(t, 1, rec.count())
+	})
+	t.Run("400 echoing the secret is scrubbed", func(t *testing.T) {
+		c, mt := newTestClient(t)
+		authServeRaw(t, mt, "POST", "/oauth/token", 400,
+			`{"status":400,"type":"bad_request","message":"client_secret SERVICE-CLIENT-s3cr3t rejected"}`)
+		_, err := c.Employee.ServiceToken(authBG, &ServiceCredentials{ClientID: authServiceClientID, ClientSecret: authServiceSecret})
+		ae := authAPIError(t, err, 400)
+		assert.ErrorIs(t, err, ErrBadRequest)
+		assert.Equal(t, "bad_request", ae.Type)
+		assert.Equal(t, "client_secret REDACTED rejected", ae.Message)
+		authNoSecrets(t, err.Error(), authServiceSecret)
+	})
+	t.Run("HTML 502 not retried", func(t *testing.T) {
+		c, mt := newTestClient(t)
+		rec := authServeRaw(t, mt, "POST", "/oauth/token", 502, authBodyHTML502)
+		_, err := c.Employee.ServiceToken(authBG, &ServiceCredentials{ClientID: authServiceClientID, ClientSecret: authServiceSecret})
+		ae := authAPIError(t, err, 502)
+		assert.ErrorIs(t, err, ErrServer)
+		assert.Equal(t, authBodyHTML502, ae.Body)
+		assert.Equal(t, 1, rec.count())
+	})
+	t.Run("200 without access_token", func(t *testing.T) {
+		c, mt := newTestClient(t)
+		authServeRaw(t, mt, "POST", "/oauth/token", 200, `{"token_type":"Bearer","expires_in":14399,"refresh_token":""}`)
+		tok, err := c.Employee.ServiceToken(authBG, &ServiceCredentials{ClientID: authServiceClientID, ClientSecret: authServiceSecret})
+		assert.Nil(t, tok)
+		re := authResponseError(t, err, 200)
+		assert.Equal(t, "token response without access_token", re.Reason)
+		assert.Equal(t, "/oauth/token", re.Path)
+	})
+	t.Run("malformed JSON", func(t *testing.T) {
+		c, mt := newTestClient(t)
+		authServeRaw(t, mt, "POST", "/oauth/token", 200, `{"access_token":"`+authServiceAccess)
+		_, err := c.Employee.ServiceToken(authBG, &ServiceCredentials{ClientID: authServiceClientID, ClientSecret: authServiceSecret})
+		re := authResponseError(t, err, 200)
+		assert.Equal(t, "malformed token response", re.Reason)
+		assert.NotContains(t, err.Error(), authServiceAccess)
+	})
+}
+
+// ---------------------------------------------------------------------------
+// ActivateCustomer
+// ---------------------------------------------------------------------------
+
+func TestActivateCustomer_Request(t *testing.T) {
+	c, mt := newTestClient(t)
+	rec := serve(t, mt, "PATCH", "/customer/mytenant/customers/13730481", reply{status: 200})
+
+	require.NoError(t, c.Employee.ActivateCustomer(authBG, authServiceToken(), "13730481"))
+
+	r := rec.only(t)
+	assert.Equal(t, "PATCH", r.Method)
+	assert.Equal(t, "/customer/mytenant/customers/13730481", r.Path)
+	assert.Empty(t, r.Query)
+	assert.Equal(t, bearer(authServiceAccess), r.Header.Get("Authorization"),
+		"the service token, never the client's shopper tokens")
+	authAssertJSONBody(t, r, `{"active":true,"onHold":false}`)
+}
+
+func TestActivateCustomer_TokenVariants(t *testing.T) {
+	tests := []struct {
+		name string
+		tok  *Token
+		want string
+	}{
+		{"unspecified kind (raw token)", &Token{AccessToken: "RAW-SERVICE"}, "Bearer RAW-SERVICE"},
+		{"lowercase token type", &Token{Kind: KindService, AccessToken: "LOWER", TokenType: "bearer"}, "Bearer LOWER"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// A client without any token source: the token is explicit.
+			c, mt := newTestClient(t, WithTokenSource(nil))
+			rec := serve(t, mt, "PATCH", "/customer/mytenant/customers/C001", reply{status: 200})
+			require.NoError(t, c.Employee.ActivateCustomer(authBG, tt.tok, "C001"))
+			assert.Equal(t, tt.want, rec.only(t).Header.Get("Authorization"))
+		})
+	}
+}
+
+func TestActivateCustomer_CustomerNumberIsPathEscaped(t *testing.T) {
+	c, mt := newTestClient(t)
+	rec := serve(t, mt, "PATCH", "/customer/mytenant/customers/C%20001%2F2", reply{status: 200})
+	require.NoError(t, c.Employee.ActivateCustomer(authBG, authServiceToken(), "C 001/2"))
+	assert.Equal(t, "/customer/mytenant/customers/C%20001%2F2", rec.only(t).Path)
+}
+
+func TestActivateCustomer_Validation(t *testing.T) {
+	tests := []struct {
+		name   string
+		tok    *Token
+		number string
+		field  string
+	}{
+		{"nil token", nil, "13730481", "serviceToken"},
+		{"token without access token", &Token{Kind: KindService}, "13730481", "serviceToken"},
+		{"anonymous token", anonToken(), "13730481", "serviceToken"},
+		{"customer token", custToken(), "13730481", "serviceToken"},
+		{"empty customer number", authServiceToken(), "", "customerNumber"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, mt := newTestClient(t)
+			authTrap(t, mt)
+			err := c.Employee.ActivateCustomer(authBG, tt.tok, tt.number)
+			authValidation(t, err, tt.field)
+			authNoSecrets(t, err.Error(), authServiceAccess)
+			authNoRequests(t, mt)
+		})
+	}
+}
+
+func TestActivateCustomer_Errors(t *testing.T) {
+	for _, ec := range []authErrorCase{authErr400, authErr401Invalid, authErr401Expired, authErr403, authErr404} {
+		t.Run(ec.name, func(t *testing.T) {
+			c, mt := newTestClient(t)
+			rec := serve(t, mt, "PATCH", "/customer/mytenant/customers/C001", jsonReply(ec.status, ec.body))
+			err := c.Employee.ActivateCustomer(authBG, authServiceToken(), "C001")
+			ec.check(t, err, "PATCH", "/customer/mytenant/customers/C001", "PATCH-customer-tenant-update-customer")
+			assert.Equal(t, 1, rec.count(), "a PATCH is not retried")
+			authNoSecrets(t, err.Error(), authServiceAccess)
+		})
+	}
+}
+
+func TestActivateCustomer_404DetailsAreKept(t *testing.T) {
+	c, mt := newTestClient(t)
+	serve(t, mt, "PATCH", "/customer/mytenant/customers/C001", jsonReply(404, authBody404Customer))
+	err := c.Employee.ActivateCustomer(authBG, authServiceToken(), "C001")
+	ae := authAPIError(t, err, 404)
+	require.Len(t, ae.Details, 1)
+	assert.JSONEq(t, `{"message":"Couldn't find a customer with customerNumber 'C001'"}`, string(ae.Details[0]))
+}
+
+func TestActivateCustomer_ExpiredTokenIsNotSwappedOnRetry(t *testing.T) {
+	// A 503 with Retry-After is retried; the explicit service token is
+	// sent again, not replaced by the client's token source.
+	c, mt := newTestClient(t)
+	rec := serve(t, mt, "PATCH", "/customer/mytenant/customers/C001",
+		reply{status: 503, body: `{"status":503,"message":"maintenance"}`, header: map[string][]string{"Retry-After": {"0"}}},
+		reply{status: 200})
+	require.NoError(t, c.Employee.ActivateCustomer(authBG, authServiceToken(), "C001"))
+	all := rec.all()
+	require.Len(t, all, 2)
+	for _, r := range all {
+		assert.Equal(t, bearer(authServiceAccess), r.Header.Get("Authorization"))
+		assert.JSONEq(t, `{"active":true,"onHold":false}`, string(r.Body), "the body is resent intact")
+	}
+}
+
+func TestActivateCustomer_NilContext(t *testing.T) {
+	c, mt := newTestClient(t)
+	authTrap(t, mt)
+	var ctx context.Context
+	err := c.Employee.ActivateCustomer(ctx, authServiceToken(), "C001")
+	authValidation(t, err, "context")
+	authNoRequests(t, mt)
+}

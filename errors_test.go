@@ -1,0 +1,382 @@
+package emporix
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestAPIErrorText(t *testing.T) {
+	cases := []struct {
+		err  *APIError
+		want string
+	}{
+		{&APIError{StatusCode: 404, Method: "GET", Path: "/customer/mytenant/me", Type: "resource_not_found", Message: "Customer 42 not found."},
+			"emporix: GET /customer/mytenant/me: 404 resource_not_found: Customer 42 not found."},
+		{&APIError{StatusCode: 401, Method: "GET", Path: "/customer/mytenant/me", ErrorCode: ErrorCodeAccessTokenExpired, Message: "Access Token expired"},
+			"emporix: GET /customer/mytenant/me: 401 keymanagement.service.access_token_expired: Access Token expired"},
+		{&APIError{StatusCode: 409, Method: "POST", Path: "/customer/mytenant/signup", Type: "conflict_resource", ErrorCode: "X", Message: "Duplicate"},
+			"emporix: POST /customer/mytenant/signup: 409 conflict_resource: Duplicate"},
+		{&APIError{StatusCode: 502, Method: "PATCH", Path: "/customer/mytenant/me", Body: "<html>secret page</html>"},
+			"emporix: PATCH /customer/mytenant/me: 502 Bad Gateway"},
+		{&APIError{StatusCode: 503, Method: "GET", Path: "/customer/mytenant/me/addresses", Message: "down", Attempts: 3},
+			"emporix: GET /customer/mytenant/me/addresses: 503 Service Unavailable: down (after 3 attempts)"},
+		{&APIError{StatusCode: 503, Method: "GET", Path: "/x", Attempts: 1}, "emporix: GET /x: 503 Service Unavailable"},
+		{&APIError{StatusCode: 599, Method: "GET", Path: "/x"}, "emporix: GET /x: 599"},
+		{&APIError{StatusCode: 599, Method: "GET", Path: "/x", Message: "odd"}, "emporix: GET /x: 599: odd"},
+	}
+	for _, tc := range cases {
+		assert.Equal(t, tc.want, tc.err.Error())
+	}
+	// Details, MoreInfo and the body snippet never reach the text.
+	e := &APIError{StatusCode: 400, Method: "POST", Path: "/p", Type: "bad_request", Message: "m",
+		MoreInfo: "https://more", Details: []json.RawMessage{json.RawMessage(`{"field":"f","message":"DETAIL"}`)}, Body: "BODY"}
+	assert.Equal(t, "emporix: POST /p: 400 bad_request: m", e.Error())
+}
+
+func TestAPIErrorFromResponse(t *testing.T) {
+	allowOffSpecResponses(t, "decodes error shapes on a status GET /me does not document (404)")
+	c, mt := newTestClient(t, WithNoRetries())
+	serve(t, mt, "GET", "/customer/mytenant/me", reply{status: 404,
+		body:   `{"status":404,"type":"resource_not_found","message":"Customer not found.","moreInfo":"https://docs"}`,
+		header: http.Header{"X-Request-Id": {"rid-1"}}})
+	_, err := c.Profile.Get(context.Background(), nil)
+	require.Error(t, err)
+	assert.Equal(t, "emporix: GET /customer/mytenant/me: 404 resource_not_found: Customer not found.", err.Error())
+	var apiErr *APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, "GET-customer-retrieve-customer-profile", apiErr.Operation)
+	assert.Equal(t, "https://docs", apiErr.MoreInfo)
+	assert.Equal(t, "rid-1", apiErr.RequestID)
+	assert.Equal(t, 1, apiErr.Attempts)
+	require.ErrorIs(t, err, ErrNotFound)
+
+	// The opt-in token in the path is redacted on the error.
+	serve(t, mt, "GET", "/customer/mytenant/signup/optin/OPTIN-s3cr3t", jsonReply(400, `{"status":400,"type":"bad_request","message":"bad"}`))
+	_, err = c.Auth.ConfirmOptIn(context.Background(), "OPTIN-s3cr3t")
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, "/customer/mytenant/signup/optin/REDACTED", apiErr.Path)
+	assert.NotContains(t, err.Error(), "OPTIN-s3cr3t")
+}
+
+func TestAPIErrorIs(t *testing.T) {
+	sentinels := []error{ErrBadRequest, ErrUnauthorized, ErrTokenExpired, ErrForbidden, ErrNotFound,
+		ErrConflict, ErrRateLimited, ErrServer}
+	cases := []struct {
+		status int
+		code   string
+		want   []error
+	}{
+		{400, "", []error{ErrBadRequest}},
+		{401, "", []error{ErrUnauthorized}},
+		{401, ErrorCodeInvalidAccessToken, []error{ErrUnauthorized}},
+		{401, ErrorCodeAccessTokenExpired, []error{ErrUnauthorized, ErrTokenExpired}},
+		{403, ErrorCodeAccessTokenExpired, []error{ErrForbidden}},
+		{404, "", []error{ErrNotFound}},
+		{409, "", []error{ErrConflict}},
+		{429, "", []error{ErrRateLimited}},
+		{500, "", []error{ErrServer}},
+		{501, "", []error{ErrServer}},
+		{502, "", []error{ErrServer}},
+		{503, "", []error{ErrServer}},
+		{504, "", []error{ErrServer}},
+		{599, "", []error{ErrServer}},
+		{405, "", nil},
+		{408, "", nil},
+		{410, "", nil},
+		{422, "", nil},
+		{499, "", nil},
+		{600, "", nil},
+		{302, "", nil},
+	}
+	for _, tc := range cases {
+		e := &APIError{StatusCode: tc.status, ErrorCode: tc.code}
+		for _, s := range sentinels {
+			want := false
+			for _, w := range tc.want {
+				want = want || w == s
+			}
+			assert.Equal(t, want, errors.Is(e, s), "status %d code %q sentinel %v", tc.status, tc.code, s)
+			wrapped := fmt.Errorf("loading profile: %w", e)
+			assert.Equal(t, want, errors.Is(wrapped, s), "wrapped, status %d sentinel %v", tc.status, s)
+		}
+		for _, other := range []error{ErrInvalidInput, ErrInvalidResponse, ErrNoToken, ErrCustomerTokenRequired,
+			ErrAnonymousTokenRequired, errors.New("emporix: not found"), io.EOF, context.Canceled, nil} {
+			assert.False(t, errors.Is(e, other), "status %d must not match %v", tc.status, other)
+		}
+		var got *APIError
+		require.ErrorAs(t, fmt.Errorf("x: %w", e), &got)
+		assert.Same(t, e, got)
+	}
+}
+
+func TestAPIErrorTokenRejected(t *testing.T) {
+	assert.True(t, (&APIError{StatusCode: 401, ErrorCode: ErrorCodeAccessTokenExpired}).TokenRejected())
+	assert.True(t, (&APIError{StatusCode: 401, ErrorCode: ErrorCodeInvalidAccessToken}).TokenRejected())
+	assert.False(t, (&APIError{StatusCode: 401}).TokenRejected())
+	assert.False(t, (&APIError{StatusCode: 401, ErrorCode: "steps.oauth.v2.FailedToResolveAccessToken"}).TokenRejected())
+	assert.False(t, (&APIError{StatusCode: 403, ErrorCode: ErrorCodeAccessTokenExpired}).TokenRejected())
+	assert.False(t, (&APIError{StatusCode: 400, ErrorCode: ErrorCodeInvalidAccessToken}).TokenRejected())
+}
+
+func filled(body string) *APIError {
+	e := &APIError{}
+	e.fill([]byte(body))
+	return e
+}
+
+func TestAPIErrorFillErrorMessage(t *testing.T) {
+	e := filled(`{"status":400,"type":"bad_request","message":"The tenant information provided with the request is not valid.",
+		"moreInfo":"https://developer.emporix.io","details":[{"field":"email","type":"invalid","message":"must not be empty","moreInfo":""},
+		"missing scope: customer.customer_manage"],"errorCode":"CUSTOMER-400001"}`)
+	assert.Equal(t, "bad_request", e.Type)
+	assert.Equal(t, "The tenant information provided with the request is not valid.", e.Message)
+	assert.Equal(t, "https://developer.emporix.io", e.MoreInfo)
+	assert.Equal(t, "CUSTOMER-400001", e.ErrorCode)
+	assert.Empty(t, e.Body)
+	require.Len(t, e.Details, 2)
+	var obj struct{ Field, Type, Message string }
+	require.NoError(t, json.Unmarshal(e.Details[0], &obj))
+	assert.Equal(t, "email", obj.Field)
+	assert.Equal(t, "must not be empty", obj.Message)
+	var s string
+	require.NoError(t, json.Unmarshal(e.Details[1], &s))
+	assert.Equal(t, "missing scope: customer.customer_manage", s)
+
+	// Details as strings only, as some tenants send them.
+	e = filled(`{"status":403,"type":"Forbidden","message":"no","details":["missing scope: a","missing scope: b"]}`)
+	assert.Equal(t, "Forbidden", e.Type, "type is kept even when it breaks the spec's pattern")
+	require.Len(t, e.Details, 2)
+	assert.JSONEq(t, `"missing scope: b"`, string(e.Details[1]))
+
+	// A single detail sent without the array.
+	e = filled(`{"message":"m","details":"missing scope: c"}`)
+	require.Len(t, e.Details, 1)
+	assert.JSONEq(t, `"missing scope: c"`, string(e.Details[0]))
+	e = filled(`{"message":"m","details":{"field":"x"}}`)
+	require.Len(t, e.Details, 1)
+	e = filled(`{"message":"m","details":null}`)
+	assert.Empty(t, e.Details)
+	e = filled(`{"message":"m","details":42}`)
+	assert.Empty(t, e.Details)
+	assert.Equal(t, "m", e.Message)
+
+	// A field of an unexpected type loses only itself.
+	e = filled(`{"status":"four hundred","type":{"a":1},"message":"still here","moreInfo":7}`)
+	assert.Equal(t, "still here", e.Message)
+	assert.Empty(t, e.Type)
+	assert.Empty(t, e.MoreInfo)
+	assert.Empty(t, e.Body)
+}
+
+func TestAPIErrorFillFault(t *testing.T) {
+	e := filled(`{"fault":{"faultstring":"Invalid access token","detail":{"errorcode":"oauth.v2.InvalidAccessToken"}}}`)
+	assert.Equal(t, "Invalid access token", e.Message)
+	assert.Equal(t, ErrorCodeInvalidAccessToken, e.ErrorCode)
+	assert.Empty(t, e.Type)
+	assert.Empty(t, e.Body)
+
+	e = filled(`{"fault":{"faultstring":"Access Token expired","detail":{"errorcode":"keymanagement.service.access_token_expired"}}}`)
+	e.StatusCode = 401
+	assert.True(t, errors.Is(e, ErrTokenExpired))
+	assert.True(t, e.TokenRejected())
+
+	// Partial or odd faults.
+	e = filled(`{"fault":{"faultstring":"Rate limit"}}`)
+	assert.Equal(t, "Rate limit", e.Message)
+	assert.Empty(t, e.ErrorCode)
+	e = filled(`{"fault":{"faultstring":"Gateway says no","detail":"not an object"}}`)
+	assert.Equal(t, "Gateway says no", e.Message)
+	assert.Empty(t, e.ErrorCode)
+	e = filled(`{"fault":"broken"}`)
+	assert.Empty(t, e.Message)
+	assert.Empty(t, e.Body)
+
+	// End to end: a 401 fault from the gateway.
+	c, mt := newTestClient(t)
+	serve(t, mt, "GET", "/customer/mytenant/me/addresses",
+		jsonReply(401, `{"fault":{"faultstring":"Access Token expired","detail":{"errorcode":"keymanagement.service.access_token_expired"}}}`))
+	_, err := c.Addresses.List(context.Background())
+	require.ErrorIs(t, err, ErrUnauthorized)
+	require.ErrorIs(t, err, ErrTokenExpired)
+	assert.Equal(t, "emporix: GET /customer/mytenant/me/addresses: 401 keymanagement.service.access_token_expired: Access Token expired", err.Error())
+}
+
+func TestAPIErrorFillUnknownJSONNotKept(t *testing.T) {
+	for _, body := range []string{
+		`{"access_token":"LEAKED-ACCESS","refresh_token":"LEAKED-REFRESH","token_type":"Bearer","expires_in":3599}`,
+		`{"message":12,"access_token":"LEAKED-ACCESS"}`,
+		`{"access_token":"LEAKED-ACCESS"`, // truncated
+		`{"fault":{"faultstring":{"x":"LEAKED-ACCESS"}}}`,
+		`[{"access_token":"LEAKED-ACCESS"}]`,
+		`["LEAKED-ACCESS"]`,
+		`  {"data":{"saas_token":"LEAKED-ACCESS"}}  `,
+	} {
+		e := filled(body)
+		assert.Empty(t, e.Body, body)
+		assert.Empty(t, e.Message, body)
+		assert.Empty(t, e.Details, body)
+		assert.NotContains(t, fmt.Sprintf("%#v %+v", e, e), "LEAKED-ACCESS", body)
+	}
+
+	// End to end, on every printing of the error.
+	c, mt := newTestClient(t, WithNoRetries())
+	serve(t, mt, "POST", "/customer/mytenant/login",
+		jsonReply(500, `{"access_token":"LEAKED-ACCESS","refresh_token":"LEAKED-REFRESH","saas_token":"LEAKED-SAAS"}`))
+	_, err := c.Auth.Login(context.Background(), &LoginRequest{Email: "a@example.com", Password: secretPassword})
+	var apiErr *APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Empty(t, apiErr.Body)
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%d"} {
+		assert.NotContains(t, fmt.Sprintf(verb, err), "LEAKED", verb)
+	}
+}
+
+func TestAPIErrorFillSnippet(t *testing.T) {
+	allowOffSpecResponses(t, "error bodies that are not ErrorMessage: empty, HTML, truncated")
+	e := filled("  <html><body>Bad Gateway</body></html>\n")
+	assert.Equal(t, "<html><body>Bad Gateway</body></html>", e.Body)
+	assert.Empty(t, e.Message)
+
+	e = filled(`"a JSON string"`)
+	assert.Equal(t, `"a JSON string"`, e.Body, "not an object: kept as text")
+
+	exact := strings.Repeat("a", maxSnippet)
+	assert.Equal(t, exact, filled(exact).Body, "exactly the cap: kept whole")
+
+	long := strings.Repeat("b", maxSnippet+1)
+	assert.Equal(t, strings.Repeat("b", maxSnippet)+"…", filled(long).Body)
+
+	for _, body := range []string{
+		strings.Repeat("é", 400),                   // 2-byte runes; 512 falls on a boundary
+		"x" + strings.Repeat("é", 400),             // boundary in the middle of a rune
+		"a" + strings.Repeat("😀", 200),             // 4-byte runes
+		"ab" + strings.Repeat("日本語", 100),          // 3-byte runes
+		strings.Repeat("z", 511) + "😀" + "tail...", // a rune across the cap
+	} {
+		got := filled(body).Body
+		require.True(t, utf8.ValidString(got), "snippet must be valid UTF-8")
+		require.True(t, strings.HasSuffix(got, "…"))
+		cut := strings.TrimSuffix(got, "…")
+		assert.LessOrEqual(t, len(cut), maxSnippet)
+		assert.Greater(t, len(cut), maxSnippet-utf8.UTFMax)
+		assert.True(t, strings.HasPrefix(body, cut))
+	}
+
+	// Empty and blank bodies leave everything empty.
+	for _, body := range []string{"", "   ", "\n\t"} {
+		e := filled(body)
+		assert.Equal(t, APIError{}, *e)
+	}
+	var nilBody APIError
+	nilBody.fill(nil)
+	assert.Equal(t, APIError{}, nilBody)
+
+	// End to end, an error with an empty body still says what happened.
+	c, mt := newTestClient(t, WithNoRetries())
+	serve(t, mt, "GET", "/customer/mytenant/me", reply{status: 403})
+	_, err := c.Profile.Get(context.Background(), nil)
+	require.ErrorIs(t, err, ErrForbidden)
+	assert.Equal(t, "emporix: GET /customer/mytenant/me: 403 Forbidden", err.Error())
+
+	// A huge HTML page is capped on the error.
+	serve(t, mt, "GET", "/customer/mytenant/me/addresses", reply{status: 502, body: "<html>" + strings.Repeat("x", 100000) + "</html>"})
+	_, err = c.Addresses.List(context.Background())
+	var apiErr *APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.LessOrEqual(t, len(apiErr.Body), maxSnippet+len("…"))
+}
+
+func TestValidationError(t *testing.T) {
+	e := &ValidationError{Field: "LoginRequest.Password", Reason: "must be at least 6 characters long"}
+	assert.Equal(t, "emporix: invalid LoginRequest.Password: must be at least 6 characters long", e.Error())
+	assert.ErrorIs(t, e, ErrInvalidInput)
+	assert.ErrorIs(t, fmt.Errorf("x: %w", e), ErrInvalidInput)
+	for _, other := range []error{ErrBadRequest, ErrInvalidResponse, ErrNoToken} {
+		assert.NotErrorIs(t, e, other)
+	}
+
+	// A refused value is described, never quoted.
+	c, mt := newTestClient(t)
+	_, err := c.Auth.Login(context.Background(), &LoginRequest{Email: "a@example.com", Password: "x1y2z"})
+	var ve *ValidationError
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, "LoginRequest.Password", ve.Field)
+	assert.NotContains(t, err.Error(), "x1y2z")
+	assert.Zero(t, mt.GetTotalCallCount(), "nothing was sent")
+}
+
+func TestRequestError(t *testing.T) {
+	e := &RequestError{Method: "GET", Path: "/customer/mytenant/me", Operation: "op", Attempts: 1, Err: io.ErrUnexpectedEOF}
+	assert.Equal(t, "emporix: GET /customer/mytenant/me: unexpected EOF", e.Error())
+	e.Attempts = 3
+	assert.Equal(t, "emporix: GET /customer/mytenant/me: unexpected EOF (after 3 attempts)", e.Error())
+	assert.ErrorIs(t, e, io.ErrUnexpectedEOF)
+
+	for _, cause := range []error{context.Canceled, context.DeadlineExceeded} {
+		e := &RequestError{Method: "POST", Path: "/p", Err: cause}
+		assert.ErrorIs(t, e, cause)
+		assert.ErrorIs(t, fmt.Errorf("wrapped: %w", e), cause)
+		assert.Equal(t, cause, errors.Unwrap(e))
+	}
+	opErr := &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("refused")}
+	var got *net.OpError
+	require.ErrorAs(t, &RequestError{Method: "GET", Path: "/p", Err: opErr}, &got)
+	assert.Same(t, opErr, got)
+	assert.NotErrorIs(t, &RequestError{Err: io.EOF}, ErrServer)
+
+	// A per-attempt timeout keeps its net.Error nature.
+	c, mt := newTestClient(t, WithNoRetries())
+	serve(t, mt, "GET", "/customer/mytenant/me", reply{err: &net.OpError{Op: "read", Net: "tcp", Err: timeoutError{}}})
+	_, err := c.Profile.Get(context.Background(), nil)
+	var netErr net.Error
+	require.ErrorAs(t, err, &netErr)
+	assert.True(t, netErr.Timeout())
+	var reqErr *RequestError
+	require.ErrorAs(t, err, &reqErr)
+	assert.Equal(t, "GET-customer-retrieve-customer-profile", reqErr.Operation)
+}
+
+func TestResponseError(t *testing.T) {
+	allowOffSpecResponses(t, "malformed and empty success bodies are the point of this test")
+	e := &ResponseError{Method: "GET", Path: "/p", StatusCode: 200, Reason: "empty body"}
+	assert.Equal(t, "emporix: GET /p: 200 response unusable: empty body", e.Error())
+	assert.ErrorIs(t, e, ErrInvalidResponse)
+	assert.NotErrorIs(t, e, ErrServer)
+	assert.Nil(t, errors.Unwrap(e))
+
+	// End to end: malformed JSON is reported without the body.
+	c, mt := newTestClient(t)
+	serve(t, mt, "GET", "/customer/mytenant/me", jsonReply(200, `{"id":"BODY-s3cr3t","firstName":`))
+	_, err := c.Profile.Get(context.Background(), nil)
+	require.ErrorIs(t, err, ErrInvalidResponse)
+	var re *ResponseError
+	require.ErrorAs(t, err, &re)
+	assert.Equal(t, 200, re.StatusCode)
+	assert.Equal(t, "malformed JSON", re.Reason)
+	assert.NotContains(t, err.Error(), "BODY-s3cr3t")
+	var syntaxErr *json.SyntaxError
+	assert.True(t, errors.As(err, &syntaxErr) || strings.Contains(err.Error(), "JSON"), err)
+
+	// A success with no body where one is required.
+	serve(t, mt, "GET", "/customer/mytenant/me/addresses/a1", reply{status: 200})
+	_, err = c.Addresses.Get(context.Background(), "a1")
+	require.ErrorIs(t, err, ErrInvalidResponse)
+	assert.Contains(t, err.Error(), "empty body")
+
+	// A token response without an access token.
+	serve(t, mt, "POST", "/customer/mytenant/login", jsonReply(200, `{"refresh_token":"BODY-REFRESH-s3cr3t","saas_token":"BODY-SAAS-s3cr3t"}`))
+	_, err = c.Auth.Login(context.Background(), &LoginRequest{Email: "a@example.com", Password: secretPassword})
+	require.ErrorIs(t, err, ErrInvalidResponse)
+	assert.Equal(t, "emporix: POST /customer/mytenant/login: 200 response unusable: token response without access_token", err.Error())
+}

@@ -1,0 +1,784 @@
+package emporix
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/jarcoal/httpmock"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The svc* helpers below are shared by profile_test.go, addresses_test.go
+// and credentials_test.go.
+
+// svcWant is the request an operation must send.
+type svcWant struct {
+	method string
+	path   string     // escaped, without the test base prefix
+	query  url.Values // nil: no query at all
+	auth   string     // the exact Authorization header
+	// contentType is the exact Content-Type; "" means the request has
+	// neither a Content-Type nor a body.
+	contentType string
+	body        string // JSON, compared with JSONEq
+}
+
+// svcAssertRequest checks one recorded request against want.
+func svcAssertRequest(t *testing.T, got recorded, want svcWant) {
+	t.Helper()
+	assert.Equal(t, want.method, got.Method, "method")
+	assert.Equal(t, want.path, got.Path, "path")
+	if want.query == nil {
+		assert.Empty(t, got.Query, "query")
+	} else {
+		assert.Equal(t, want.query, got.Query, "query")
+	}
+	assert.Equal(t, []string{want.auth}, got.Header.Values("Authorization"), "Authorization")
+	assert.Equal(t, "application/json", got.Header.Get("Accept"), "Accept")
+	if want.contentType == "" {
+		assert.Empty(t, got.Header.Values("Content-Type"), "bodiless request has a Content-Type")
+		assert.Empty(t, got.Body, "bodiless request has a body")
+		return
+	}
+	assert.Equal(t, []string{want.contentType}, got.Header.Values("Content-Type"), "Content-Type")
+	if assert.NotEmpty(t, got.Body, "body") {
+		assert.JSONEq(t, want.body, string(got.Body), "body")
+	}
+}
+
+// svcErrorCase is a documented error response and what it must decode to.
+type svcErrorCase struct {
+	name      string
+	status    int
+	body      string
+	sentinels []error // every sentinel the error must match; it must match no other
+	typ       string
+	message   string
+	moreInfo  string
+	errorCode string
+	details   []string // each detail's JSON
+	// offSpec, when set, says why the spec does not describe this response.
+	offSpec string
+}
+
+// svcAllSentinels are the status sentinels an *APIError may match.
+var svcAllSentinels = []error{
+	ErrBadRequest, ErrUnauthorized, ErrTokenExpired, ErrForbidden,
+	ErrNotFound, ErrConflict, ErrRateLimited, ErrServer,
+}
+
+var (
+	// svcErr400 carries details as objects, the spec's errorDetail shape.
+	svcErr400 = svcErrorCase{
+		name:   "400 bad request",
+		status: http.StatusBadRequest,
+		body: `{"type":"bad_request","status":400,"message":"The tenant information provided with the request is not valid.",
+			"moreInfo":"https://developer.emporix.io/errors/bad_request",
+			"details":[{"field":"preferredCurrency","type":"invalid_value","message":"size must be 3"},
+			           {"field":"contactName","type":"missing_value","message":"must not be blank","moreInfo":"see docs"}]}`,
+		sentinels: []error{ErrBadRequest},
+		typ:       "bad_request",
+		message:   "The tenant information provided with the request is not valid.",
+		moreInfo:  "https://developer.emporix.io/errors/bad_request",
+		details: []string{
+			`{"field":"preferredCurrency","type":"invalid_value","message":"size must be 3"}`,
+			`{"field":"contactName","type":"missing_value","message":"must not be blank","moreInfo":"see docs"}`,
+		},
+	}
+	svcErr401Invalid = svcErrorCase{
+		name:      "401 invalid access token",
+		status:    http.StatusUnauthorized,
+		body:      `{"fault":{"faultstring":"Invalid access token","detail":{"errorcode":"oauth.v2.InvalidAccessToken"}}}`,
+		sentinels: []error{ErrUnauthorized},
+		message:   "Invalid access token",
+		errorCode: ErrorCodeInvalidAccessToken,
+	}
+	svcErr401Expired = svcErrorCase{
+		name:      "401 access token expired",
+		status:    http.StatusUnauthorized,
+		body:      `{"fault":{"faultstring":"Access Token expired","detail":{"errorcode":"keymanagement.service.access_token_expired"}}}`,
+		sentinels: []error{ErrUnauthorized, ErrTokenExpired},
+		message:   "Access Token expired",
+		errorCode: ErrorCodeAccessTokenExpired,
+	}
+	// svcErr403 is the spec's example (whose type breaks its own pattern).
+	svcErr403 = svcErrorCase{
+		name:      "403 forbidden",
+		status:    http.StatusForbidden,
+		body:      `{"type":"Forbidden","status":403,"message":"User not authorized.","details":[{"type":"missing_scope","message":"customer.customerprofile_edit"}]}`,
+		sentinels: []error{ErrForbidden},
+		typ:       "Forbidden",
+		message:   "User not authorized.",
+		details:   []string{`{"type":"missing_scope","message":"customer.customerprofile_edit"}`},
+	}
+	// svcErr403StringDetails carries details as strings, as existing SDKs
+	// report some tenants send them.
+	svcErr403StringDetails = svcErrorCase{
+		name:      "403 forbidden with string details",
+		status:    http.StatusForbidden,
+		body:      `{"type":"forbidden","status":403,"message":"User not authorized.","details":["missing scope: customer.customerprofile_edit","second"]}`,
+		sentinels: []error{ErrForbidden},
+		typ:       "forbidden",
+		message:   "User not authorized.",
+		details:   []string{`"missing scope: customer.customerprofile_edit"`, `"second"`},
+		offSpec:   "details as strings: the spec says objects, existing SDKs see strings",
+	}
+	svcErr404 = svcErrorCase{
+		name:      "404 address not found",
+		status:    http.StatusNotFound,
+		body:      `{"type":"resource_not_found","status":404,"message":"Address b05c20e034 of customer 13869000 not found."}`,
+		sentinels: []error{ErrNotFound},
+		typ:       "resource_not_found",
+		message:   "Address b05c20e034 of customer 13869000 not found.",
+	}
+	svcErr409 = svcErrorCase{
+		name:      "409 stale metadata.version",
+		status:    http.StatusConflict,
+		body:      `{"type":"conflict_resource","status":409,"message":"Optimistic locking failed: version 1 does not match 2.","details":[{"field":"metadata.version","type":"version_mismatch","message":"expected 2"}]}`,
+		sentinels: []error{ErrConflict},
+		typ:       "conflict_resource",
+		message:   "Optimistic locking failed: version 1 does not match 2.",
+		details:   []string{`{"field":"metadata.version","type":"version_mismatch","message":"expected 2"}`},
+		offSpec:   "the spec documents no 409 for PATCH; other Emporix services answer a stale metadata.version with 409",
+	}
+)
+
+// svcOp is one operation as the error and token tests drive it.
+type svcOp struct {
+	name      string
+	method    string
+	path      string // as served, escaped
+	operation string // the spec's operationId
+	call      func(ctx context.Context, c *Client) error
+}
+
+// svcAssertAPIError checks that err is the *APIError ec describes, raised
+// by op.
+func svcAssertAPIError(t *testing.T, err error, op svcOp, ec svcErrorCase) {
+	t.Helper()
+	require.Error(t, err)
+	var apiErr *APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, ec.status, apiErr.StatusCode, "StatusCode")
+	assert.Equal(t, op.method, apiErr.Method, "Method")
+	assert.Equal(t, op.path, apiErr.Path, "Path")
+	assert.Equal(t, op.operation, apiErr.Operation, "Operation")
+	assert.Equal(t, ec.typ, apiErr.Type, "Type")
+	assert.Equal(t, ec.message, apiErr.Message, "Message")
+	assert.Equal(t, ec.moreInfo, apiErr.MoreInfo, "MoreInfo")
+	assert.Equal(t, ec.errorCode, apiErr.ErrorCode, "ErrorCode")
+	assert.Equal(t, 1, apiErr.Attempts, "a 4xx must not be retried")
+	assert.Empty(t, apiErr.Body, "a JSON error body is decoded, not kept raw")
+	if assert.Len(t, apiErr.Details, len(ec.details), "Details") {
+		for i, d := range ec.details {
+			assert.JSONEq(t, d, string(apiErr.Details[i]), "Details[%d]", i)
+		}
+	}
+	for _, s := range svcAllSentinels {
+		want := false
+		for _, w := range ec.sentinels {
+			if w == s {
+				want = true
+			}
+		}
+		assert.Equal(t, want, errors.Is(err, s), "errors.Is(err, %v)", s)
+	}
+	assert.NotErrorIs(t, err, ErrInvalidInput)
+	assert.Contains(t, err.Error(), op.method+" "+op.path)
+}
+
+// svcRunErrorCases answers op with each error case and checks the result.
+func svcRunErrorCases(t *testing.T, op svcOp, cases ...svcErrorCase) {
+	t.Helper()
+	for _, ec := range cases {
+		t.Run(op.name+"/"+ec.name, func(t *testing.T) {
+			if ec.offSpec != "" {
+				allowOffSpecResponses(t, ec.offSpec)
+			}
+			c, mt := newTestClient(t)
+			rec := serve(t, mt, op.method, op.path, jsonReply(ec.status, ec.body))
+			err := op.call(context.Background(), c)
+			svcAssertAPIError(t, err, op, ec)
+			assert.Equal(t, 1, rec.count(), "requests sent")
+		})
+	}
+}
+
+// svcAssertInvalid checks that err is a *ValidationError naming field and
+// that nothing was sent.
+func svcAssertInvalid(t *testing.T, err error, field string, mt *httpmock.MockTransport) {
+	t.Helper()
+	require.Error(t, err)
+	var ve *ValidationError
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, field, ve.Field, "ValidationError.Field")
+	assert.NotEmpty(t, ve.Reason, "ValidationError.Reason")
+	assert.ErrorIs(t, err, ErrInvalidInput)
+	assert.Contains(t, err.Error(), field)
+	assert.Zero(t, mt.GetTotalCallCount(), "no request may be sent for invalid input")
+}
+
+// svcCustomerOnlyChecks checks that a customer operation refuses, before
+// sending anything, a client with only an anonymous token or with none.
+func svcCustomerOnlyChecks(t *testing.T, ops ...svcOp) {
+	t.Helper()
+	for _, op := range ops {
+		t.Run(op.name+"/anonymous token only", func(t *testing.T) {
+			c, mt := newTestClient(t, WithTokenSource(StaticTokenSource(anonToken())))
+			err := op.call(context.Background(), c)
+			assert.ErrorIs(t, err, ErrCustomerTokenRequired)
+			assert.NotErrorIs(t, err, ErrNoToken)
+			var apiErr *APIError
+			assert.False(t, errors.As(err, &apiErr), "no request, so no APIError")
+			assert.Zero(t, mt.GetTotalCallCount())
+		})
+		t.Run(op.name+"/anonymous-only StaticTokens", func(t *testing.T) {
+			c, mt := newTestClient(t, WithTokenSource(StaticTokens(anonToken(), nil)))
+			assert.ErrorIs(t, op.call(context.Background(), c), ErrCustomerTokenRequired)
+			assert.Zero(t, mt.GetTotalCallCount())
+		})
+		t.Run(op.name+"/no token source", func(t *testing.T) {
+			c, mt := newTestClient(t, WithTokenSource(nil))
+			err := op.call(context.Background(), c)
+			assert.ErrorIs(t, err, ErrNoToken)
+			assert.NotErrorIs(t, err, ErrCustomerTokenRequired)
+			assert.Zero(t, mt.GetTotalCallCount())
+		})
+		t.Run(op.name+"/source with empty token", func(t *testing.T) {
+			c, mt := newTestClient(t, WithTokenSource(StaticTokenSource(&Token{Kind: KindCustomer})))
+			assert.ErrorIs(t, op.call(context.Background(), c), ErrNoToken)
+			assert.Zero(t, mt.GetTotalCallCount())
+		})
+	}
+}
+
+// svcRetryCheck answers op with 502 and checks how many attempts were made:
+// reads are retried (the test client allows two retries), writes never.
+func svcRetryCheck(t *testing.T, op svcOp, wantAttempts int) {
+	t.Helper()
+	t.Run(op.name+"/502", func(t *testing.T) {
+		allowOffSpecResponses(t, "no document declares 5xx, yet the gateway sends them")
+		c, mt := newTestClient(t)
+		rec := serve(t, mt, op.method, op.path, jsonReply(http.StatusBadGateway, `{"type":"bad_gateway","status":502,"message":"upstream"}`))
+		err := op.call(context.Background(), c)
+		assert.ErrorIs(t, err, ErrServer)
+		var apiErr *APIError
+		require.ErrorAs(t, err, &apiErr)
+		assert.Equal(t, wantAttempts, apiErr.Attempts)
+		assert.Equal(t, wantAttempts, rec.count())
+	})
+}
+
+// ---- profile fixtures ----
+
+const (
+	profilePath = "/customer/mytenant/me"
+	// profileSpecExample is the spec's "Logged in customer" example.
+	profileSpecExample = `{
+		"title": "MR", "firstName": "John", "lastName": "Doe", "contactPhone": "123456789",
+		"company": "Emporix", "preferredLanguage": "en_US", "preferredCurrency": "USD",
+		"preferredSite": "default", "metadata": {"mixins": {}, "version": 2}, "mixins": {},
+		"customerNumber": "13869000", "id": "13869000",
+		"accounts": [{"id": "example@customer.com"}],
+		"contactEmail": "example@customer.com", "businessModel": "B2B",
+		"b2b": {"companyRegistrationId": "123-456-789",
+		        "legalEntities": [{"id": "D165356", "name": "Emporix", "contactAssignmentId": "D436432"}]}
+	}`
+	// profileAnonymousExample is the spec's "Anonymous customer" example.
+	profileAnonymousExample = `{"firstName":"Anonymous","lastName":"Anonymous","preferredSite":"default",
+		"customerNumber":"00000000","id":"00000000","accounts":[]}`
+)
+
+var profileOps = struct{ get, update, mergePatch svcOp }{
+	get: svcOp{
+		name: "Profile.Get", method: http.MethodGet, path: profilePath,
+		operation: "GET-customer-retrieve-customer-profile",
+		call: func(ctx context.Context, c *Client) error {
+			_, err := c.Profile.Get(ctx, &ProfileGetOptions{Expand: []string{"addresses"}})
+			return err
+		},
+	},
+	update: svcOp{
+		name: "Profile.Update", method: http.MethodPatch, path: profilePath,
+		operation: "PATCH-customer-update-customer",
+		call: func(ctx context.Context, c *Client) error {
+			return c.Profile.Update(ctx, &ProfileUpdate{FirstName: Ptr("Jane"), Metadata: &Metadata{Version: 1}})
+		},
+	},
+	mergePatch: svcOp{
+		name: "Profile.MergePatch", method: http.MethodPatch, path: profilePath,
+		operation: "PATCH-customer-update-customer",
+		call: func(ctx context.Context, c *Client) error {
+			return c.Profile.MergePatch(ctx, &ProfileUpdate{FirstName: Ptr("Jane"), Metadata: &Metadata{Version: 1}})
+		},
+	},
+}
+
+// ---- Profile.Get ----
+
+func TestProfileGet_SpecExample(t *testing.T) {
+	c, mt := newTestClient(t)
+	rec := serve(t, mt, http.MethodGet, profilePath, jsonReply(http.StatusOK, profileSpecExample))
+
+	cust, err := c.Profile.Get(context.Background(), nil)
+	require.NoError(t, err)
+
+	svcAssertRequest(t, rec.only(t), svcWant{
+		method: http.MethodGet, path: profilePath, auth: "Bearer " + custAccess,
+	})
+	want := &Customer{
+		ID:                "13869000",
+		CustomerNumber:    "13869000",
+		Title:             "MR",
+		FirstName:         "John",
+		LastName:          "Doe",
+		ContactEmail:      "example@customer.com",
+		ContactPhone:      "123456789",
+		Company:           "Emporix",
+		PreferredLanguage: "en_US",
+		PreferredCurrency: "USD",
+		PreferredSite:     "default",
+		Accounts:          []Account{{ID: "example@customer.com"}},
+		BusinessModel:     BusinessModelB2B,
+		B2B: &B2B{
+			CompanyRegistrationID: "123-456-789",
+			LegalEntities:         []LegalEntity{{ID: "D165356", Name: "Emporix", ContactAssignmentID: "D436432"}},
+		},
+		Mixins:   Mixins{},
+		Metadata: &Metadata{Mixins: map[string]any{}, Version: 2},
+	}
+	assert.Equal(t, want, cust)
+	assert.Equal(t, 2, cust.Version())
+	assert.False(t, cust.Anonymous())
+	assert.Nil(t, cust.LastLogin, "the example has no lastLogin")
+	assert.Equal(t, 1, mt.GetTotalCallCount())
+}
+
+func TestProfileGet_AllFieldsWithExpand(t *testing.T) {
+	c, mt := newTestClient(t)
+	rec := serve(t, mt, http.MethodGet, profilePath, jsonReply(http.StatusOK, `{
+		"id": "13869000", "customerNumber": "13869000", "title": "MRS",
+		"firstName": "Jane", "middleName": "Q", "lastName": "Roe",
+		"contactEmail": "jane@customer.com", "contactPhone": "+49 30 1234",
+		"company": "Emporix", "preferredLanguage": "de_DE", "preferredCurrency": "EUR", "preferredSite": "main",
+		"accounts": [{"id": "jane@customer.com"}, {"id": "jane@social.example", "providerId": "google-oauth2|1099"}],
+		"addresses": [
+			{"id": "b05c20e034", "contactName": "Jane Roe", "companyName": "Emporix", "street": "Platz der Republik",
+			 "streetNumber": "1", "streetAppendix": "c/o Reichstag", "extraLine1": "e1", "extraLine2": "e2",
+			 "extraLine3": "e3", "extraLine4": "e4", "zipCode": "11011", "city": "Berlin", "country": "DE",
+			 "state": "Berlin", "contactPhone": "123456789", "isDefault": true, "tags": ["BILLING", "SHIPPING"],
+			 "metadata": {"mixins": {"delivery": "https://res.example/delivery.json"}, "version": 4},
+			 "mixins": {"delivery": {"window": "evening"}}},
+			{"id": "c11", "contactName": "Office", "city": "Munich", "country": "DE", "tags": []}
+		],
+		"defaultAddress": {"id": "b05c20e034", "contactName": "Jane Roe", "city": "Berlin", "country": "DE", "isDefault": true},
+		"businessModel": "B2C",
+		"b2b": {"companyRegistrationId": "R-1", "legalEntities": [
+			{"id": "LE1", "name": "One", "contactAssignmentId": "CA1"},
+			{"id": "LE2", "name": "Two", "contactAssignmentId": "CA2"}]},
+		"mixins": {"loyalty": {"tier": "gold", "points": 1200, "active": true, "tags": ["a", "b"], "note": null}},
+		"metadata": {"mixins": {"loyalty": "https://res.example/loyalty.v1.json"}, "version": 7},
+		"lastLogin": "2026-11-20T08:15:30.123Z"
+	}`))
+
+	cust, err := c.Profile.Get(context.Background(), &ProfileGetOptions{Expand: []string{"addresses", "mixin:*"}})
+	require.NoError(t, err)
+
+	svcAssertRequest(t, rec.only(t), svcWant{
+		method: http.MethodGet, path: profilePath, auth: "Bearer " + custAccess,
+		query: url.Values{"expand": {"addresses,mixin:*"}},
+	})
+	want := &Customer{
+		ID: "13869000", CustomerNumber: "13869000", Title: "MRS",
+		FirstName: "Jane", MiddleName: "Q", LastName: "Roe",
+		ContactEmail: "jane@customer.com", ContactPhone: "+49 30 1234", Company: "Emporix",
+		PreferredLanguage: "de_DE", PreferredCurrency: "EUR", PreferredSite: "main",
+		Accounts: []Account{{ID: "jane@customer.com"}, {ID: "jane@social.example", ProviderID: "google-oauth2|1099"}},
+		Addresses: []Address{
+			{
+				ID: "b05c20e034", ContactName: "Jane Roe", CompanyName: "Emporix", Street: "Platz der Republik",
+				StreetNumber: "1", StreetAppendix: "c/o Reichstag", ExtraLine1: "e1", ExtraLine2: "e2",
+				ExtraLine3: "e3", ExtraLine4: "e4", ZipCode: "11011", City: "Berlin", Country: "DE",
+				State: "Berlin", ContactPhone: "123456789", IsDefault: true, Tags: []string{"BILLING", "SHIPPING"},
+				Metadata: &Metadata{Mixins: map[string]any{"delivery": "https://res.example/delivery.json"}, Version: 4},
+				Mixins:   Mixins{"delivery": map[string]any{"window": "evening"}},
+			},
+			{ID: "c11", ContactName: "Office", City: "Munich", Country: "DE", Tags: []string{}},
+		},
+		DefaultAddress: &Address{ID: "b05c20e034", ContactName: "Jane Roe", City: "Berlin", Country: "DE", IsDefault: true},
+		BusinessModel:  BusinessModelB2C,
+		B2B: &B2B{CompanyRegistrationID: "R-1", LegalEntities: []LegalEntity{
+			{ID: "LE1", Name: "One", ContactAssignmentID: "CA1"},
+			{ID: "LE2", Name: "Two", ContactAssignmentID: "CA2"},
+		}},
+		Mixins: Mixins{"loyalty": map[string]any{
+			"tier": "gold", "points": float64(1200), "active": true, "tags": []any{"a", "b"}, "note": nil,
+		}},
+		Metadata:  &Metadata{Mixins: map[string]any{"loyalty": "https://res.example/loyalty.v1.json"}, Version: 7},
+		LastLogin: Ptr(time.Date(2026, 11, 20, 8, 15, 30, 123_000_000, time.UTC)),
+	}
+	assert.Equal(t, want, cust)
+	assert.Equal(t, 7, cust.Version())
+	assert.False(t, cust.Anonymous())
+	assert.True(t, cust.Addresses[0].HasTag(TagBilling))
+	assert.True(t, cust.Addresses[0].HasTag(TagShipping))
+	assert.False(t, cust.Addresses[1].HasTag(TagBilling))
+}
+
+func TestProfileGet_LastLoginNullAndOffset(t *testing.T) {
+	tests := []struct {
+		name string
+		body string
+		want *time.Time
+	}{
+		{"null", `{"id":"1","customerNumber":"1","lastLogin":null}`, nil},
+		{"absent", `{"id":"1","customerNumber":"1"}`, nil},
+		{"offset", `{"id":"1","customerNumber":"1","lastLogin":"2026-11-20T10:15:30+02:00"}`,
+			Ptr(time.Date(2026, 11, 20, 8, 15, 30, 0, time.UTC))},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			allowOffSpecResponses(t, "lastLogin is null for customers who have not logged in since 2025-02-14 (changelog); the spec does not mark it nullable")
+			c, mt := newTestClient(t)
+			serve(t, mt, http.MethodGet, profilePath, jsonReply(http.StatusOK, tt.body))
+			cust, err := c.Profile.Get(context.Background(), nil)
+			require.NoError(t, err)
+			assert.Equal(t, "1", cust.CustomerNumber)
+			if tt.want == nil {
+				assert.Nil(t, cust.LastLogin)
+				return
+			}
+			require.NotNil(t, cust.LastLogin)
+			assert.True(t, tt.want.Equal(*cust.LastLogin), "lastLogin = %v", cust.LastLogin)
+		})
+	}
+}
+
+func TestProfileGet_TokenKinds(t *testing.T) {
+	tests := []struct {
+		name     string
+		source   TokenSource
+		wantAuth string
+	}{
+		{"customer and anonymous prefers customer", StaticTokens(anonToken(), custToken()), "Bearer " + custAccess},
+		{"customer only", StaticTokenSource(custToken()), "Bearer " + custAccess},
+		{"unspecified kind", StaticTokenSource(&Token{AccessToken: "RAW-COOKIE-TOKEN"}), "Bearer RAW-COOKIE-TOKEN"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, mt := newTestClient(t, WithTokenSource(tt.source))
+			rec := serve(t, mt, http.MethodGet, profilePath, jsonReply(http.StatusOK, profileSpecExample))
+			cust, err := c.Profile.Get(context.Background(), nil)
+			require.NoError(t, err)
+			assert.Equal(t, "13869000", cust.CustomerNumber)
+			assert.Equal(t, tt.wantAuth, rec.only(t).Header.Get("Authorization"))
+		})
+	}
+}
+
+func TestProfileGet_AnonymousPseudoCustomer(t *testing.T) {
+	for _, src := range []struct {
+		name   string
+		source TokenSource
+	}{
+		{"StaticTokenSource", StaticTokenSource(anonToken())},
+		{"StaticTokens without customer", StaticTokens(anonToken(), nil)},
+	} {
+		t.Run(src.name, func(t *testing.T) {
+			c, mt := newTestClient(t, WithTokenSource(src.source))
+			rec := serve(t, mt, http.MethodGet, profilePath, jsonReply(http.StatusOK, profileAnonymousExample))
+
+			cust, err := c.Profile.Get(context.Background(), nil)
+			require.NoError(t, err)
+
+			svcAssertRequest(t, rec.only(t), svcWant{
+				method: http.MethodGet, path: profilePath, auth: "Bearer " + anonAccess,
+			})
+			assert.Equal(t, &Customer{
+				ID: AnonymousCustomerNumber, CustomerNumber: "00000000",
+				FirstName: "Anonymous", LastName: "Anonymous", PreferredSite: "default",
+				Accounts: []Account{},
+			}, cust)
+			assert.True(t, cust.Anonymous())
+			assert.Zero(t, cust.Version())
+		})
+	}
+}
+
+func TestCustomer_AnonymousAndVersionOnNil(t *testing.T) {
+	var nilCust *Customer
+	assert.False(t, nilCust.Anonymous())
+	assert.Zero(t, nilCust.Version())
+	assert.False(t, (&Customer{CustomerNumber: "13869000"}).Anonymous())
+	assert.True(t, (&Customer{CustomerNumber: "00000000"}).Anonymous())
+	assert.Zero(t, (&Customer{Metadata: &Metadata{}}).Version())
+	assert.Equal(t, 5, (&Customer{Metadata: &Metadata{Version: 5}}).Version())
+}
+
+func TestProfileGet_ExpandQuery(t *testing.T) {
+	tests := []struct {
+		name string
+		opts *ProfileGetOptions
+		want url.Values
+	}{
+		{"nil options", nil, nil},
+		{"empty expand", &ProfileGetOptions{}, nil},
+		{"empty non-nil expand", &ProfileGetOptions{Expand: []string{}}, nil},
+		{"addresses", &ProfileGetOptions{Expand: []string{"addresses"}}, url.Values{"expand": {"addresses"}}},
+		{"mixins", &ProfileGetOptions{Expand: []string{"mixin:*"}}, url.Values{"expand": {"mixin:*"}}},
+		{"both", &ProfileGetOptions{Expand: []string{"addresses", "mixin:*"}}, url.Values{"expand": {"addresses,mixin:*"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, mt := newTestClient(t)
+			rec := serve(t, mt, http.MethodGet, profilePath, jsonReply(http.StatusOK, profileSpecExample))
+			_, err := c.Profile.Get(context.Background(), tt.opts)
+			require.NoError(t, err)
+			got := rec.only(t)
+			if tt.want == nil {
+				assert.Empty(t, got.Query)
+			} else {
+				assert.Equal(t, tt.want, got.Query)
+			}
+		})
+	}
+}
+
+func TestProfileGet_InvalidExpand(t *testing.T) {
+	for _, expand := range [][]string{{""}, {"  "}, {"addresses", ""}, {"addresses,mixin:*"}} {
+		t.Run("", func(t *testing.T) {
+			c, mt := newTestClient(t)
+			cust, err := c.Profile.Get(context.Background(), &ProfileGetOptions{Expand: expand})
+			assert.Nil(t, cust)
+			svcAssertInvalid(t, err, "ProfileGetOptions.Expand", mt)
+		})
+	}
+}
+
+func TestProfileGet_NoToken(t *testing.T) {
+	c, mt := newTestClient(t, WithTokenSource(nil))
+	cust, err := c.Profile.Get(context.Background(), nil)
+	assert.Nil(t, cust)
+	assert.ErrorIs(t, err, ErrNoToken)
+	assert.Zero(t, mt.GetTotalCallCount())
+}
+
+func TestProfileGet_UnusableBody(t *testing.T) {
+	allowOffSpecResponses(t, "robustness: unusable success bodies")
+	for _, body := range []string{"", "   ", "not json", `{"id": 5}`, `[]`} {
+		t.Run(body, func(t *testing.T) {
+			c, mt := newTestClient(t)
+			serve(t, mt, http.MethodGet, profilePath, reply{status: http.StatusOK, body: body})
+			cust, err := c.Profile.Get(context.Background(), nil)
+			assert.Nil(t, cust)
+			assert.ErrorIs(t, err, ErrInvalidResponse)
+			var re *ResponseError
+			require.ErrorAs(t, err, &re)
+			assert.Equal(t, http.StatusOK, re.StatusCode)
+			assert.Equal(t, profilePath, re.Path)
+		})
+	}
+}
+
+func TestProfileGet_Errors(t *testing.T) {
+	svcRunErrorCases(t, profileOps.get, svcErr400, svcErr401Invalid, svcErr401Expired, svcErr403, svcErr403StringDetails)
+}
+
+// ---- Profile.Update and Profile.MergePatch ----
+
+// profilePatchers runs a test for both PATCH flavours.
+var profilePatchers = []struct {
+	name        string
+	contentType string
+	patch       func(c *Client, u *ProfileUpdate) error
+}{
+	{"Update", "application/json", func(c *Client, u *ProfileUpdate) error {
+		return c.Profile.Update(context.Background(), u)
+	}},
+	{"MergePatch", "application/merge-patch+json", func(c *Client, u *ProfileUpdate) error {
+		return c.Profile.MergePatch(context.Background(), u)
+	}},
+}
+
+func TestProfilePatch_Bodies(t *testing.T) {
+	tests := []struct {
+		name string
+		in   *ProfileUpdate
+		want string
+	}{
+		{
+			name: "spec example with version",
+			in: &ProfileUpdate{
+				Title: Ptr("MR"), FirstName: Ptr("John"), LastName: Ptr("Doe"),
+				ContactEmail: Ptr("example@customer.com"), ContactPhone: Ptr("123456789"),
+				Company: Ptr("Emporix"), PreferredLanguage: Ptr("en_US"), PreferredCurrency: Ptr("EUR"),
+				PreferredSite: Ptr("main"), B2B: &B2BCreate{CompanyRegistrationID: "123-456-789"},
+				Metadata: &Metadata{Version: 1},
+			},
+			want: `{"title":"MR","firstName":"John","lastName":"Doe","contactEmail":"example@customer.com",
+				"contactPhone":"123456789","company":"Emporix","preferredLanguage":"en_US",
+				"preferredCurrency":"EUR","preferredSite":"main","b2b":{"companyRegistrationId":"123-456-789"},
+				"metadata":{"version":1}}`,
+		},
+		{
+			name: "every field",
+			in: &ProfileUpdate{
+				Title: Ptr("DR"), FirstName: Ptr("Jane"), MiddleName: Ptr("Q"), LastName: Ptr("Roe"),
+				ContactPhone: Ptr("+1"), Company: Ptr("ACME"), PreferredLanguage: Ptr("fr_FR"),
+				PreferredCurrency: Ptr("chf"), PreferredSite: Ptr("ch"), B2B: &B2BCreate{CompanyRegistrationID: "R"},
+				Metadata:     &Metadata{Version: 42, Mixins: map[string]any{"loyalty": "https://res.example/l.json"}},
+				Mixins:       Mixins{"loyalty": map[string]any{"tier": "gold"}},
+				ContactEmail: Ptr("jane@example.com"),
+			},
+			want: `{"title":"DR","firstName":"Jane","middleName":"Q","lastName":"Roe","contactPhone":"+1",
+				"company":"ACME","preferredLanguage":"fr_FR","preferredCurrency":"chf","preferredSite":"ch",
+				"b2b":{"companyRegistrationId":"R"},
+				"metadata":{"version":42,"mixins":{"loyalty":"https://res.example/l.json"}},
+				"mixins":{"loyalty":{"tier":"gold"}},"contactEmail":"jane@example.com"}`,
+		},
+		{
+			name: "nil pointers omitted, no metadata",
+			in:   &ProfileUpdate{FirstName: Ptr("Jane")},
+			want: `{"firstName":"Jane"}`,
+		},
+		{
+			name: "empty update",
+			in:   &ProfileUpdate{},
+			want: `{}`,
+		},
+		{
+			name: "pointer to empty string is sent",
+			in:   &ProfileUpdate{MiddleName: Ptr(""), ContactPhone: Ptr("")},
+			want: `{"middleName":"","contactPhone":""}`,
+		},
+		{
+			name: "zero version is omitted",
+			in:   &ProfileUpdate{LastName: Ptr("Roe"), Metadata: &Metadata{Mixins: map[string]any{"m": "https://res.example/m.json"}}},
+			want: `{"lastName":"Roe","metadata":{"mixins":{"m":"https://res.example/m.json"}}}`,
+		},
+		{
+			name: "mixins preserved as given",
+			in: &ProfileUpdate{Mixins: Mixins{
+				"loyalty":  map[string]any{"tier": "gold", "points": 1200, "ratio": 0.5, "active": false, "tags": []string{"x", "y"}},
+				"remove":   nil,
+				"nested":   map[string]any{"a": map[string]any{"b": []any{1, "two", map[string]any{"c": true}}}},
+				"unicode":  "Grüße <&>",
+				"emptyObj": map[string]any{},
+			}},
+			want: `{"mixins":{"loyalty":{"tier":"gold","points":1200,"ratio":0.5,"active":false,"tags":["x","y"]},
+				"remove":null,"nested":{"a":{"b":[1,"two",{"c":true}]}},"unicode":"Grüße <&>","emptyObj":{}}}`,
+		},
+	}
+	for _, p := range profilePatchers {
+		for _, tt := range tests {
+			t.Run(p.name+"/"+tt.name, func(t *testing.T) {
+				c, mt := newTestClient(t)
+				rec := serve(t, mt, http.MethodPatch, profilePath, reply{status: http.StatusOK})
+				require.NoError(t, p.patch(c, tt.in))
+				svcAssertRequest(t, rec.only(t), svcWant{
+					method: http.MethodPatch, path: profilePath, auth: "Bearer " + custAccess,
+					contentType: p.contentType, body: tt.want,
+				})
+				assert.Equal(t, 1, mt.GetTotalCallCount())
+			})
+		}
+	}
+}
+
+func TestProfilePatch_ZeroVersionHasNoVersionKey(t *testing.T) {
+	for _, p := range profilePatchers {
+		t.Run(p.name, func(t *testing.T) {
+			c, mt := newTestClient(t)
+			rec := serve(t, mt, http.MethodPatch, profilePath, reply{status: http.StatusOK})
+			require.NoError(t, p.patch(c, &ProfileUpdate{FirstName: Ptr("Jane"), Metadata: &Metadata{}}))
+			var sent map[string]any
+			require.NoError(t, json.Unmarshal(rec.only(t).Body, &sent))
+			assert.Equal(t, "Jane", sent["firstName"])
+			if md, ok := sent["metadata"].(map[string]any); ok {
+				assert.NotContains(t, md, "version", "a zero version must not be sent")
+			}
+		})
+	}
+}
+
+func TestProfilePatch_SuccessResponses(t *testing.T) {
+	allowOffSpecResponses(t, "tolerance: a body or a 204 where the spec documents an empty 200")
+	tests := []struct {
+		name string
+		r    reply
+	}{
+		{"200 empty body", reply{status: http.StatusOK}},
+		{"200 whitespace body", reply{status: http.StatusOK, body: "\n"}},
+		{"200 JSON body", jsonReply(http.StatusOK, `{"id":"13869000"}`)},
+		{"204", reply{status: http.StatusNoContent}},
+	}
+	for _, p := range profilePatchers {
+		for _, tt := range tests {
+			t.Run(p.name+"/"+tt.name, func(t *testing.T) {
+				c, mt := newTestClient(t)
+				rec := serve(t, mt, http.MethodPatch, profilePath, tt.r)
+				assert.NoError(t, p.patch(c, &ProfileUpdate{Company: Ptr("ACME")}))
+				assert.Equal(t, 1, rec.count())
+			})
+		}
+	}
+}
+
+func TestProfilePatch_NeverPut(t *testing.T) {
+	for _, p := range profilePatchers {
+		t.Run(p.name, func(t *testing.T) {
+			c, mt := newTestClient(t)
+			put := serve(t, mt, http.MethodPut, profilePath, reply{status: http.StatusOK})
+			patch := serve(t, mt, http.MethodPatch, profilePath, reply{status: http.StatusOK})
+			require.NoError(t, p.patch(c, &ProfileUpdate{Company: Ptr("ACME")}))
+			assert.Zero(t, put.count(), "PUT sent")
+			assert.Equal(t, 1, patch.count())
+		})
+	}
+}
+
+func TestProfilePatch_InvalidInput(t *testing.T) {
+	tests := []struct {
+		name  string
+		in    *ProfileUpdate
+		field string
+	}{
+		{"nil", nil, "ProfileUpdate"},
+		{"currency too long", &ProfileUpdate{PreferredCurrency: Ptr("EURO")}, "ProfileUpdate.PreferredCurrency"},
+		{"currency too short", &ProfileUpdate{PreferredCurrency: Ptr("EU")}, "ProfileUpdate.PreferredCurrency"},
+		{"currency empty", &ProfileUpdate{PreferredCurrency: Ptr("")}, "ProfileUpdate.PreferredCurrency"},
+		{"currency with digit", &ProfileUpdate{PreferredCurrency: Ptr("E1R")}, "ProfileUpdate.PreferredCurrency"},
+		{"currency non-ASCII", &ProfileUpdate{PreferredCurrency: Ptr("€UR")}, "ProfileUpdate.PreferredCurrency"},
+		{"negative version", &ProfileUpdate{FirstName: Ptr("J"), Metadata: &Metadata{Version: -1}}, "ProfileUpdate.Metadata.Version"},
+	}
+	for _, p := range profilePatchers {
+		for _, tt := range tests {
+			t.Run(p.name+"/"+tt.name, func(t *testing.T) {
+				c, mt := newTestClient(t)
+				svcAssertInvalid(t, p.patch(c, tt.in), tt.field, mt)
+			})
+		}
+	}
+}
+
+func TestProfilePatch_NeedsCustomerToken(t *testing.T) {
+	svcCustomerOnlyChecks(t, profileOps.update, profileOps.mergePatch)
+}
+
+func TestProfilePatch_Errors(t *testing.T) {
+	for _, op := range []svcOp{profileOps.update, profileOps.mergePatch} {
+		svcRunErrorCases(t, op, svcErr400, svcErr401Invalid, svcErr401Expired, svcErr403, svcErr403StringDetails, svcErr409)
+	}
+}
+
+func TestProfile_RetryClass(t *testing.T) {
+	svcRetryCheck(t, profileOps.get, 3)
+	svcRetryCheck(t, profileOps.update, 1)
+	svcRetryCheck(t, profileOps.mergePatch, 1)
+}

@@ -1,0 +1,641 @@
+package emporix
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jarcoal/httpmock"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// retryOp is one operation of the retry matrix: where it goes, what a
+// success looks like and how to call it.
+type retryOp struct {
+	name   string
+	method string
+	path   string
+	ok     reply
+	call   func(ctx context.Context, c *Client) error
+}
+
+const tokenBody = `{"access_token":"NEW-ACCESS","token_type":"Bearer","expires_in":3599,` +
+	`"refresh_token":"NEW-REFRESH","refresh_token_expires_in":86399,"session_id":"sess","sessionId":"sess"}`
+
+// safeOps are the operations that only read: the retrySafe class.
+func safeOps() []retryOp {
+	return []retryOp{
+		{"Profile.Get", "GET", "/customer/mytenant/me", jsonReply(200, `{"id":"1"}`),
+			func(ctx context.Context, c *Client) error { _, err := c.Profile.Get(ctx, nil); return err }},
+		{"Addresses.List", "GET", "/customer/mytenant/me/addresses", jsonReply(200, `[]`),
+			func(ctx context.Context, c *Client) error { _, err := c.Addresses.List(ctx); return err }},
+		{"Addresses.Get", "GET", "/customer/mytenant/me/addresses/a1", jsonReply(200, `{"id":"a1"}`),
+			func(ctx context.Context, c *Client) error { _, err := c.Addresses.Get(ctx, "a1"); return err }},
+		{"Auth.Validate", "GET", "/customer/mytenant/validateauthtoken",
+			jsonReply(200, `{"token_type":"Bearer","expires_in":100,"sessionId":"s","email":"a@example.com"}`),
+			func(ctx context.Context, c *Client) error { _, err := c.Auth.Validate(ctx); return err }},
+	}
+}
+
+// unsafeOps are a sample of the operations that may change state,
+// including GETs that do.
+func unsafeOps() []retryOp {
+	return []retryOp{
+		{"Auth.Login", "POST", "/customer/mytenant/login", jsonReply(200, tokenBody),
+			func(ctx context.Context, c *Client) error {
+				_, err := c.Auth.Login(ctx, &LoginRequest{Email: "a@example.com", Password: secretPassword})
+				return err
+			}},
+		{"Addresses.Create", "POST", "/customer/mytenant/me/addresses", jsonReply(201, `{"id":"b1"}`),
+			func(ctx context.Context, c *Client) error {
+				_, err := c.Addresses.Create(ctx, &AddressCreate{ContactName: "Jane", City: "Berlin", Tags: []string{TagBilling}})
+				return err
+			}},
+		{"Profile.Update", "PATCH", "/customer/mytenant/me", reply{status: 200},
+			func(ctx context.Context, c *Client) error {
+				return c.Profile.Update(ctx, &ProfileUpdate{FirstName: Ptr("Jane"), Metadata: &Metadata{Version: 3}})
+			}},
+		{"Auth.AnonymousRefresh", "GET", "/customerlogin/auth/anonymous/refresh", jsonReply(200, tokenBody),
+			func(ctx context.Context, c *Client) error {
+				_, err := c.Auth.AnonymousRefresh(ctx, anonToken())
+				return err
+			}},
+		{"Auth.Logout", "GET", "/customer/mytenant/logout", reply{status: 204},
+			func(ctx context.Context, c *Client) error { return c.Auth.Logout(ctx) }},
+		{"Auth.RefreshCustomer", "GET", "/customer/mytenant/refreshauthtoken", jsonReply(200, tokenBody),
+			func(ctx context.Context, c *Client) error {
+				_, err := c.Auth.RefreshCustomer(ctx, custToken(), nil)
+				return err
+			}},
+		{"Auth.ConfirmOptIn", "GET", "/customer/mytenant/signup/optin/OPTIN-TOKEN", jsonReply(200, tokenBody),
+			func(ctx context.Context, c *Client) error {
+				_, err := c.Auth.ConfirmOptIn(ctx, "OPTIN-TOKEN")
+				return err
+			}},
+		{"Addresses.Delete", "DELETE", "/customer/mytenant/me/addresses/a1", reply{status: 204},
+			func(ctx context.Context, c *Client) error { return c.Addresses.Delete(ctx, "a1") }},
+		{"Credentials.ChangePassword", "POST", "/customer/mytenant/password/change", reply{status: 204},
+			func(ctx context.Context, c *Client) error {
+				return c.Credentials.ChangePassword(ctx, &PasswordChange{CurrentPassword: secretPassword, NewPassword: "NEW-PASSWORD-s3cr3t"})
+			}},
+	}
+}
+
+func statusReply(status int, header ...string) reply {
+	r := reply{status: status, body: fmt.Sprintf(`{"status":%d,"type":"t%d","message":"m%d"}`, status, status, status)}
+	if len(header) > 0 {
+		r.header = http.Header{}
+		for i := 0; i+1 < len(header); i += 2 {
+			r.header.Set(header[i], header[i+1])
+		}
+	}
+	return r
+}
+
+func dialError() error {
+	return &net.OpError{Op: "dial", Net: "tcp", Err: &net.AddrError{Err: "connection refused", Addr: "10.0.0.1:443"}}
+}
+
+func TestRetrySafeOperations(t *testing.T) {
+	allowOffSpecResponses(t, "retry status matrix: every status on every operation")
+	for _, op := range safeOps() {
+		t.Run(op.name, func(t *testing.T) {
+			// 503 → 503 → 200: three requests and success.
+			c, mt := newTestClient(t)
+			rec := serve(t, mt, op.method, op.path, statusReply(503), statusReply(503), op.ok)
+			require.NoError(t, op.call(context.Background(), c))
+			assert.Equal(t, 3, rec.count())
+
+			for _, status := range []int{500, 502, 503, 504, 408, 429} {
+				c, mt := newTestClient(t)
+				rec := serve(t, mt, op.method, op.path, statusReply(status), op.ok)
+				require.NoError(t, op.call(context.Background(), c), "status %d", status)
+				assert.Equal(t, 2, rec.count(), "status %d is retried", status)
+			}
+			for _, status := range []int{400, 401, 403, 404, 409, 422, 501} {
+				c, mt := newTestClient(t)
+				rec := serve(t, mt, op.method, op.path, statusReply(status), op.ok)
+				err := op.call(context.Background(), c)
+				var apiErr *APIError
+				require.ErrorAs(t, err, &apiErr, "status %d", status)
+				assert.Equal(t, status, apiErr.StatusCode)
+				assert.Equal(t, 1, apiErr.Attempts)
+				assert.Equal(t, 1, rec.count(), "status %d is not retried", status)
+			}
+
+			// Transport errors of any kind are retried for reads.
+			for _, terr := range []error{dialError(), io.ErrUnexpectedEOF, &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}} {
+				c, mt := newTestClient(t)
+				rec := serve(t, mt, op.method, op.path, reply{err: terr}, reply{err: terr}, op.ok)
+				require.NoError(t, op.call(context.Background(), c), "%v", terr)
+				assert.Equal(t, 3, rec.count(), "%v", terr)
+			}
+		})
+	}
+}
+
+func TestRetryUnsafeOperations(t *testing.T) {
+	allowOffSpecResponses(t, "retry status matrix: every status on every operation")
+	for _, op := range unsafeOps() {
+		t.Run(op.name, func(t *testing.T) {
+			// 503 without Retry-After: the server may have acted.
+			c, mt := newTestClient(t)
+			rec := serve(t, mt, op.method, op.path, statusReply(503), op.ok)
+			err := op.call(context.Background(), c)
+			var apiErr *APIError
+			require.ErrorAs(t, err, &apiErr)
+			assert.Equal(t, 503, apiErr.StatusCode)
+			assert.Equal(t, 1, apiErr.Attempts)
+			assert.Equal(t, "m503", apiErr.Message)
+			require.ErrorIs(t, err, ErrServer)
+			assert.Equal(t, 1, rec.count())
+
+			for _, status := range []int{500, 502, 504, 408, 429, 400, 401, 404, 409} {
+				c, mt := newTestClient(t)
+				rec := serve(t, mt, op.method, op.path, statusReply(status), op.ok)
+				err := op.call(context.Background(), c)
+				require.ErrorAs(t, err, &apiErr, "status %d", status)
+				assert.Equal(t, status, apiErr.StatusCode)
+				assert.Equal(t, 1, rec.count(), "status %d without Retry-After is not retried", status)
+			}
+
+			// 429 and 503 with Retry-After: the server did not act.
+			for _, r := range []reply{statusReply(429, "Retry-After", "0"), statusReply(503, "Retry-After", "0"),
+				statusReply(429, "Retry-After", "3"), // waits min(3s, MaxWait 0)
+				statusReply(503, "Retry-After", testNow.Add(-time.Hour).Format(http.TimeFormat))} {
+				c, mt := newTestClient(t)
+				rec := serve(t, mt, op.method, op.path, r, op.ok)
+				require.NoError(t, op.call(context.Background(), c), "status %d %v", r.status, r.header)
+				assert.Equal(t, 2, rec.count(), "status %d with Retry-After is retried", r.status)
+			}
+			// Other statuses with Retry-After are still not retried.
+			for _, status := range []int{500, 502, 504} {
+				c, mt := newTestClient(t)
+				rec := serve(t, mt, op.method, op.path, statusReply(status, "Retry-After", "0"), op.ok)
+				require.Error(t, op.call(context.Background(), c))
+				assert.Equal(t, 1, rec.count(), "status %d", status)
+			}
+
+			// A connection that was never made is retried.
+			for _, terr := range []error{dialError(), &net.OpError{Op: "dial", Net: "tcp", Err: &net.DNSError{Err: "no such host", Name: "api.emporix.test"}},
+				&net.DNSError{Err: "no such host", Name: "api.emporix.test", IsNotFound: true}} {
+				c, mt := newTestClient(t)
+				rec := serve(t, mt, op.method, op.path, reply{err: terr}, op.ok)
+				require.NoError(t, op.call(context.Background(), c), "%v", terr)
+				assert.Equal(t, 2, rec.count(), "%v", terr)
+			}
+
+			// Anything after the connection is not: the request may have arrived.
+			for _, terr := range []error{io.ErrUnexpectedEOF, io.EOF, &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET},
+				&net.OpError{Op: "write", Net: "tcp", Err: syscall.EPIPE}, errors.New("http2: stream reset"),
+				&net.OpError{Op: "read", Net: "tcp", Err: timeoutError{}}} {
+				c, mt := newTestClient(t)
+				rec := serve(t, mt, op.method, op.path, reply{err: terr}, op.ok)
+				err := op.call(context.Background(), c)
+				var reqErr *RequestError
+				require.ErrorAs(t, err, &reqErr, "%v", terr)
+				assert.Equal(t, 1, reqErr.Attempts)
+				assert.Equal(t, 1, rec.count(), "%v is not retried", terr)
+			}
+		})
+	}
+}
+
+// timeoutError is a net.Error that timed out.
+type timeoutError struct{}
+
+func (timeoutError) Error() string   { return "i/o timeout" }
+func (timeoutError) Timeout() bool   { return true }
+func (timeoutError) Temporary() bool { return true }
+
+func TestRetryBodyIdenticalOnEveryAttempt(t *testing.T) {
+	for _, op := range unsafeOps() {
+		t.Run(op.name, func(t *testing.T) {
+			c, mt := newTestClient(t)
+			rec := serve(t, mt, op.method, op.path,
+				statusReply(503, "Retry-After", "0"), reply{err: dialError()}, statusReply(429, "Retry-After", "0"), op.ok)
+			c.http.RetryMax = 3
+			require.NoError(t, op.call(context.Background(), c))
+			reqs := rec.all()
+			require.Len(t, reqs, 4)
+			for i, r := range reqs[1:] {
+				assert.Equal(t, string(reqs[0].Body), string(r.Body), "attempt %d", i+2)
+				assert.Equal(t, reqs[0].Query, r.Query, "attempt %d", i+2)
+				assert.Equal(t, reqs[0].Header.Get("Content-Type"), r.Header.Get("Content-Type"))
+				assert.Equal(t, reqs[0].Header.Get("Authorization"), r.Header.Get("Authorization"))
+				assert.Equal(t, reqs[0].Header.Get("Content-Length"), r.Header.Get("Content-Length"))
+			}
+			if op.method == "POST" || op.method == "PATCH" {
+				assert.NotEmpty(t, reqs[0].Body)
+			}
+		})
+	}
+	// A form body too.
+	c, mt := newTestClient(t)
+	rec := serve(t, mt, "POST", "/oauth/token", statusReply(503, "Retry-After", "0"),
+		jsonReply(200, `{"access_token":"svc","token_type":"Bearer","expires_in":3599}`))
+	_, err := c.Employee.ServiceToken(context.Background(), &ServiceCredentials{ClientID: "id", ClientSecret: "CLIENT-SECRET-s3cr3t"})
+	require.NoError(t, err)
+	reqs := rec.all()
+	require.Len(t, reqs, 2)
+	assert.Equal(t, reqs[0].Body, reqs[1].Body)
+	assert.Contains(t, string(reqs[0].Body), "grant_type=client_credentials")
+}
+
+func TestRetriesExhausted(t *testing.T) {
+	c, mt := newTestClient(t)
+	rec := serve(t, mt, "GET", "/customer/mytenant/me/addresses",
+		reply{status: 500, body: `{"status":500,"type":"first","message":"first failure"}`},
+		reply{status: 502, body: `<html>bad gateway</html>`},
+		reply{status: 503, body: `{"status":503,"type":"service_unavailable","message":"last failure","details":["x"]}`,
+			header: http.Header{"Retry-After": {"7"}, "X-Request-Id": {"req-3"}}})
+	_, err := c.Addresses.List(context.Background())
+	var apiErr *APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, 3, rec.count())
+	assert.Equal(t, 503, apiErr.StatusCode, "the last status")
+	assert.Equal(t, "service_unavailable", apiErr.Type)
+	assert.Equal(t, "last failure", apiErr.Message, "the last body")
+	assert.Empty(t, apiErr.Body)
+	assert.Len(t, apiErr.Details, 1)
+	assert.Equal(t, 3, apiErr.Attempts)
+	assert.Equal(t, 7*time.Second, apiErr.RetryAfter)
+	assert.Equal(t, "req-3", apiErr.RequestID)
+	assert.Equal(t, "GET-customer-list-customer-addresses", apiErr.Operation)
+	require.ErrorIs(t, err, ErrServer)
+	assert.NotErrorIs(t, err, ErrRateLimited)
+	assert.Equal(t, "emporix: GET /customer/mytenant/me/addresses: 503 service_unavailable: last failure (after 3 attempts)", err.Error())
+
+	// The last answer is an HTML page: its snippet is kept.
+	c, mt = newTestClient(t)
+	serve(t, mt, "GET", "/customer/mytenant/me", statusReply(503), reply{status: 502, body: "<html>Bad Gateway</html>"})
+	_, err = c.Profile.Get(context.Background(), nil)
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, 502, apiErr.StatusCode)
+	assert.Equal(t, "<html>Bad Gateway</html>", apiErr.Body)
+	assert.Empty(t, apiErr.Message)
+
+	// Unsafe operations exhaust retries on 429 with Retry-After.
+	c, mt = newTestClient(t)
+	rec = serve(t, mt, "POST", "/customer/mytenant/login", statusReply(429, "Retry-After", "0"))
+	_, err = c.Auth.Login(context.Background(), &LoginRequest{Email: "a@example.com", Password: secretPassword})
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, 3, rec.count())
+	assert.Equal(t, 3, apiErr.Attempts)
+	assert.Equal(t, 429, apiErr.StatusCode)
+	assert.Equal(t, time.Duration(0), apiErr.RetryAfter)
+	require.ErrorIs(t, err, ErrRateLimited)
+
+	// Transport errors exhaust retries into a *RequestError.
+	c, mt = newTestClient(t)
+	rec = serve(t, mt, "GET", "/customer/mytenant/me", reply{err: io.ErrUnexpectedEOF})
+	_, err = c.Profile.Get(context.Background(), nil)
+	var reqErr *RequestError
+	require.ErrorAs(t, err, &reqErr)
+	assert.Equal(t, 3, rec.count())
+	assert.Equal(t, 3, reqErr.Attempts)
+	require.ErrorIs(t, err, io.ErrUnexpectedEOF)
+	assert.Contains(t, err.Error(), "(after 3 attempts)")
+	assert.Equal(t, "GET", reqErr.Method)
+	assert.Equal(t, "/customer/mytenant/me", reqErr.Path)
+
+	// A dial error on an unsafe operation, every time.
+	c, mt = newTestClient(t)
+	rec = serve(t, mt, "POST", "/customer/mytenant/me/addresses", reply{err: dialError()})
+	_, err = c.Addresses.Create(context.Background(), &AddressCreate{ContactName: "Jane"})
+	require.ErrorAs(t, err, &reqErr)
+	assert.Equal(t, 3, rec.count())
+	assert.Equal(t, 3, reqErr.Attempts)
+	var opErr *net.OpError
+	require.ErrorAs(t, err, &opErr)
+	assert.Equal(t, "dial", opErr.Op)
+}
+
+func TestWithNoRetries(t *testing.T) {
+	for _, r := range []reply{statusReply(503, "Retry-After", "0"), statusReply(500), {err: dialError()}} {
+		c, mt := newTestClient(t, WithNoRetries())
+		rec := serve(t, mt, "GET", "/customer/mytenant/me", r, jsonReply(200, `{"id":"1"}`))
+		_, err := c.Profile.Get(context.Background(), nil)
+		require.Error(t, err)
+		assert.Equal(t, 1, rec.count())
+	}
+	// MaxRetries 1 sends at most two requests.
+	c, mt := newTestClient(t, WithRetryPolicy(RetryPolicy{MaxRetries: 1}))
+	rec := serve(t, mt, "GET", "/customer/mytenant/me", statusReply(503))
+	_, err := c.Profile.Get(context.Background(), nil)
+	var apiErr *APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, 2, apiErr.Attempts)
+	assert.Equal(t, 2, rec.count())
+}
+
+func TestRetryAfterParsing(t *testing.T) {
+	h := func(v string) http.Header { return http.Header{"Retry-After": {v}} }
+	cases := []struct {
+		value string
+		want  time.Duration
+		ok    bool
+	}{
+		{"0", 0, true},
+		{"1", time.Second, true},
+		{"120", 2 * time.Minute, true},
+		{"999999", 999999 * time.Second, true},
+		{"99999999999999999", time.Duration(maxFlexSeconds) * time.Second, true},
+		{testNow.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second, true},
+		{testNow.Add(90 * time.Second).Format(time.RFC850), 90 * time.Second, true},
+		{testNow.Add(90 * time.Second).Format(time.ANSIC), 90 * time.Second, true},
+		{testNow.Add(-time.Hour).Format(http.TimeFormat), 0, true},
+		{"-5", 0, false},
+		{"-0", 0, true},
+		{"1.5", 0, false},
+		{"abc", 0, false},
+		{"5s", 0, false},
+		{" ", 0, false},
+		{"", 0, false},
+		{"Fri, 32 Nov 2026 12:00:00 GMT", 0, false},
+		{"99999999999999999999999", 0, false},
+	}
+	for _, tc := range cases {
+		got, ok := retryAfter(h(tc.value), testNow)
+		assert.Equal(t, tc.ok, ok, "%q", tc.value)
+		assert.Equal(t, tc.want, got, "%q", tc.value)
+		assert.GreaterOrEqual(t, got, time.Duration(0), "%q", tc.value)
+	}
+	_, ok := retryAfter(http.Header{}, testNow)
+	assert.False(t, ok)
+
+	// The client reports the wait on the error, against its own clock.
+	c, mt := newTestClient(t, WithNoRetries())
+	serve(t, mt, "GET", "/customer/mytenant/me", statusReply(429, "Retry-After", testNow.Add(30*time.Second).Format(http.TimeFormat)))
+	_, err := c.Profile.Get(context.Background(), nil)
+	var apiErr *APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, 30*time.Second, apiErr.RetryAfter)
+
+	c, mt = newTestClient(t, WithNoRetries())
+	serve(t, mt, "GET", "/customer/mytenant/me", statusReply(503, "Retry-After", "garbage"))
+	_, err = c.Profile.Get(context.Background(), nil)
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, time.Duration(0), apiErr.RetryAfter)
+}
+
+func respWith(status int, retryAfterValue string) *http.Response {
+	r := &http.Response{StatusCode: status, Header: http.Header{}}
+	if retryAfterValue != "" {
+		r.Header.Set("Retry-After", retryAfterValue)
+	}
+	return r
+}
+
+func TestBackoffRetryAfterCapped(t *testing.T) {
+	maxWait := 2 * time.Second
+	for _, status := range []int{429, 503} {
+		assert.Equal(t, maxWait, backoff(10*time.Millisecond, maxWait, 0, respWith(status, "999999")), "absurd Retry-After")
+		assert.Equal(t, maxWait, backoff(10*time.Millisecond, maxWait, 5, respWith(status, "99999999999999999")))
+		assert.Equal(t, time.Second, backoff(10*time.Millisecond, maxWait, 0, respWith(status, "1")))
+		assert.Equal(t, time.Duration(0), backoff(10*time.Millisecond, maxWait, 3, respWith(status, "0")),
+			"Retry-After: 0 beats the exponential wait")
+		d := backoff(10*time.Millisecond, maxWait, 0, respWith(status, time.Now().Add(time.Hour).Format(http.TimeFormat)))
+		assert.Equal(t, maxWait, d, "HTTP date far ahead")
+		d = backoff(10*time.Millisecond, time.Minute, 0, respWith(status, time.Now().Add(10*time.Second).Format(http.TimeFormat)))
+		assert.InDelta(t, float64(10*time.Second), float64(d), float64(1500*time.Millisecond), "HTTP date")
+		assert.Equal(t, time.Duration(0), backoff(0, 0, 0, respWith(status, "30")), "MaxWait 0 caps Retry-After to nothing")
+	}
+	// Garbage or negative Retry-After falls back to the jittered backoff.
+	for _, v := range []string{"-5", "soon", ""} {
+		for range 200 {
+			d := backoff(10*time.Millisecond, maxWait, 1, respWith(503, v))
+			assert.GreaterOrEqual(t, d, time.Duration(0))
+			assert.LessOrEqual(t, d, 20*time.Millisecond, "%q", v)
+		}
+	}
+}
+
+func TestBackoffFullJitter(t *testing.T) {
+	minWait, maxWait := 100*time.Millisecond, 3*time.Second
+	const samples = 3000
+	responses := []*http.Response{nil, respWith(500, ""), respWith(502, "")}
+	for attempt := range 8 {
+		ceiling := min(minWait<<attempt, maxWait)
+		var lo, hi time.Duration = maxWait, 0
+		var sum time.Duration
+		for i := range samples {
+			d := backoff(minWait, maxWait, attempt, responses[i%len(responses)])
+			if d < 0 || d > ceiling {
+				t.Fatalf("attempt %d: wait %v outside [0, %v]", attempt, d, ceiling)
+			}
+			lo, hi = min(lo, d), max(hi, d)
+			sum += d
+		}
+		mean := sum / samples
+		// Full jitter spreads over the whole range, mean about ceiling/2.
+		assert.Less(t, lo, ceiling/10, "attempt %d: not jittered down to ~0", attempt)
+		assert.Greater(t, hi, ceiling*9/10, "attempt %d: never near the ceiling", attempt)
+		assert.InDelta(t, float64(ceiling/2), float64(mean), float64(ceiling/10), "attempt %d", attempt)
+	}
+	// Large attempt numbers and huge bases stay capped, never negative.
+	for _, attempt := range []int{20, 31, 32, 33, 62, 63, 64, 100, 1 << 20} {
+		for range 100 {
+			d := backoff(minWait, maxWait, attempt, nil)
+			require.GreaterOrEqual(t, d, time.Duration(0), "attempt %d", attempt)
+			require.LessOrEqual(t, d, maxWait, "attempt %d", attempt)
+		}
+	}
+	for range 100 {
+		d := backoff(time.Duration(1<<62), time.Duration(1<<62), 3, nil)
+		require.GreaterOrEqual(t, d, time.Duration(0))
+		require.LessOrEqual(t, d, time.Duration(1<<62))
+	}
+	// A zero base means no wait at all (the test clients rely on it).
+	assert.Equal(t, time.Duration(0), backoff(0, 0, 0, nil))
+	assert.Equal(t, time.Duration(0), backoff(0, time.Second, 5, respWith(500, "")))
+	// MinWait == MaxWait jitters within [0, MaxWait].
+	for range 200 {
+		d := backoff(time.Second, time.Second, 0, nil)
+		require.LessOrEqual(t, d, time.Second)
+	}
+}
+
+func TestRetryAfterWaitIsCappedByMaxWait(t *testing.T) {
+	c, mt := newTestClient(t, WithRetryPolicy(RetryPolicy{MaxRetries: 1, MaxWait: 50 * time.Millisecond}))
+	rec := serve(t, mt, "GET", "/customer/mytenant/me", statusReply(503, "Retry-After", "999999"), jsonReply(200, `{"id":"1"}`))
+	start := time.Now()
+	_, err := c.Profile.Get(context.Background(), nil)
+	elapsed := time.Since(start)
+	require.NoError(t, err)
+	assert.Equal(t, 2, rec.count())
+	assert.GreaterOrEqual(t, elapsed, 50*time.Millisecond, "the capped wait happened")
+	assert.Less(t, elapsed, time.Second, "Retry-After: 999999 waited only MaxWait")
+}
+
+// slowRetryClient waits 5 s before every retry: long enough that only
+// cancellation can end the call quickly.
+func slowRetryClient(t *testing.T) (*Client, *httpmock.MockTransport) {
+	return newTestClient(t, WithRetryPolicy(RetryPolicy{MaxRetries: 2, MinWait: 5 * time.Second, MaxWait: 5 * time.Second}))
+}
+
+func assertCancelled(t *testing.T, err error, target error, returnedAfter time.Duration) {
+	t.Helper()
+	require.ErrorIs(t, err, target)
+	var reqErr *RequestError
+	require.ErrorAs(t, err, &reqErr)
+	assert.Equal(t, 1, reqErr.Attempts)
+	var apiErr *APIError
+	assert.False(t, errors.As(err, &apiErr), "a cancelled call is not reported as the 503")
+	assert.Less(t, returnedAfter, 150*time.Millisecond, "returned %v after the context ended", returnedAfter)
+}
+
+func TestCancelDuringBackoff(t *testing.T) {
+	for _, op := range []retryOp{safeOps()[0], unsafeOps()[0]} {
+		t.Run(op.name, func(t *testing.T) {
+			c, mt := slowRetryClient(t)
+			rec := serve(t, mt, op.method, op.path, statusReply(503, "Retry-After", "5"), op.ok)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var cancelledAt atomic.Int64
+			time.AfterFunc(50*time.Millisecond, func() {
+				cancelledAt.Store(time.Now().UnixNano())
+				cancel()
+			})
+			err := op.call(ctx, c)
+			returnedAfter := time.Since(time.Unix(0, cancelledAt.Load()))
+			assertCancelled(t, err, context.Canceled, returnedAfter)
+			assert.Equal(t, 1, rec.count(), "no second attempt")
+		})
+	}
+}
+
+func TestDeadlineDuringBackoff(t *testing.T) {
+	c, mt := slowRetryClient(t)
+	rec := serve(t, mt, "GET", "/customer/mytenant/me/addresses", statusReply(503, "Retry-After", "5"), jsonReply(200, `[]`))
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	deadline, _ := ctx.Deadline()
+	_, err := c.Addresses.List(ctx)
+	assertCancelled(t, err, context.DeadlineExceeded, time.Since(deadline))
+	assert.Equal(t, 1, rec.count())
+}
+
+func TestCancelDuringRequest(t *testing.T) {
+	c, mt := slowRetryClient(t)
+	var calls atomic.Int32
+	mt.RegisterResponder("POST", testBase+"/customer/mytenant/me/addresses", func(req *http.Request) (*http.Response, error) {
+		calls.Add(1)
+		<-req.Context().Done()
+		return nil, req.Context().Err()
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	deadline, _ := ctx.Deadline()
+	_, err := c.Addresses.Create(ctx, &AddressCreate{ContactName: "Jane"})
+	assertCancelled(t, err, context.DeadlineExceeded, time.Since(deadline))
+	assert.Equal(t, int32(1), calls.Load())
+}
+
+func TestCancelledBeforeCall(t *testing.T) {
+	c, mt := newTestClient(t)
+	serve(t, mt, "GET", "/customer/mytenant/me", jsonReply(200, `{"id":"1"}`))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := c.Profile.Get(ctx, nil)
+	require.ErrorIs(t, err, context.Canceled)
+	var reqErr *RequestError
+	require.ErrorAs(t, err, &reqErr)
+}
+
+// failingRetrySource returns a token for the first attempt and an error for
+// the retry.
+type failingRetrySource struct {
+	calls atomic.Int32
+	err   error
+}
+
+func (s *failingRetrySource) Token(context.Context) (*Token, error) {
+	if s.calls.Add(1) == 1 {
+		return custToken(), nil
+	}
+	return nil, s.err
+}
+
+func TestTokenSourceFailsBeforeRetry(t *testing.T) {
+	sourceErr := errors.New("token store unavailable")
+	c, mt := newTestClient(t)
+	c = c.WithTokenSource(&failingRetrySource{err: sourceErr})
+	rec := serve(t, mt, "GET", "/customer/mytenant/me", statusReply(503), jsonReply(200, `{"id":"1"}`))
+	_, err := c.Profile.Get(context.Background(), nil)
+	require.ErrorIs(t, err, sourceErr, "the token error is reported, not a drained 503")
+	var apiErr *APIError
+	assert.False(t, errors.As(err, &apiErr))
+	assert.Equal(t, 1, rec.count())
+}
+
+func TestRetryAsksTokenSourceAgain(t *testing.T) {
+	var n atomic.Int32
+	src := TokenSourceFunc(func(context.Context) (*Token, error) {
+		i := n.Add(1)
+		return &Token{Kind: KindCustomer, AccessToken: "ACCESS-" + strconv.Itoa(int(i)), TokenType: "Bearer"}, nil
+	})
+	c, mt := newTestClient(t)
+	c = c.WithTokenSource(src)
+	rec := serve(t, mt, "GET", "/customer/mytenant/me", statusReply(503), statusReply(502), jsonReply(200, `{"id":"1"}`))
+	_, err := c.Profile.Get(context.Background(), nil)
+	require.NoError(t, err)
+	reqs := rec.all()
+	require.Len(t, reqs, 3)
+	for i, r := range reqs {
+		assert.Equal(t, bearer("ACCESS-"+strconv.Itoa(i+1)), r.Header.Get("Authorization"))
+	}
+}
+
+func TestTransportErrorHidesQuery(t *testing.T) {
+	refresh := anonRefresh
+	for _, terr := range []error{
+		io.ErrUnexpectedEOF,
+		&net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET},
+		dialError(),
+	} {
+		c, mt := newTestClient(t)
+		rec := serve(t, mt, "GET", "/customerlogin/auth/anonymous/refresh", reply{err: terr})
+		_, err := c.Auth.AnonymousRefresh(context.Background(), anonToken())
+		var reqErr *RequestError
+		require.ErrorAs(t, err, &reqErr)
+		require.GreaterOrEqual(t, rec.count(), 1)
+		assert.Equal(t, refresh, rec.all()[0].Query.Get("refresh_token"), "the token did go in the query")
+		assert.NotContains(t, err.Error(), refresh)
+		assert.NotContains(t, fmt.Sprintf("%+v", err), refresh)
+		assert.NotContains(t, err.Error(), "refresh_token=")
+		assert.NotContains(t, err.Error(), "?")
+		assert.Equal(t, "/customerlogin/auth/anonymous/refresh", reqErr.Path)
+		var urlErr interface{ URL() string }
+		assert.False(t, errors.As(err, &urlErr))
+	}
+
+	// Logout puts the customer access token in the query.
+	c, mt := newTestClient(t)
+	serve(t, mt, "GET", "/customer/mytenant/logout", reply{err: io.ErrUnexpectedEOF})
+	err := c.Auth.Logout(context.Background())
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), custAccess)
+
+	// A transport that quotes the URL in its own error text.
+	c, mt = newTestClient(t)
+	mt.RegisterResponder("GET", testBase+"/customerlogin/auth/anonymous/refresh", func(req *http.Request) (*http.Response, error) {
+		return nil, fmt.Errorf("proxy failed for %s: %w", req.URL, io.ErrUnexpectedEOF)
+	})
+	_, err = c.Auth.AnonymousRefresh(context.Background(), anonToken())
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), refresh)
+	assert.Contains(t, err.Error(), "proxy failed")
+	require.ErrorIs(t, err, io.ErrUnexpectedEOF, "scrubbing keeps the cause")
+	assert.False(t, strings.Contains(fmt.Sprintf("%v|%+v|%s|%q", err, err, err, err), refresh))
+}

@@ -1,0 +1,207 @@
+package emporix
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+)
+
+// The customer side of a Session: logins that attach a customer token to
+// the shopper's anonymous session, its refresh, and logout.
+
+// Login logs the customer in on this session: the request is authorized
+// with the session's anonymous token, so the session ID (and the guest cart)
+// carries over, and the customer token is stored with the session.
+func (s *Session) Login(ctx context.Context, r *LoginRequest) (*Token, error) {
+	return s.attach(ctx, func(ctx context.Context) (*Token, error) { return s.client.Auth.Login(ctx, r) })
+}
+
+// SocialLogin logs the customer in with a social-login code on this session,
+// sending the session's ID in the session-id header. See [AuthService.SocialLogin].
+func (s *Session) SocialLogin(ctx context.Context, r *SocialLoginRequest) (*Token, error) {
+	return s.attach(ctx, func(ctx context.Context) (*Token, error) { return s.client.Auth.SocialLogin(ctx, r) })
+}
+
+// ExchangeToken logs the customer in on this session with an external
+// identity provider's token. See [AuthService.ExchangeToken].
+func (s *Session) ExchangeToken(ctx context.Context, r *ExchangeRequest) (*Token, error) {
+	return s.attach(ctx, func(ctx context.Context) (*Token, error) { return s.client.Auth.ExchangeToken(ctx, r) })
+}
+
+// ConfirmOptIn completes a double opt-in sign-up and logs the new customer
+// in on this session. See [AuthService.ConfirmOptIn].
+func (s *Session) ConfirmOptIn(ctx context.Context, optInToken string) (*Token, error) {
+	return s.attach(ctx, func(ctx context.Context) (*Token, error) { return s.client.Auth.ConfirmOptIn(ctx, optInToken) })
+}
+
+// attach runs a login and stores its customer token with the session.
+func (s *Session) attach(ctx context.Context, login func(context.Context) (*Token, error)) (*Token, error) {
+	anon, err := s.AnonymousToken(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tok, err := login(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if anon.SessionID != "" && tok.SessionID != "" && tok.SessionID != anon.SessionID {
+		s.m.report(ctx, *s.change(anon, tok, ReasonServerAssigned))
+	}
+	if err := s.update(ctx, func(st *SessionState) *SessionState {
+		return &SessionState{Anonymous: st.Anonymous, Customer: tok}
+	}); err != nil {
+		return nil, err
+	}
+	return tok, nil
+}
+
+// update applies change to the stored state with compare-and-swap retries.
+func (s *Session) update(ctx context.Context, change func(*SessionState) *SessionState) error {
+	for range maxSaveAttempts {
+		st, version, err := s.load(ctx)
+		if errors.Is(err, ErrSessionNotFound) {
+			st, version = &SessionState{}, 0
+		} else if err != nil {
+			return err
+		}
+		if _, err := s.m.store.Save(ctx, s.key, change(st), version); !errors.Is(err, ErrStoreConflict) {
+			return err
+		}
+	}
+	return errTooManyConflicts
+}
+
+// SwitchLegalEntity rescopes the customer token to another legal entity the
+// B2B customer is assigned to, through a customer-token refresh.
+func (s *Session) SwitchLegalEntity(ctx context.Context, legalEntityID string) (*Token, error) {
+	if err := requireValue("legalEntityID", legalEntityID); err != nil {
+		return nil, err
+	}
+	for {
+		var ran atomic.Bool
+		tok, err := s.m.flight(ctx, "customer:"+s.key, func(ctx context.Context) (*Token, error) {
+			ran.Store(true)
+			return s.renewCustomer(ctx, "", &RefreshOptions{LegalEntityID: legalEntityID}, true)
+		})
+		// Joining a refresh another caller started would not switch: wait
+		// for it, then run our own.
+		if ctx.Err() != nil || ran.Load() {
+			return tok, err
+		}
+	}
+}
+
+// Logout invalidates the customer token on the server and removes the
+// session from the store, whatever the server says: a token the server
+// already considers invalid is logged out too.
+func (s *Session) Logout(ctx context.Context) error {
+	st, _, err := s.load(ctx)
+	if errors.Is(err, ErrSessionNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var logoutErr error
+	if st.Customer != nil {
+		logoutErr = s.m.client.WithToken(st.Customer).Auth.Logout(ctx)
+		var apiErr *APIError
+		if errors.As(logoutErr, &apiErr) && apiErr.StatusCode == http.StatusUnauthorized {
+			logoutErr = nil
+		}
+	}
+	if err := s.m.store.Delete(ctx, s.key); err != nil {
+		return errors.Join(logoutErr, err)
+	}
+	return logoutErr
+}
+
+// refreshCustomer renews the customer token once per session at a time.
+// rejected names an access token the service refused.
+func (s *Session) refreshCustomer(ctx context.Context, rejected string, opts *RefreshOptions) (*Token, error) {
+	return s.m.flight(ctx, "customer:"+s.key, func(ctx context.Context) (*Token, error) {
+		return s.renewCustomer(ctx, rejected, opts, false)
+	})
+}
+
+// renewCustomer runs inside the customer flight. The refreshed token, whose
+// refresh token may have rotated, is saved before anyone can use it.
+func (s *Session) renewCustomer(ctx context.Context, rejected string, opts *RefreshOptions, force bool) (*Token, error) {
+	m, c := s.m, s.m.client
+	// The refresh is authorized with the anonymous token; renew that first
+	// so the state loaded below is the one to swap.
+	if _, err := s.AnonymousToken(ctx); err != nil {
+		return nil, err
+	}
+	var next, renewed *Token
+	for range maxSaveAttempts {
+		st, version, err := s.load(ctx)
+		if errors.Is(err, ErrSessionNotFound) || err == nil && st.Customer == nil {
+			return nil, fmt.Errorf("%w: the shopper is not logged in", ErrSessionExpired)
+		}
+		if err != nil {
+			return nil, err
+		}
+		cur := st.Customer
+		if next != nil && !sameToken(cur, renewed) {
+			next = nil // another writer changed the customer token meanwhile
+			if !force {
+				return cur, nil
+			}
+		}
+		if next == nil {
+			now := c.now()
+			if !force && cur.AccessToken != rejected && !m.due(cur, now) {
+				return cur, nil
+			}
+			if cur.RefreshExpiredAt(now) {
+				if !force && cur.AccessToken != rejected && !cur.ExpiredAt(now) {
+					return cur, nil // cannot renew, but still usable
+				}
+				return nil, s.dropCustomer(ctx, cur, nil)
+			}
+			next, err = s.client.Auth.RefreshCustomer(ctx, cur, opts)
+			switch {
+			case err != nil && refreshRejected(err):
+				return nil, s.dropCustomer(ctx, cur, err)
+			case err != nil && !force && cur.AccessToken != rejected && !cur.ExpiredAt(now):
+				c.logger.LogAttrs(ctx, slog.LevelWarn, "emporix: customer refresh failed; keeping the current token",
+					slog.String("error", err.Error()))
+				return cur, nil
+			case err != nil:
+				return nil, err
+			}
+			renewed = cur
+		}
+		saved := &SessionState{Anonymous: st.Anonymous, Customer: next}
+		if _, err := m.store.Save(ctx, s.key, saved, version); errors.Is(err, ErrStoreConflict) {
+			continue
+		} else if err != nil {
+			return nil, err
+		}
+		return next, nil
+	}
+	return nil, errTooManyConflicts
+}
+
+// dropCustomer removes a customer token that can no longer be renewed,
+// keeping the anonymous session, and returns the session-expired error.
+func (s *Session) dropCustomer(ctx context.Context, dead *Token, cause error) error {
+	err := s.update(ctx, func(st *SessionState) *SessionState {
+		if !sameToken(st.Customer, dead) {
+			return st
+		}
+		return &SessionState{Anonymous: st.Anonymous}
+	})
+	expired := ErrSessionExpired
+	if cause != nil {
+		expired = fmt.Errorf("%w: %w", ErrSessionExpired, cause)
+	}
+	if err != nil {
+		return errors.Join(expired, err)
+	}
+	return expired
+}

@@ -1,0 +1,328 @@
+package emporix
+
+import (
+	"container/heap"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// ErrSessionNotFound is returned by a [TokenStore] that has no session
+// under a key.
+var ErrSessionNotFound = errors.New("emporix: session not found")
+
+// ErrStoreConflict is returned by [TokenStore.Save] when the stored version
+// is not the expected one: another writer saved first. The caller reloads
+// and decides again, so a rotated refresh token is never overwritten by a
+// stale one.
+var ErrStoreConflict = errors.New("emporix: session was changed by another writer")
+
+// SessionState is what a [TokenStore] keeps for one shopper: the anonymous
+// session and, once logged in, the customer token. A SessionState is never
+// modified once saved; writers save a new one.
+type SessionState struct {
+	// Anonymous is the shopper's anonymous token; its SessionID keys the
+	// guest cart.
+	Anonymous *Token
+	// Customer is the logged-in customer's token, or nil.
+	Customer *Token
+}
+
+// Deadline is when nothing in the state can be used or renewed any more: the
+// latest expiry of its tokens and refresh tokens. A store may forget the
+// state then. The zero time means never.
+func (s *SessionState) Deadline() time.Time {
+	var latest time.Time
+	for _, t := range [...]*Token{s.Anonymous, s.Customer} {
+		if t == nil {
+			continue
+		}
+		if t.Expiry.IsZero() && t.RefreshExpiry.IsZero() {
+			return time.Time{}
+		}
+		if t.Expiry.After(latest) {
+			latest = t.Expiry
+		}
+		if t.RefreshToken != "" && t.RefreshExpiry.After(latest) {
+			latest = t.RefreshExpiry
+		}
+	}
+	return latest
+}
+
+// String describes the state with every secret masked.
+func (s SessionState) String() string { return redactedString(s) }
+
+// GoString describes the state with every secret masked.
+func (s SessionState) GoString() string { return redactedGoString(s) }
+
+// Format masks secrets under every fmt verb.
+func (s SessionState) Format(f fmt.State, verb rune) { formatRedacted(f, verb, s) }
+
+// LogValue masks secrets in log/slog output.
+func (s SessionState) LogValue() slog.Value { return redactedLogValue(s) }
+
+// TokenStore keeps shopper sessions by an application-chosen key (typically
+// a random ID in the shopper's cookie). Implementations must be safe for
+// concurrent use. Versions make writes compare-and-swap: Save succeeds only
+// when the stored version equals expected (0 meaning "not stored yet") and
+// returns the new version, so two writers cannot clobber each other.
+type TokenStore interface {
+	// Load returns the state and its version, or ErrSessionNotFound.
+	Load(ctx context.Context, key string) (*SessionState, uint64, error)
+	// Save stores state if the current version is expected, or returns
+	// ErrStoreConflict.
+	Save(ctx context.Context, key string, state *SessionState, expected uint64) (uint64, error)
+	// Delete removes the session; deleting a missing session is not an error.
+	Delete(ctx context.Context, key string) error
+}
+
+// RefreshLocker is implemented by stores shared between processes, such as
+// the replicas of a storefront. A [SessionManager] takes the lock around
+// every refresh, so that one replica refreshes while the others wait and then
+// load the fresh token: within a process a refresh is already single-flight.
+// name identifies one session's refresh of one token kind.
+type RefreshLocker interface {
+	// LockRefresh blocks until the lock is held or ctx ends. unlock must be
+	// safe to call once the lock has expired.
+	LockRefresh(ctx context.Context, name string) (unlock func(), err error)
+}
+
+// MemoryStore is an in-process [TokenStore]. Entries leave a grace period
+// after nothing in them can be used or renewed (see [SessionState.Deadline]),
+// so the store does not grow without bound; expired entries are swept as new
+// ones are saved. The grace period lets a shopper who returns just after the
+// refresh token died get a new session whose change is reported with the
+// old session ID, instead of one that looks brand new. Its contents can be
+// written out and read back with WriteTo and ReadFrom to survive a restart.
+type MemoryStore struct {
+	now   func() time.Time
+	grace time.Duration
+
+	mu      sync.RWMutex
+	entries map[string]*memEntry
+	expiry  expiryHeap
+}
+
+type memEntry struct {
+	state    *SessionState
+	version  uint64
+	deadline time.Time // when the entry may be forgotten: state deadline + grace
+}
+
+// DefaultStoreGrace is how long a MemoryStore keeps a session past its
+// deadline.
+const DefaultStoreGrace = time.Hour
+
+// MemoryStoreOption configures a [MemoryStore].
+type MemoryStoreOption func(*MemoryStore)
+
+// WithStoreClock replaces time.Now, for tests that control time.
+func WithStoreClock(now func() time.Time) MemoryStoreOption {
+	return func(m *MemoryStore) {
+		if now != nil {
+			m.now = now
+		}
+	}
+}
+
+// WithStoreGrace sets how long a session is kept past its deadline; the
+// default is [DefaultStoreGrace].
+func WithStoreGrace(d time.Duration) MemoryStoreOption {
+	return func(m *MemoryStore) { m.grace = max(d, 0) }
+}
+
+// NewMemoryStore returns an empty store.
+func NewMemoryStore(opts ...MemoryStoreOption) *MemoryStore {
+	m := &MemoryStore{now: time.Now, grace: DefaultStoreGrace, entries: make(map[string]*memEntry)}
+	for _, opt := range opts {
+		if opt != nil {
+			opt(m)
+		}
+	}
+	return m
+}
+
+// evictAt is when a state with deadline d may be forgotten.
+func (m *MemoryStore) evictAt(d time.Time) time.Time {
+	if d.IsZero() {
+		return d
+	}
+	return d.Add(m.grace)
+}
+
+// Load implements [TokenStore].
+func (m *MemoryStore) Load(_ context.Context, key string) (*SessionState, uint64, error) {
+	m.mu.RLock()
+	e, ok := m.entries[key]
+	m.mu.RUnlock()
+	if !ok || e.expired(m.now()) {
+		return nil, 0, ErrSessionNotFound
+	}
+	return e.state, e.version, nil
+}
+
+// Save implements [TokenStore].
+func (m *MemoryStore) Save(_ context.Context, key string, state *SessionState, expected uint64) (uint64, error) {
+	if state == nil {
+		return 0, invalid("SessionState", "must not be nil")
+	}
+	now := m.now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.sweepLocked(now, 64)
+	current := uint64(0)
+	old, ok := m.entries[key]
+	if ok && !old.expired(now) {
+		current = old.version
+	}
+	if current != expected {
+		return 0, ErrStoreConflict
+	}
+	e := &memEntry{state: state, version: current + 1, deadline: m.evictAt(state.Deadline())}
+	m.entries[key] = e
+	// A refresh that keeps the refresh token keeps the deadline: one heap
+	// item per deadline, so a busy session does not grow the heap.
+	if !e.deadline.IsZero() && (!ok || !old.deadline.Equal(e.deadline)) {
+		heap.Push(&m.expiry, expiryItem{key: key, deadline: e.deadline})
+	}
+	return e.version, nil
+}
+
+// Delete implements [TokenStore].
+func (m *MemoryStore) Delete(_ context.Context, key string) error {
+	m.mu.Lock()
+	delete(m.entries, key)
+	m.mu.Unlock()
+	return nil
+}
+
+// Len returns the number of live sessions.
+func (m *MemoryStore) Len() int {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return len(m.entries)
+}
+
+// Sweep removes every expired session now, instead of a few at each Save.
+func (m *MemoryStore) Sweep() {
+	m.mu.Lock()
+	m.sweepLocked(m.now(), -1)
+	m.mu.Unlock()
+}
+
+// sweepLocked pops at most limit due deadlines (all when limit < 0).
+// Heap items of entries saved again since are stale and only dropped.
+func (m *MemoryStore) sweepLocked(now time.Time, limit int) {
+	for n := 0; m.expiry.Len() > 0 && (limit < 0 || n < limit); n++ {
+		top := m.expiry[0]
+		if now.Before(top.deadline) {
+			return
+		}
+		heap.Pop(&m.expiry)
+		if e, ok := m.entries[top.key]; ok && e.expired(now) {
+			delete(m.entries, top.key)
+		}
+	}
+}
+
+func (e *memEntry) expired(now time.Time) bool {
+	return !e.deadline.IsZero() && !now.Before(e.deadline)
+}
+
+type expiryItem struct {
+	key      string
+	deadline time.Time
+}
+
+type expiryHeap []expiryItem
+
+func (h expiryHeap) Len() int           { return len(h) }
+func (h expiryHeap) Less(i, j int) bool { return h[i].deadline.Before(h[j].deadline) }
+func (h expiryHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *expiryHeap) Push(x any)        { *h = append(*h, x.(expiryItem)) }
+func (h *expiryHeap) Pop() any {
+	old := *h
+	item := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return item
+}
+
+// WriteTo writes every live session as JSON lines, secrets included: protect
+// the destination like the tokens themselves.
+func (m *MemoryStore) WriteTo(w io.Writer) (int64, error) {
+	now := m.now()
+	m.mu.RLock()
+	snapshot := make(map[string]*SessionState, len(m.entries))
+	for k, e := range m.entries {
+		if !e.expired(now) {
+			snapshot[k] = e.state
+		}
+	}
+	m.mu.RUnlock()
+	cw := &countingWriter{w: w}
+	enc := json.NewEncoder(cw)
+	for k, s := range snapshot {
+		rec := persistedSession{Key: k, State: encodeState(s)}
+		if err := enc.Encode(rec); err != nil {
+			return cw.n, err
+		}
+	}
+	return cw.n, nil
+}
+
+// ReadFrom loads sessions written by WriteTo, skipping expired ones. Loaded
+// sessions get version 1, or one more than a session already under the key.
+func (m *MemoryStore) ReadFrom(r io.Reader) (int64, error) {
+	cr := &countingReader{r: r}
+	dec := json.NewDecoder(cr)
+	for {
+		var rec persistedSession
+		if err := dec.Decode(&rec); err == io.EOF {
+			return cr.n, nil
+		} else if err != nil {
+			return cr.n, fmt.Errorf("emporix: reading sessions: %w", err)
+		}
+		state := rec.State.decode()
+		m.mu.Lock()
+		var version uint64
+		if e, ok := m.entries[rec.Key]; ok {
+			version = e.version
+		}
+		e := &memEntry{state: state, version: version + 1, deadline: m.evictAt(state.Deadline())}
+		if !e.expired(m.now()) {
+			m.entries[rec.Key] = e
+			if !e.deadline.IsZero() {
+				heap.Push(&m.expiry, expiryItem{key: rec.Key, deadline: e.deadline})
+			}
+		}
+		m.mu.Unlock()
+	}
+}
+
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}

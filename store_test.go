@@ -1,0 +1,150 @@
+package emporix
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestMemoryStoreCompareAndSwap(t *testing.T) {
+	ctx := context.Background()
+	clock := newFakeClock()
+	store := NewMemoryStore(WithStoreClock(clock.Now))
+	st := realisticState(1, false)
+
+	_, _, err := store.Load(ctx, "k")
+	require.ErrorIs(t, err, ErrSessionNotFound)
+	v1, err := store.Save(ctx, "k", st, 0)
+	require.NoError(t, err)
+	assert.Equal(t, uint64(1), v1)
+
+	_, err = store.Save(ctx, "k", st, 0)
+	assert.ErrorIs(t, err, ErrStoreConflict, "creating an existing session conflicts")
+	v2, err := store.Save(ctx, "k", realisticState(2, true), v1)
+	require.NoError(t, err)
+	_, err = store.Save(ctx, "k", st, v1)
+	assert.ErrorIs(t, err, ErrStoreConflict, "a stale writer cannot clobber the newer state")
+
+	got, v, err := store.Load(ctx, "k")
+	require.NoError(t, err)
+	assert.Equal(t, v2, v)
+	require.NotNil(t, got.Customer)
+	assert.Equal(t, realisticState(2, true).Customer.RefreshToken, got.Customer.RefreshToken)
+
+	require.NoError(t, store.Delete(ctx, "k"))
+	require.NoError(t, store.Delete(ctx, "k"), "deleting a missing session is fine")
+	_, _, err = store.Load(ctx, "k")
+	assert.ErrorIs(t, err, ErrSessionNotFound)
+	_, err = store.Save(ctx, "k", nil, 0)
+	assert.ErrorIs(t, err, ErrInvalidInput)
+}
+
+func TestMemoryStoreForgetsDeadSessionsAfterTheGrace(t *testing.T) {
+	ctx := context.Background()
+	clock := newFakeClock()
+	store := NewMemoryStore(WithStoreClock(clock.Now), WithStoreGrace(10*time.Minute))
+	for i := range 100 {
+		_, err := store.Save(ctx, fmt.Sprintf("k%d", i), realisticState(i, false), 0)
+		require.NoError(t, err)
+	}
+	assert.Equal(t, 100, store.Len())
+
+	clock.Advance(24*time.Hour + 5*time.Minute) // refresh tokens dead, within the grace
+	_, _, err := store.Load(ctx, "k1")
+	require.NoError(t, err, "kept during the grace period")
+
+	clock.Advance(10 * time.Minute)
+	_, _, err = store.Load(ctx, "k1")
+	assert.ErrorIs(t, err, ErrSessionNotFound)
+	fresh := realisticState(1000, false)
+	fresh.Anonymous.Expiry, fresh.Anonymous.RefreshExpiry = clock.Now().Add(time.Hour), clock.Now().Add(24*time.Hour)
+	_, err = store.Save(ctx, "fresh", fresh, 0)
+	require.NoError(t, err)
+	assert.Equal(t, 37, store.Len(), "each save sweeps up to 64 dead entries")
+	store.Sweep()
+	assert.Equal(t, 1, store.Len(), "no unbounded growth: only the live session is left")
+}
+
+func TestMemoryStoreKeepsLoggedInSessionsWhileTheAccessTokenLives(t *testing.T) {
+	ctx := context.Background()
+	clock := newFakeClock()
+	store := NewMemoryStore(WithStoreClock(clock.Now), WithStoreGrace(0))
+	_, err := store.Save(ctx, "k", realisticState(1, true), 0)
+	require.NoError(t, err)
+	clock.Advance(29 * 24 * time.Hour)
+	_, _, err = store.Load(ctx, "k")
+	require.NoError(t, err, "the 30-day customer token is still usable")
+	clock.Advance(2 * 24 * time.Hour)
+	store.Sweep()
+	assert.Equal(t, 0, store.Len())
+}
+
+func TestMemoryStoreSnapshotRoundTripsSecretsAndSkipsDeadSessions(t *testing.T) {
+	ctx := context.Background()
+	clock := newFakeClock()
+	store := NewMemoryStore(WithStoreClock(clock.Now), WithStoreGrace(0))
+	live := realisticState(1, true)
+	live.Customer.LegalEntityID = "D165356"
+	live.Customer.InitialPassword = true
+	live.Customer.SessionIdleTime = 120 * time.Second
+	_, err := store.Save(ctx, "live", live, 0)
+	require.NoError(t, err)
+	_, err = store.Save(ctx, "dying", &SessionState{Anonymous: &Token{Kind: KindAnonymous, AccessToken: "x",
+		Expiry: testNow.Add(time.Minute), RefreshExpiry: testNow.Add(time.Minute), RefreshToken: "y"}}, 0)
+	require.NoError(t, err)
+
+	var buf bytes.Buffer
+	n, err := store.WriteTo(&buf)
+	require.NoError(t, err)
+	assert.Equal(t, int64(buf.Len()), n)
+	assert.Contains(t, buf.String(), live.Customer.RefreshToken, "the snapshot is for restoring, so it keeps the secrets")
+
+	clock.Advance(2 * time.Minute)
+	restored := NewMemoryStore(WithStoreClock(clock.Now), WithStoreGrace(0))
+	_, err = restored.ReadFrom(strings.NewReader(buf.String()))
+	require.NoError(t, err)
+	assert.Equal(t, 1, restored.Len(), "the dead session is not restored")
+	got, v, err := restored.Load(ctx, "live")
+	require.NoError(t, err)
+	assert.Equal(t, uint64(1), v)
+	assert.Equal(t, *live.Anonymous, *got.Anonymous)
+	assert.Equal(t, *live.Customer, *got.Customer)
+
+	_, err = restored.ReadFrom(strings.NewReader("{not json"))
+	assert.Error(t, err)
+}
+
+func TestSessionStateCodecAndRedaction(t *testing.T) {
+	st := realisticState(7, true)
+	data, err := MarshalSessionState(st)
+	require.NoError(t, err)
+	back, err := UnmarshalSessionState(data)
+	require.NoError(t, err)
+	assert.Equal(t, *st.Customer, *back.Customer)
+	assert.Equal(t, *st.Anonymous, *back.Anonymous)
+	_, err = UnmarshalSessionState([]byte(`{"v":99}`))
+	assert.ErrorIs(t, err, ErrInvalidInput)
+	_, err = MarshalSessionState(nil)
+	assert.ErrorIs(t, err, ErrInvalidInput)
+
+	for _, out := range []string{fmt.Sprint(st), fmt.Sprintf("%+v", *st), fmt.Sprintf("%#v", st), fmt.Sprintf("%d", st)} {
+		assert.NotContains(t, out, st.Customer.AccessToken)
+		assert.NotContains(t, out, st.Customer.RefreshToken)
+		assert.NotContains(t, out, st.Anonymous.RefreshToken)
+		assert.Contains(t, out, st.Anonymous.SessionID)
+	}
+}
+
+func TestNewSessionKeyIsRandomAndCookieSafe(t *testing.T) {
+	a, b := NewSessionKey(), NewSessionKey()
+	assert.Len(t, a, 22)
+	assert.NotEqual(t, a, b)
+	assert.NotContains(t, a, "=")
+	assert.NotContains(t, a, "/")
+}

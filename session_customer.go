@@ -205,3 +205,27 @@ func (s *Session) dropCustomer(ctx context.Context, dead *Token, cause error) er
 	}
 	return expired
 }
+
+// Rekey moves the session to a fresh random key and returns its handle,
+// keeping the tokens and so the Emporix session ID and the guest cart. Call
+// it at login and store the new key in the shopper's cookie: a key planted
+// in the browser beforehand (session fixation) then names nothing. The old
+// key is forgotten. Run it where no other request of the same shopper is
+// using the session, such as the login handler.
+func (s *Session) Rekey(ctx context.Context) (*Session, error) {
+	next := s.m.Session(NewSessionKey())
+	st, _, err := s.load(ctx)
+	if errors.Is(err, ErrSessionNotFound) {
+		return next, nil // nothing to move: the session starts under the new key
+	}
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.m.store.Save(ctx, next.key, st, 0); err != nil {
+		return nil, err
+	}
+	if err := s.m.store.Delete(ctx, s.key); err != nil {
+		return nil, err
+	}
+	return next, nil
+}

@@ -394,3 +394,27 @@ func TestSessionErrorsAreTyped(t *testing.T) {
 	assert.ErrorIs(t, err, ErrInvalidInput)
 	assert.False(t, errors.Is(ErrSessionExpired, ErrUnauthorized))
 }
+
+func TestRekeyMovesTheSessionAndForgetsTheOldKey(t *testing.T) {
+	h := newSessionHarness(t)
+	ctx := context.Background()
+	old := h.manager.Session("planted-key")
+	anon, err := old.AnonymousToken(ctx)
+	require.NoError(t, err)
+
+	renewed, err := old.Rekey(ctx)
+	require.NoError(t, err)
+	assert.NotEqual(t, "planted-key", renewed.Key())
+	assert.Len(t, renewed.Key(), 22)
+	sid, err := renewed.SessionID(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, anon.SessionID, sid, "the Emporix session (and cart) moves along")
+	_, _, err = h.store.Load(ctx, "planted-key")
+	assert.ErrorIs(t, err, ErrSessionNotFound, "the planted key names nothing any more")
+	assert.Equal(t, 1, h.fake.count("anonLogin"))
+
+	fresh, err := h.manager.Session("never-used").Rekey(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 0, h.store.Len()-1, "rekeying an unused session stores nothing")
+	assert.NotEmpty(t, fresh.Key())
+}

@@ -352,6 +352,9 @@ func sweepOps() []sweepOp {
 		{"EmployeeService.ActivateCustomer", func(ctx context.Context, c *Client, s *secretSet) (any, error) {
 			return nil, c.Employee.ActivateCustomer(ctx, &Token{Kind: KindService, AccessToken: s.serviceAccess, TokenType: "Bearer"}, "C123")
 		}},
+		{"EmployeeService.ServiceTokenSource", func(ctx context.Context, c *Client, s *secretSet) (any, error) {
+			return c.Employee.ServiceTokenSource(&ServiceCredentials{ClientID: "svc-client", ClientSecret: s.clientSecret}).Token(ctx)
+		}},
 	}
 }
 

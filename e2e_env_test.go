@@ -1,0 +1,398 @@
+package emporix_test
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/emporix-go/emporix"
+	"github.com/emporix-go/emporix/emporixtest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The end-to-end suite (e2e_test.go) runs against a target: the in-process
+// emporixtest fake by default, or a real sandbox tenant when these are set.
+const (
+	envAPIURL        = "EMPORIX_API_URL"
+	envTenant        = "EMPORIX_TENANT"
+	envClientID      = "EMPORIX_CLIENT_ID"
+	envServiceID     = "EMPORIX_SERVICE_CLIENT_ID"
+	envServiceSecret = "EMPORIX_SERVICE_CLIENT_SECRET"
+)
+
+// The capabilities a target may have beyond the public API. The fake has
+// them all (*emporixtest.Server implements every one); a sandbox has none,
+// and the steps that need one are skipped there, naming what is missing.
+// They are separate so that a sandbox could gain one, such as a mail
+// catcher standing in for the mailbox.
+type (
+	// mailbox reads the tokens the service e-mails (password reset,
+	// e-mail change, double opt-in).
+	mailbox interface {
+		Outbox(email string) []emporixtest.Mail
+		LastToken(kind emporixtest.MailKind, email string) string
+	}
+	// socialIdP issues social-login authorization codes, as Auth0 would
+	// after a browser login.
+	socialIdP interface {
+		AddSocialCode(code string, sc emporixtest.SocialCode)
+	}
+	// subjectIdP issues external access tokens for token exchange and
+	// registers exchange configurations.
+	subjectIdP interface {
+		AddSubjectToken(token string, sub emporixtest.Subject)
+		AddExchangeConfig(names ...string)
+	}
+	// tenantAdmin changes the tenant's configuration and customers behind
+	// the API's back: the sign-up mode, B2B legal entities, server-side
+	// token revocation, and a look at a stored customer.
+	tenantAdmin interface {
+		SetSignupMode(m emporixtest.SignupMode)
+		AssignLegalEntity(customerNumber string, e emporixtest.LegalEntity) bool
+		RevokeToken(token string) bool
+		CustomerByNumber(customerNumber string) (emporixtest.CustomerInfo, bool)
+	}
+	// requestLog shows what the SDK really sent.
+	requestLog interface {
+		Requests(targets ...string) []emporixtest.Request
+	}
+)
+
+// e2eTarget is what the suite runs against: a client and the optional
+// capabilities of the target.
+type e2eTarget struct {
+	// name says where the suite runs, for logs and skip reasons.
+	name string
+	// client has no token source; steps derive per-shopper clients.
+	client *emporix.Client
+	// clock is the client's clock (see e2eClock).
+	clock *e2eClock
+	// service holds the tenant's service credentials for activating
+	// sign-ups, or nil.
+	service *emporix.ServiceCredentials
+	// lifetimes are the exact token lifetimes the target mints, when known.
+	lifetimes *emporixtest.Lifetimes
+	// sdkLog holds the SDK's log records, at Debug level.
+	sdkLog *e2eLog
+
+	// Optional capabilities, nil where the target lacks them.
+	mail     mailbox
+	social   socialIdP
+	subjects subjectIdP
+	admin    tenantAdmin
+	log      requestLog
+}
+
+// e2eClock is the clock of the client and of the session store. On the
+// fake it is the server's clock, so advancing it expires tokens on both
+// sides; on a sandbox the service's clock cannot be moved, so advancing
+// only moves the SDK's view of time (tokens look expired to the SDK, which
+// refreshes or replaces them, while the service still accepts them).
+type e2eClock struct {
+	base   func() time.Time
+	offset atomic.Int64
+	server func(time.Duration) // moves the service's clock too, or nil
+}
+
+// Now is the clock's time.
+func (c *e2eClock) Now() time.Time { return c.base().Add(time.Duration(c.offset.Load())) }
+
+// Advance moves the clock forward.
+func (c *e2eClock) Advance(d time.Duration) {
+	if c.server != nil {
+		c.server(d)
+		return
+	}
+	c.offset.Add(int64(d))
+}
+
+// movesServer reports whether Advance also moves the service's clock.
+func (c *e2eClock) movesServer() bool { return c.server != nil }
+
+// newE2ETarget returns the target of one flow: the sandbox named by the
+// environment, or a fresh fake. All three of EMPORIX_API_URL, EMPORIX_TENANT
+// and EMPORIX_CLIENT_ID select the sandbox: the examples run on a tenant with
+// just the last two, and a plain go test ./... in a shell set up for them
+// must not create customers there.
+func newE2ETarget(t *testing.T) *e2eTarget {
+	t.Helper()
+	apiURL, tenant, clientID := os.Getenv(envAPIURL), os.Getenv(envTenant), os.Getenv(envClientID)
+	if set := nonEmpty(apiURL, tenant, clientID); set < 3 {
+		if set > 0 {
+			t.Logf("running on emporixtest: %s, %s and %s must all be set to run against a sandbox",
+				envAPIURL, envTenant, envClientID)
+		}
+		return newFakeTarget(t)
+	}
+	clock, sdkLog := &e2eClock{base: time.Now}, &e2eLog{}
+	c, err := emporix.NewClient(tenant, clientID,
+		emporix.WithBaseURL(apiURL),
+		emporix.WithClock(clock.Now),
+		emporix.WithLogger(sdkLog.logger()),
+		emporix.WithUserAgent("emporix-go-e2e"))
+	require.NoError(t, err, "client for the sandbox")
+	tg := &e2eTarget{
+		name:   fmt.Sprintf("sandbox %s (tenant %s)", apiURL, tenant),
+		client: c,
+		clock:  clock,
+		sdkLog: sdkLog,
+	}
+	id, secret := os.Getenv(envServiceID), os.Getenv(envServiceSecret)
+	switch nonEmpty(id, secret) {
+	case 1:
+		t.Fatalf("%s and %s must be set together", envServiceID, envServiceSecret)
+	case 2:
+		tg.service = &emporix.ServiceCredentials{ClientID: id, ClientSecret: secret}
+	}
+	return tg
+}
+
+// newFakeTarget starts a fake for one flow.
+func newFakeTarget(t *testing.T) *e2eTarget {
+	t.Helper()
+	srv := emporixtest.NewServer(emporixtest.WithTenant("e2etenant"))
+	t.Cleanup(srv.Close)
+	clock, sdkLog := &e2eClock{base: srv.Now, server: srv.Advance}, &e2eLog{}
+	c, err := emporix.NewClient(srv.Tenant(), srv.ClientID(),
+		emporix.WithBaseURL(srv.URL()),
+		emporix.WithHTTPClient(srv.Client()),
+		emporix.WithClock(clock.Now),
+		emporix.WithLogger(sdkLog.logger()),
+		emporix.WithUserAgent("emporix-go-e2e"))
+	require.NoError(t, err, "client for the fake")
+	lifetimes := srv.Lifetimes()
+	return &e2eTarget{
+		name:      "emporixtest",
+		client:    c,
+		clock:     clock,
+		service:   &emporix.ServiceCredentials{ClientID: srv.ServiceClientID(), ClientSecret: srv.ServiceClientSecret()},
+		lifetimes: &lifetimes,
+		sdkLog:    sdkLog,
+		mail:      srv,
+		social:    srv,
+		subjects:  srv,
+		admin:     srv,
+		log:       srv,
+	}
+}
+
+// fake reports whether the target is the in-process fake, which has every
+// capability and mints tokens with exactly known lifetimes.
+func (tg *e2eTarget) fake() bool { return tg.admin != nil }
+
+// need skips the step when the target lacks a capability (has is false),
+// naming what is missing.
+func (tg *e2eTarget) need(t *testing.T, has bool, missing string) {
+	t.Helper()
+	if !has {
+		t.Skipf("skipped on %s: %s", tg.name, missing)
+	}
+}
+
+// Skip reasons for the operations a sandbox cannot drive unattended.
+const (
+	missingMail = "needs the %s token the service e-mails to the customer; only the emporixtest outbox exposes it " +
+		"(a sandbox mails it to the @example.com address of the test customer)"
+	missingSocial = "needs a social-login authorization code from a browser login at the tenant's Auth0 " +
+		"(the fake issues one with AddSocialCode)"
+	missingSubject = "needs an access token of an external identity provider configured for token exchange on the tenant " +
+		"(the fake accepts one registered with AddSubjectToken)"
+	missingAdmin = "needs %s, which only the emporixtest test controls provide"
+)
+
+// requests returns what the SDK sent for an operation; nil on a target
+// without a request log.
+func (tg *e2eTarget) requests(opID string) []emporixtest.Request {
+	if tg.log == nil {
+		return nil
+	}
+	return tg.log.Requests(opID)
+}
+
+// lastRequest returns the last call of an operation, failing when there is
+// none. Only call it when tg.log is set.
+func (tg *e2eTarget) lastRequest(t *testing.T, opID string) emporixtest.Request {
+	t.Helper()
+	reqs := tg.requests(opID)
+	require.NotEmpty(t, reqs, "no %s request was logged", opID)
+	return reqs[len(reqs)-1]
+}
+
+// signUp creates an account through the SDK (give it a fresh e-mail from
+// e2eEmail) and returns the customer number.
+func (tg *e2eTarget) signUp(t *testing.T, shopper *emporix.Client, email, password string) string {
+	t.Helper()
+	number, err := shopper.Auth.Signup(t.Context(), &emporix.SignupRequest{Email: email, Password: password})
+	require.NoError(t, err, "sign-up of %s", email)
+	require.NotEmpty(t, number, "customer number")
+	return number
+}
+
+// activate activates an account with the service credentials, as an
+// employee would, through the caching service-token source. It reports
+// false when the target has no service credentials.
+func (tg *e2eTarget) activate(t *testing.T, customerNumber string) bool {
+	t.Helper()
+	if tg.service == nil {
+		return false
+	}
+	src := tg.client.Employee.ServiceTokenSource(tg.service)
+	svc, err := src.Token(t.Context())
+	require.NoError(t, err, "service token")
+	require.Equal(t, emporix.KindService, svc.Kind)
+	again, err := src.Token(t.Context())
+	require.NoError(t, err)
+	require.Same(t, svc, again, "the service token is cached")
+	require.NoError(t, tg.client.Employee.ActivateCustomer(t.Context(), svc, customerNumber), "activation")
+	return true
+}
+
+// e2eEmail returns a fresh e-mail address, so that runs against a sandbox
+// never collide with each other or with earlier runs.
+func e2eEmail(label string) string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("emporix-go-e2e+%s-%s@example.com", label, hex.EncodeToString(b[:]))
+}
+
+// e2eSecret returns a fresh secret with the given prefix, for codes and
+// subject tokens registered with the fake.
+func e2eSecret(prefix string) string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return prefix + "-" + hex.EncodeToString(b[:])
+}
+
+func nonEmpty(values ...string) int {
+	n := 0
+	for _, v := range values {
+		if strings.TrimSpace(v) != "" {
+			n++
+		}
+	}
+	return n
+}
+
+// e2eSteps runs the ordered steps of a flow as subtests sharing the flow's
+// state. A prerequisite step (must) that fails or is skipped makes every
+// later step skip, naming it, so that one failure is reported once rather
+// than as a cascade; a failing ordinary step (step) blocks nothing.
+type e2eSteps struct {
+	t       *testing.T
+	blocked string
+}
+
+func newE2ESteps(t *testing.T) *e2eSteps { return &e2eSteps{t: t} }
+
+// must runs a step the later steps depend on.
+func (s *e2eSteps) must(name string, fn func(t *testing.T)) { s.run(name, true, fn) }
+
+// step runs a step no later step depends on.
+func (s *e2eSteps) step(name string, fn func(t *testing.T)) { s.run(name, false, fn) }
+
+func (s *e2eSteps) run(name string, prerequisite bool, fn func(t *testing.T)) {
+	s.t.Helper()
+	var outcome string
+	s.t.Run(name, func(t *testing.T) {
+		if s.blocked != "" {
+			t.Skip(s.blocked)
+		}
+		defer func() {
+			switch {
+			case t.Failed():
+				outcome = "failed"
+			case t.Skipped():
+				outcome = "was skipped"
+			}
+		}()
+		fn(t)
+	})
+	if prerequisite && outcome != "" && s.blocked == "" {
+		s.blocked = fmt.Sprintf("blocked: prerequisite step %q %s", name, outcome)
+	}
+}
+
+// e2eLog collects the SDK's log records.
+type e2eLog struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *e2eLog) logger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// Write implements io.Writer for the log handler.
+func (l *e2eLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *e2eLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// secretFields name the query parameters and JSON fields that carry
+// credentials, in requests and answers.
+var secretFields = []string{
+	"refresh_token", "refreshToken", "accessToken", "anonymous_token", "subjectAccessToken", "code", "code_verifier",
+	"client_secret", "password", "currentPassword", "newPassword", "token",
+	"access_token", "saas_token", "social_access_token", "social_id_token", "subject_access_token",
+}
+
+// assertNoSecretsLogged checks that no credential that crossed the wire, as
+// the request log shows it, appears in the SDK's log records.
+func (tg *e2eTarget) assertNoSecretsLogged(t *testing.T) {
+	t.Helper()
+	tg.need(t, tg.log != nil, fmt.Sprintf(missingAdmin, "a request log to collect the credentials from"))
+	records := tg.sdkLog.String()
+	require.Contains(t, records, "emporix: request", "the SDK logged its requests at Debug level")
+	secrets := map[string]string{} // secret → where it was seen
+	add := func(v, where string) {
+		if len(v) >= 8 {
+			secrets[v] = where
+		}
+	}
+	for _, r := range tg.log.Requests() {
+		where := r.Method + " " + r.Path
+		add(r.Bearer(), where+" Authorization")
+		for _, name := range secretFields {
+			add(r.Query.Get(name), where+" ?"+name)
+		}
+		if r.OperationID == "GET-customer-signup-customer-optin" {
+			add(r.Path[strings.LastIndex(r.Path, "/")+1:], where+" path")
+		}
+		if form, err := url.ParseQuery(string(r.Body)); err == nil && strings.Contains(r.Header.Get("Content-Type"), "form") {
+			add(form.Get("client_secret"), where+" form")
+		}
+		for body, side := range map[string][]byte{"request": r.Body, "answer": r.ResponseBody} {
+			var fields map[string]any
+			if json.Unmarshal(side, &fields) != nil {
+				continue
+			}
+			for _, name := range secretFields {
+				if v, ok := fields[name].(string); ok {
+					add(v, where+" "+body+" "+name)
+				}
+			}
+		}
+	}
+	require.NotEmpty(t, secrets)
+	for secret, where := range secrets {
+		assert.NotContains(t, records, secret, "the secret of %s reached the SDK's log", where)
+	}
+}

@@ -1,0 +1,23 @@
+module github.com/emporix-go/emporix/redisstore
+
+go 1.25
+
+require (
+	github.com/emporix-go/emporix v0.0.0-00010101000000-000000000000
+	github.com/redis/go-redis/v9 v9.22.0
+	github.com/stretchr/testify v1.12.1
+)
+
+require (
+	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	github.com/hashicorp/go-cleanhttp v0.5.2 // indirect
+	github.com/hashicorp/go-retryablehttp v0.7.8 // indirect
+	go.uber.org/atomic v1.11.0 // indirect
+	go.yaml.in/yaml/v3 v3.0.5 // indirect
+	golang.org/x/sync v0.19.0 // indirect
+	golang.org/x/sys v0.30.0 // indirect
+)
+
+// The SDK is developed in the parent directory. A release of this module
+// requires a tagged version of the SDK instead.
+replace github.com/emporix-go/emporix => ../

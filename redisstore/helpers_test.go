@@ -1,0 +1,137 @@
+package redisstore
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emporix-go/emporix"
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/require"
+)
+
+// The tests against a real Redis read REDIS_URL (e.g.
+// redis://127.0.0.1:6391/0, as .ci/redis.sh starts it) and are skipped when
+// it is unset, unless EMPORIX_REQUIRE_REDIS=1 makes that a failure.
+
+const testTenant = "mytenant"
+
+// requireRedis reports whether the environment insists on the Redis tests.
+func requireRedis() bool { return os.Getenv("EMPORIX_REQUIRE_REDIS") == "1" }
+
+// skipOrFail skips because of what is missing, or fails when
+// EMPORIX_REQUIRE_REDIS=1; hint says how to provide it.
+func skipOrFail(t testing.TB, missing, hint string) {
+	t.Helper()
+	if requireRedis() {
+		t.Fatalf("%s, but EMPORIX_REQUIRE_REDIS=1 requires this test (%s)", missing, hint)
+	}
+	t.Skipf("%s: skipping this test against a real Redis (%s)", missing, hint)
+}
+
+// testRedis connects to REDIS_URL, or skips.
+func testRedis(t testing.TB) *redis.Client {
+	t.Helper()
+	url := os.Getenv("REDIS_URL")
+	if url == "" {
+		skipOrFail(t, "REDIS_URL is not set", "source .ci/redis.sh, or set REDIS_URL=redis://127.0.0.1:6391/0")
+	}
+	opt, err := redis.ParseURL(url)
+	require.NoError(t, err, "REDIS_URL")
+	rdb := redis.NewClient(opt)
+	t.Cleanup(func() { _ = rdb.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	require.NoError(t, rdb.Ping(ctx).Err(), "REDIS_URL is set but Redis does not answer")
+	return rdb
+}
+
+// testPrefix returns a key prefix of the test's own and deletes every key
+// under it when the test ends.
+func testPrefix(t testing.TB, rdb *redis.Client) string {
+	t.Helper()
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	name := strings.NewReplacer("/", "-", " ", "_", ":", "-").Replace(t.Name())
+	prefix := "emporixtest:" + name + ":" + hex.EncodeToString(b[:])
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		iter := rdb.Scan(ctx, 0, prefix+":*", 1000).Iterator()
+		var keys []string
+		for iter.Next(ctx) {
+			keys = append(keys, iter.Val())
+		}
+		if err := iter.Err(); err != nil {
+			t.Logf("cleaning up %s: %v", prefix, err)
+			return
+		}
+		if len(keys) > 0 {
+			_ = rdb.Del(ctx, keys...).Err()
+		}
+	})
+	return prefix
+}
+
+// newTestStore returns a store on REDIS_URL under a fresh prefix, or skips.
+func newTestStore(t testing.TB, opts ...Option) (*Store, *redis.Client) {
+	t.Helper()
+	rdb := testRedis(t)
+	store, err := New(rdb, testTenant, append([]Option{WithKeyPrefix(testPrefix(t, rdb))}, opts...)...)
+	require.NoError(t, err)
+	return store, rdb
+}
+
+// sameRedisStore returns another store on the same Redis and prefix as s,
+// with other options: a second replica, or the same one reconfigured.
+func sameRedisStore(t testing.TB, s *Store, opts ...Option) *Store {
+	t.Helper()
+	other, err := New(s.rdb, s.tenant, append([]Option{WithKeyPrefix(s.prefix)}, opts...)...)
+	require.NoError(t, err)
+	return other
+}
+
+// secretMark starts every secret in the states the tests store, so a test
+// can look for any of them in raw values and error messages.
+const secretMark = "SECRET-"
+
+// testState is a logged-in session whose tokens expire relative to now.
+func testState(n int, now time.Time) *emporix.SessionState {
+	return &emporix.SessionState{
+		Anonymous: &emporix.Token{
+			Kind: emporix.KindAnonymous, AccessToken: fmt.Sprintf("%sanon-at-%d", secretMark, n), TokenType: "Bearer",
+			RefreshToken: fmt.Sprintf("%sanon-rt-%d", secretMark, n), SessionID: fmt.Sprintf("session-%d", n),
+			Scope: "tenant=mytenant", IssuedAt: now, Expiry: now.Add(time.Hour), RefreshExpiry: now.Add(24 * time.Hour),
+		},
+		Customer: &emporix.Token{
+			Kind: emporix.KindCustomer, AccessToken: fmt.Sprintf("%scust-at-%d", secretMark, n), TokenType: "Bearer",
+			RefreshToken: fmt.Sprintf("%scust-rt-%d", secretMark, n), SaasToken: fmt.Sprintf("%ssaas-%d", secretMark, n),
+			SessionID: fmt.Sprintf("session-%d", n), IssuedAt: now, Expiry: now.Add(30 * 24 * time.Hour),
+			RefreshExpiry: now.Add(24 * time.Hour),
+		},
+	}
+}
+
+// expiringState is an anonymous session whose deadline is d from now.
+func expiringState(n int, d time.Duration) *emporix.SessionState {
+	now := time.Now()
+	return &emporix.SessionState{Anonymous: &emporix.Token{
+		Kind: emporix.KindAnonymous, AccessToken: fmt.Sprintf("%sanon-at-%d", secretMark, n),
+		RefreshToken: fmt.Sprintf("%sanon-rt-%d", secretMark, n), SessionID: fmt.Sprintf("session-%d", n),
+		IssuedAt: now, Expiry: now.Add(d / 2), RefreshExpiry: now.Add(d),
+	}}
+}
+
+func testKey(t testing.TB, n int) [SealKeySize]byte {
+	t.Helper()
+	var k [SealKeySize]byte
+	for i := range k {
+		k[i] = byte(n*31 + i)
+	}
+	return k
+}

@@ -1,0 +1,126 @@
+package redisstore
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	mrand "math/rand/v2"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Polling for a held lock: jittered sleeps from lockPollMin doubling up to
+// lockPollMax. A refresh takes tens to hundreds of milliseconds, so a waiter
+// notices the release within a few tens of milliseconds.
+const (
+	lockPollMin = 5 * time.Millisecond
+	lockPollMax = 50 * time.Millisecond
+	// maxUnlockWait bounds the release, which runs detached from the
+	// caller's context.
+	maxUnlockWait = 5 * time.Second
+)
+
+// unlockScript deletes KEYS[1] only if it still holds ARGV[1], the token of
+// the holder: a lock that expired and was taken by another replica is left
+// alone.
+var unlockScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+`)
+
+// renewScript extends KEYS[1] to ARGV[2] milliseconds only if it still holds
+// ARGV[1].
+var renewScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+`)
+
+// LockRefresh implements [emporix.RefreshLocker]: it blocks until it holds
+// the lock called name, or ctx ends, or Redis fails. While held, the lock is
+// renewed every third of the lock TTL. unlock releases it if it is still
+// held by this call, may be called more than once, and never blocks longer
+// than a few seconds.
+func (s *Store) LockRefresh(ctx context.Context, name string) (unlock func(), err error) {
+	if name == "" {
+		return nil, invalid("lock name", "must not be empty")
+	}
+	lkey := s.lockPrefix + name
+	token := newLockToken()
+	ttl := s.lockTTL.Milliseconds()
+	delay := lockPollMin
+	for {
+		err := s.rdb.Do(ctx, "SET", lkey, token, "PX", ttl, "NX").Err()
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, redis.Nil) {
+			return nil, fmt.Errorf("redisstore: taking the refresh lock: %w", err)
+		}
+		// Held by someone else: wait a jittered delay in [delay/2, delay].
+		t := time.NewTimer(delay/2 + mrand.N(delay/2+1))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("redisstore: waiting for the refresh lock: %w", context.Cause(ctx))
+		case <-t.C:
+		}
+		delay = min(2*delay, lockPollMax)
+	}
+
+	// Renew while held, detached from ctx (the holder decides when to
+	// unlock) but stopped by unlock.
+	rctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go s.renew(rctx, lkey, token, done)
+
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			stop()
+			<-done
+			uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), min(s.lockTTL, maxUnlockWait))
+			defer cancel()
+			// On failure the lock expires within its TTL; nothing to report.
+			_ = unlockScript.Run(uctx, s.rdb, []string{lkey}, token).Err()
+		})
+	}, nil
+}
+
+// renew extends the lock every third of its TTL until ctx ends or the lock
+// turns out to be lost. A failed renewal is tried again at the next tick.
+func (s *Store) renew(ctx context.Context, lkey, token string, done chan<- struct{}) {
+	defer close(done)
+	every := s.lockTTL / 3
+	ttl := strconv.FormatInt(s.lockTTL.Milliseconds(), 10)
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		cctx, cancel := context.WithTimeout(ctx, every)
+		held, err := renewScript.Run(cctx, s.rdb, []string{lkey}, token, ttl).Int()
+		cancel()
+		if err == nil && held == 0 {
+			return // expired and possibly taken by another replica
+		}
+	}
+}
+
+// newLockToken returns 128 random bits, hex-encoded.
+func newLockToken() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	return hex.EncodeToString(b[:])
+}

@@ -1,0 +1,129 @@
+package redisstore
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/emporix-go/emporix"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestLockExcludesUntilReleased(t *testing.T) {
+	a, rdb := newTestStore(t)
+	b := sameRedisStore(t, a) // another replica
+	ctx := context.Background()
+
+	unlock, err := a.LockRefresh(ctx, "anonymous:cookie-1")
+	require.NoError(t, err)
+	pttl, err := rdb.PTTL(ctx, a.lockPrefix+"anonymous:cookie-1").Result()
+	require.NoError(t, err)
+	assert.Greater(t, pttl, 9*time.Second, "SET PX with the default lock TTL")
+
+	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	_, err = b.LockRefresh(short, "anonymous:cookie-1")
+	cancel()
+	require.ErrorIs(t, err, context.DeadlineExceeded, "held by the other replica")
+
+	other, err := b.LockRefresh(ctx, "customer:cookie-1")
+	require.NoError(t, err, "another name is another lock")
+	other()
+
+	got := make(chan time.Time)
+	go func() {
+		unlockB, err := b.LockRefresh(ctx, "anonymous:cookie-1")
+		assert.NoError(t, err)
+		got <- time.Now()
+		unlockB()
+	}()
+	time.Sleep(30 * time.Millisecond)
+	released := time.Now()
+	unlock()
+	unlock() // a second call is harmless
+	select {
+	case at := <-got:
+		assert.Less(t, at.Sub(released), 500*time.Millisecond, "the waiter notices the release promptly")
+	case <-time.After(5 * time.Second):
+		t.Fatal("the waiter never got the lock")
+	}
+	_, err = a.LockRefresh(ctx, "")
+	assert.ErrorIs(t, err, emporix.ErrInvalidInput)
+}
+
+func TestLockIsRenewedWhileHeld(t *testing.T) {
+	a, rdb := newTestStore(t, WithLockTTL(300*time.Millisecond))
+	b := sameRedisStore(t, a, WithLockTTL(300*time.Millisecond))
+	ctx := context.Background()
+	unlock, err := a.LockRefresh(ctx, "slow-refresh")
+	require.NoError(t, err)
+
+	short, cancel := context.WithTimeout(ctx, 1200*time.Millisecond) // four lock TTLs
+	_, err = b.LockRefresh(short, "slow-refresh")
+	cancel()
+	require.ErrorIs(t, err, context.DeadlineExceeded, "a live holder keeps its lock past the TTL")
+	pttl, err := rdb.PTTL(ctx, a.lockPrefix+"slow-refresh").Result()
+	require.NoError(t, err)
+	assert.Greater(t, pttl, time.Duration(0))
+
+	unlock()
+	n, err := rdb.Exists(ctx, a.lockPrefix+"slow-refresh").Result()
+	require.NoError(t, err)
+	assert.Equal(t, int64(0), n, "released")
+}
+
+func TestLockOfADeadHolderExpires(t *testing.T) {
+	a, rdb := newTestStore(t)
+	ctx := context.Background()
+	// A replica that died holding the lock: nobody renews it.
+	require.NoError(t, rdb.Set(ctx, a.lockPrefix+"orphan", "dead-replica", 200*time.Millisecond).Err())
+	start := time.Now()
+	unlock, err := a.LockRefresh(ctx, "orphan")
+	require.NoError(t, err)
+	defer unlock()
+	assert.GreaterOrEqual(t, time.Since(start), 150*time.Millisecond)
+	assert.Less(t, time.Since(start), 2*time.Second)
+}
+
+func TestUnlockLeavesALockTakenByAnotherAlone(t *testing.T) {
+	a, rdb := newTestStore(t)
+	ctx := context.Background()
+	unlock, err := a.LockRefresh(ctx, "k")
+	require.NoError(t, err)
+	// The lock expired (a stalled holder) and another replica took it.
+	require.NoError(t, rdb.Set(ctx, a.lockPrefix+"k", "other-replica", time.Minute).Err())
+	unlock()
+	v, err := rdb.Get(ctx, a.lockPrefix+"k").Result()
+	require.NoError(t, err)
+	assert.Equal(t, "other-replica", v, "compare-and-delete: not ours, not deleted")
+}
+
+func TestLockIsMutuallyExclusiveUnderContention(t *testing.T) {
+	a, _ := newTestStore(t)
+	stores := []*Store{a, sameRedisStore(t, a), sameRedisStore(t, a)}
+	ctx := context.Background()
+	var inside, overlaps, entries atomic.Int32
+	var wg sync.WaitGroup
+	for i := range 30 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			unlock, err := stores[i%len(stores)].LockRefresh(ctx, "contended")
+			if !assert.NoError(t, err) {
+				return
+			}
+			if inside.Add(1) != 1 {
+				overlaps.Add(1)
+			}
+			entries.Add(1)
+			time.Sleep(2 * time.Millisecond)
+			inside.Add(-1)
+			unlock()
+		}()
+	}
+	wg.Wait()
+	assert.Equal(t, int32(30), entries.Load())
+	assert.Zero(t, overlaps.Load(), "never two holders at once")
+}

@@ -88,7 +88,9 @@ func MarshalSessionState(s *SessionState) ([]byte, error) {
 func UnmarshalSessionState(data []byte) (*SessionState, error) {
 	var s storedState
 	if err := json.Unmarshal(data, &s); err != nil {
-		return nil, err
+		// The decoder's message can quote part of the value, which holds
+		// tokens: keep only that the data is malformed.
+		return nil, invalid("SessionState", "malformed encoding")
 	}
 	if s.Version != storedStateVersion {
 		return nil, invalid("SessionState", "unsupported encoding version")

@@ -15,6 +15,13 @@ type config struct {
 	ClientID            string // EMPORIX_CLIENT_ID: the storefront API key
 	ServiceClientID     string // EMPORIX_SERVICE_CLIENT_ID, optional
 	ServiceClientSecret string // EMPORIX_SERVICE_CLIENT_SECRET, optional
+
+	// RedisURL (REDIS_URL, optional) keeps the sessions in Redis, shared by
+	// every replica, instead of in this process: see newTokenStore.
+	RedisURL string
+	// SealKeys (EMPORIX_SEAL_KEY, optional, only with REDIS_URL) seal the
+	// sessions stored in Redis: see parseSealKeys.
+	SealKeys sealKeys
 }
 
 func configFromEnv(getenv func(string) string) (config, error) {
@@ -24,9 +31,20 @@ func configFromEnv(getenv func(string) string) (config, error) {
 		ClientID:            getenv("EMPORIX_CLIENT_ID"),
 		ServiceClientID:     getenv("EMPORIX_SERVICE_CLIENT_ID"),
 		ServiceClientSecret: getenv("EMPORIX_SERVICE_CLIENT_SECRET"),
+		RedisURL:            getenv("REDIS_URL"),
 	}
 	if cfg.APIURL == "" {
 		cfg.APIURL = emporix.DefaultBaseURL
+	}
+	if v := getenv("EMPORIX_SEAL_KEY"); v != "" {
+		if cfg.RedisURL == "" {
+			return cfg, errors.New("EMPORIX_SEAL_KEY is set but REDIS_URL is not: sealing applies to sessions stored in Redis")
+		}
+		keys, err := parseSealKeys(v)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.SealKeys = keys
 	}
 	if cfg.Tenant == "" {
 		return cfg, nil
@@ -45,10 +63,8 @@ func configFromEnv(getenv func(string) string) (config, error) {
 // them with the fake's service credentials. It returns the fake's Close.
 func (c *config) startFake() (stop func()) {
 	srv := emporixtest.NewServer(emporixtest.WithSignupMode(emporixtest.SignupInactive))
-	*c = config{
-		APIURL: srv.URL(), Tenant: srv.Tenant(), ClientID: srv.ClientID(),
-		ServiceClientID: srv.ServiceClientID(), ServiceClientSecret: srv.ServiceClientSecret(),
-	}
+	c.APIURL, c.Tenant, c.ClientID = srv.URL(), srv.Tenant(), srv.ClientID()
+	c.ServiceClientID, c.ServiceClientSecret = srv.ServiceClientID(), srv.ServiceClientSecret()
 	return srv.Close
 }
 

@@ -14,12 +14,21 @@
 //
 // Run it with
 //
-//	go run ./examples/storefront [-addr 127.0.0.1:8080]
+//	go run -C examples/storefront . [-addr 127.0.0.1:8080]
 //
-// Without EMPORIX_TENANT it serves an in-process fake of the Emporix API
-// (emporixtest) and says so; with EMPORIX_TENANT and EMPORIX_CLIENT_ID (and
-// optionally EMPORIX_API_URL, EMPORIX_SERVICE_CLIENT_ID and
-// EMPORIX_SERVICE_CLIENT_SECRET) it talks to that tenant. Try it with curl:
+// (it is a module of its own, so that the SDK does not depend on a Redis
+// client). Without EMPORIX_TENANT it serves an in-process fake of the
+// Emporix API (emporixtest) and says so; with EMPORIX_TENANT and
+// EMPORIX_CLIENT_ID (and optionally EMPORIX_API_URL,
+// EMPORIX_SERVICE_CLIENT_ID and EMPORIX_SERVICE_CLIENT_SECRET) it talks to
+// that tenant.
+//
+// Sessions live in this process unless REDIS_URL
+// (redis://[:password@]host:port/db) is set: then they live in Redis, and
+// several replicas can serve the same shoppers. EMPORIX_SEAL_KEY, a base64-encoded 32-byte key
+// (`openssl rand -base64 32`; for rotation "new,old"), stores their tokens
+// encrypted. Each run on the fake mints its own tokens, so replicas sharing
+// one Redis need a real tenant. Try it with curl:
 //
 //	curl -c jar -b jar localhost:8080/
 //	curl -c jar -b jar -d '{"email":"jane@example.com","password":"password123"}' localhost:8080/signup
@@ -65,10 +74,15 @@ func serve(addr string, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	store, err := newTokenStore()
+	store, closeStore, err := newTokenStore(context.Background(), cfg, logger)
 	if err != nil {
 		return err
 	}
+	defer func() {
+		if err := closeStore(); err != nil {
+			logger.Warn("closing the session store", "error", err)
+		}
+	}()
 	sessions, err := newSessionManager(client, store, logger)
 	if err != nil {
 		return err

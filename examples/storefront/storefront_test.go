@@ -29,10 +29,27 @@ type fixture struct {
 	logs  *syncBuffer
 }
 
+// newFixture is a storefront on a MemoryStore in front of a fake of its own.
 func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	fake := newFake(t)
+	return newShop(t, fake, func(*slog.Logger) emporix.TokenStore {
+		return emporix.NewMemoryStore(emporix.WithStoreClock(fake.Now))
+	})
+}
+
+func newFake(t *testing.T) *emporixtest.Server {
 	t.Helper()
 	fake := emporixtest.NewServer(emporixtest.WithSignupMode(emporixtest.SignupInactive))
 	t.Cleanup(fake.Close)
+	return fake
+}
+
+// newShop starts one storefront process in front of fake: its own client,
+// store (from newStore), session manager, logs and HTTP server. Several
+// shops on one shared store are replicas.
+func newShop(t *testing.T, fake *emporixtest.Server, newStore func(*slog.Logger) emporix.TokenStore) *fixture {
+	t.Helper()
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, nil))
 
@@ -46,7 +63,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store := emporix.NewMemoryStore(emporix.WithStoreClock(fake.Now))
+	store := newStore(logger)
 	sessions, err := newSessionManager(client, store, logger)
 	if err != nil {
 		t.Fatal(err)
@@ -54,6 +71,24 @@ func newFixture(t *testing.T) *fixture {
 	shop := httptest.NewServer(NewServer(sessions, WithActivation(*cfg.serviceCredentials()), WithLogger(logger)))
 	t.Cleanup(shop.Close)
 	return &fixture{fake: fake, store: store, shop: shop, logs: logs}
+}
+
+// storeKinds are the token stores the shopper flows run on. The Redis ones
+// skip without REDIS_URL (see testRedisURL).
+var storeKinds = []struct {
+	name       string
+	newFixture func(*testing.T) *fixture
+}{
+	{"memory", newFixture},
+	{"redis", func(t *testing.T) *fixture { return newRedisFixture(t, false) }},
+	{"redis-sealed", func(t *testing.T) *fixture { return newRedisFixture(t, true) }},
+}
+
+// forEachStore runs test once per store kind, each in a subtest.
+func forEachStore(t *testing.T, test func(t *testing.T, f *fixture)) {
+	for _, kind := range storeKinds {
+		t.Run(kind.name, func(t *testing.T) { test(t, kind.newFixture(t)) })
+	}
 }
 
 // shopper is one browser: its own cookie jar. Its methods return errors
@@ -70,6 +105,13 @@ func (f *fixture) newShopper(t *testing.T) *shopper {
 		t.Fatal(err)
 	}
 	return &shopper{base: f.shop.URL, http: &http.Client{Jar: jar, Timeout: 10 * time.Second}}
+}
+
+// at is the same shopper, with the same cookie jar, sending its requests to
+// another replica. (Cookies are not told apart by port, so the replicas,
+// all on 127.0.0.1, see the same cookie, as behind a load balancer.)
+func (s *shopper) at(f *fixture) *shopper {
+	return &shopper{base: f.shop.URL, http: s.http}
 }
 
 // call sends a request, checks the status and decodes the answer into out.
@@ -162,8 +204,9 @@ func (s *shopper) mustAddresses(t *testing.T) []emporix.Address {
 	return list
 }
 
-func TestShopperJourney(t *testing.T) {
-	f := newFixture(t)
+func TestShopperJourney(t *testing.T) { forEachStore(t, shopperJourney) }
+
+func shopperJourney(t *testing.T, f *fixture) {
 	s := f.newShopper(t)
 	ctx := t.Context()
 
@@ -276,7 +319,10 @@ func (f *fixture) lastCustomerToken(t *testing.T) string {
 }
 
 func TestTwoShoppersNeverSeeEachOthersData(t *testing.T) {
-	f := newFixture(t)
+	forEachStore(t, twoShoppersNeverSeeEachOthersData)
+}
+
+func twoShoppersNeverSeeEachOthersData(t *testing.T, f *fixture) {
 	names := []string{"alice", "bob"}
 	sessionIDs := make([]string, len(names))
 	var wg sync.WaitGroup
@@ -397,8 +443,9 @@ func TestCrossOriginPostsAreRefused(t *testing.T) {
 	}
 }
 
-func TestSessionChangeIsLogged(t *testing.T) {
-	f := newFixture(t)
+func TestSessionChangeIsLogged(t *testing.T) { forEachStore(t, sessionChangeIsLogged) }
+
+func sessionChangeIsLogged(t *testing.T, f *fixture) {
 	s := f.newShopper(t)
 	before := s.mustBrowse(t)
 
@@ -444,9 +491,14 @@ func TestConfigFromEnv(t *testing.T) {
 	if err != nil {
 		t.Fatalf("newClient: %v", err)
 	}
-	store, err := newTokenStore()
+	logs := &syncBuffer{}
+	store, closeStore, err := newTokenStore(t.Context(), cfg, slog.New(slog.NewTextHandler(logs, nil)))
 	if err != nil {
 		t.Fatalf("newTokenStore: %v", err)
+	}
+	defer closeStore()
+	if _, ok := store.(*emporix.MemoryStore); !ok || !strings.Contains(logs.String(), "session store: in memory") {
+		t.Errorf("without REDIS_URL: a %T, logged %q; want a MemoryStore, logged", store, logs)
 	}
 	if _, err := newSessionManager(client, store, slog.New(slog.DiscardHandler)); err != nil {
 		t.Errorf("newSessionManager: %v", err)

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Sentinel errors for use with [errors.Is]. An [*APIError] matches the
@@ -262,8 +263,11 @@ func snippet(s string) string {
 	if len(s) <= maxSnippet {
 		return s
 	}
+	// Back up to the start of the rune the cap falls in: at most three
+	// bytes in UTF-8. Text that is not UTF-8 is cut at that point anyway,
+	// rather than losing the whole snippet to a run of stray bytes.
 	cut := maxSnippet
-	for cut > 0 && !utf8RuneStart(s[cut]) {
+	for i := 0; i < utf8.UTFMax-1 && !utf8RuneStart(s[cut]); i++ {
 		cut--
 	}
 	return s[:cut] + "…"

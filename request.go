@@ -58,7 +58,8 @@ const maxResponseBody = 8 << 20
 // call is one invocation of an operation.
 type call struct {
 	op          *operation
-	path        string // escaped, expanded path
+	url         string // base URL + path, without the query
+	path        string // escaped, expanded path: a suffix of url
 	query       url.Values
 	body        []byte
 	contentType string
@@ -68,6 +69,9 @@ type call struct {
 	source      TokenSource // the client's source when the call started
 	secrets     scrubber
 	attempts    int
+	// secretBuf backs secrets for the usual one or two values, saving an
+	// allocation per call.
+	secretBuf [2]string
 }
 
 type callKey struct{}
@@ -75,13 +79,19 @@ type callKey struct{}
 // newCall starts a call of op on the client's tenant path. pathParams fill
 // the template's placeholders after {tenant}, in order; each is escaped.
 func (c *Client) newCall(op *operation, pathParams ...string) *call {
-	return &call{op: op, path: c.expandPath(op.path, pathParams), source: c.tokens}
+	k := &call{op: op, url: c.expandPath(op.path, pathParams), source: c.tokens}
+	k.path = k.url[len(c.baseURL):]
+	k.secrets = k.secretBuf[:0]
+	return k
 }
 
-// expandPath fills {tenant} and then the other placeholders in order.
+// expandPath returns the base URL followed by template with {tenant} and
+// then the other placeholders filled in order; one string serves both as
+// the request URL and, past the base URL, as the call's path.
 func (c *Client) expandPath(template string, params []string) string {
 	var b strings.Builder
-	b.Grow(len(template) + 32)
+	b.Grow(len(c.baseURL) + len(template) + 32)
+	b.WriteString(c.baseURL)
 	rest := template
 	for {
 		open := strings.IndexByte(rest, '{')
@@ -142,8 +152,7 @@ func (c *Client) do(ctx context.Context, k *call) (*response, error) {
 		return nil, invalid("context", "must not be nil")
 	}
 	resp, err := c.send(ctx, k)
-	var apiErr *APIError
-	if err == nil || !k.fromSource || k.op.noAuthRetry || !errors.As(err, &apiErr) || !apiErr.TokenRejected() {
+	if err == nil || !k.fromSource || k.op.noAuthRetry || !tokenRejected(err) {
 		return resp, err
 	}
 	invalidator, ok := k.source.(TokenInvalidator)
@@ -158,10 +167,18 @@ func (c *Client) do(ctx context.Context, k *call) (*response, error) {
 	}
 	k.token, k.fromSource = nil, false
 	resp, err = c.send(ctx, k)
-	if errors.As(err, &apiErr) && apiErr.TokenRejected() {
+	if err != nil && tokenRejected(err) {
 		return nil, fmt.Errorf("%w: %w", ErrSessionExpired, err)
 	}
 	return resp, err
+}
+
+// tokenRejected reports whether err is an *APIError saying the token was
+// rejected. A function of its own so that the *APIError errors.As needs is
+// allocated on the failure path only, not on every call.
+func tokenRejected(err error) bool {
+	var apiErr *APIError
+	return errors.As(err, &apiErr) && apiErr.TokenRejected()
 }
 
 // send makes one call through the retry loop.
@@ -174,7 +191,7 @@ func (c *Client) send(ctx context.Context, k *call) (*response, error) {
 		k.hide(tok.AccessToken)
 	}
 
-	target := c.baseURL + k.path
+	target := k.url
 	if len(k.query) > 0 {
 		target += "?" + k.query.Encode()
 	}
@@ -418,10 +435,21 @@ func (c *Client) apiError(k *call, resp *http.Response) *APIError {
 	e.Type = k.secrets.apply(e.Type)
 	e.ErrorCode = k.secrets.apply(e.ErrorCode)
 	e.Message = k.secrets.apply(e.Message)
-	e.Body = k.secrets.apply(e.Body)
+	if e.Body != "" && len(k.secrets) > 0 {
+		// Scrub the whole text before cutting the snippet: a secret that
+		// straddles the cut would otherwise survive in part.
+		e.Body = snippet(k.secrets.apply(strings.TrimSpace(string(body))))
+	}
 	e.MoreInfo = k.secrets.apply(e.MoreInfo)
 	for i, d := range e.Details {
 		if s := k.secrets.apply(string(d)); s != string(d) {
+			if !json.Valid([]byte(s)) {
+				// The secret was a bare JSON value, such as a number:
+				// keep the scrubbed entry as a JSON string, so that
+				// Details stays JSON.
+				b, _ := json.Marshal(s)
+				s = string(b)
+			}
 			e.Details[i] = json.RawMessage(s)
 		}
 	}
@@ -437,24 +465,36 @@ func requestID(h http.Header) string {
 	return ""
 }
 
-// readBody reads at most limit bytes of the response body.
+// readBody reads at most limit bytes of the response body. With a known
+// Content-Length the buffer is sized once, with a spare byte so that the
+// end of the body is seen without growing it.
 func readBody(resp *http.Response, limit int64) ([]byte, error) {
 	if resp.ContentLength > limit {
 		return nil, errors.New("response body too large")
 	}
 	size := 512
-	if resp.ContentLength > 0 {
+	if resp.ContentLength >= 0 {
 		size = int(resp.ContentLength) + 1
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, size))
-	n, err := buf.ReadFrom(io.LimitReader(resp.Body, limit+1))
-	if err != nil {
-		return nil, err
+	buf := make([]byte, 0, size)
+	for {
+		if len(buf) == cap(buf) {
+			buf = slices.Grow(buf, 1)
+		}
+		// Never ask for more than one byte past the limit.
+		room := buf[len(buf):min(int64(cap(buf)), limit+1)]
+		n, err := resp.Body.Read(room)
+		buf = buf[:len(buf)+n]
+		if int64(len(buf)) > limit {
+			return nil, errors.New("response body too large")
+		}
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
-	if n > limit {
-		return nil, errors.New("response body too large")
-	}
-	return buf.Bytes(), nil
 }
 
 func (c *Client) logDone(ctx context.Context, k *call, status int, start time.Time) {

@@ -380,6 +380,6 @@ func ExampleWithLogger() {
 		log.Fatal(err)
 	}
 	// Output:
-	// level=DEBUG msg="emporix: request" operation=GET-oauth-generate-anonymous-access-token method=GET path=/customerlogin/auth/anonymous/login status=200 attempts=1
-	// level=DEBUG msg="emporix: request" operation=GET-oauth-refresh-anonymous-access-token method=GET path=/customerlogin/auth/anonymous/refresh status=200 attempts=1
+	// level=DEBUG msg="emporix: request" operation=GET-oauth-generate-anonymous-access-token method=GET path=/customerlogin/auth/anonymous/login query="client_id=REDACTED&tenant=emporixtest" status=200 attempts=1
+	// level=DEBUG msg="emporix: request" operation=GET-oauth-refresh-anonymous-access-token method=GET path=/customerlogin/auth/anonymous/refresh query="client_id=REDACTED&refresh_token=REDACTED&tenant=emporixtest" status=200 attempts=1
 }

@@ -315,10 +315,10 @@ func faultMatrix() []faultCase {
 			minDur: 200 * time.Millisecond, maxDur: 250 * time.Millisecond},
 
 		// The connection broke in the middle of the body. The service
-		// answered, so nothing may be repeated. Reads are not retried
-		// either: the retry loop ends once the headers are in.
-		{name: "body cut mid-way, read not retried", op: fmAddressList, cutBody: true,
-			kind: wantRequest, is: []error{io.ErrUnexpectedEOF}, attempts: 1, requests: 1},
+		// answered, so a write must not be repeated; a read is, because
+		// the body is read inside the retry loop.
+		{name: "body cut mid-way, read retried", op: fmAddressList, cutBody: true,
+			kind: wantRequest, is: []error{io.ErrUnexpectedEOF}, attempts: 3, requests: 3},
 		{name: "create answered, body cut mid-way: never repeated", op: fmAddressCreate, cutBody: true,
 			kind: wantRequest, is: []error{io.ErrUnexpectedEOF}, attempts: 1, requests: 1, effects: 1},
 

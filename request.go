@@ -69,6 +69,7 @@ type call struct {
 	source      TokenSource // the client's source when the call started
 	secrets     scrubber
 	attempts    int
+	respBody    []byte // the success body, read inside the retry loop
 	// secretBuf backs secrets for the usual one or two values, saving an
 	// allocation per call.
 	secretBuf [2]string
@@ -212,6 +213,10 @@ func (c *Client) send(ctx context.Context, k *call) (*response, error) {
 		req.Header.Set(h[0], h[1])
 	}
 	setBearer(req.Request, tok)
+	// A success body is read inside the retry loop: a read that breaks
+	// off is then a transport error the operation's retry class judges,
+	// so a safe read is retried while a write that was answered is not.
+	req.SetResponseHandler(k.readSuccess)
 
 	start := time.Now()
 	resp, err := c.http.Do(req)
@@ -229,12 +234,26 @@ func (c *Client) send(ctx context.Context, k *call) (*response, error) {
 		}
 		return nil, apiErr
 	}
+	c.logDone(ctx, k, resp.StatusCode, start)
+	return &response{status: resp.StatusCode, header: resp.Header, body: k.respBody}, nil
+}
+
+// errBodyTooLarge reports a success body over maxResponseBody; repeating
+// the request would not shrink it.
+var errBodyTooLarge = errors.New("response body too large")
+
+// readSuccess is the retryablehttp response handler: it reads a 2xx body
+// in full, leaving error bodies to apiError.
+func (k *call) readSuccess(resp *http.Response) error {
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil
+	}
 	data, err := readBody(resp, maxResponseBody)
 	if err != nil {
-		return nil, c.requestFailed(ctx, k, err)
+		return err
 	}
-	c.logDone(ctx, k, resp.StatusCode, start)
-	return &response{status: resp.StatusCode, header: resp.Header, body: data}, nil
+	k.respBody = data
+	return nil
 }
 
 // doJSON runs a call and decodes a required JSON body into out.
@@ -470,7 +489,7 @@ func requestID(h http.Header) string {
 // end of the body is seen without growing it.
 func readBody(resp *http.Response, limit int64) ([]byte, error) {
 	if resp.ContentLength > limit {
-		return nil, errors.New("response body too large")
+		return nil, errBodyTooLarge
 	}
 	size := 512
 	if resp.ContentLength >= 0 {
@@ -486,7 +505,7 @@ func readBody(resp *http.Response, limit int64) ([]byte, error) {
 		n, err := resp.Body.Read(room)
 		buf = buf[:len(buf)+n]
 		if int64(len(buf)) > limit {
-			return nil, errors.New("response body too large")
+			return nil, errBodyTooLarge
 		}
 		if err == io.EOF {
 			return buf, nil
@@ -501,8 +520,15 @@ func (c *Client) logDone(ctx context.Context, k *call, status int, start time.Ti
 	if !c.logger.Enabled(ctx, slog.LevelDebug) {
 		return
 	}
-	c.logger.LogAttrs(ctx, slog.LevelDebug, "emporix: request",
-		slog.String("operation", k.op.id), slog.String("method", k.op.method),
-		slog.String("path", redactPath(k.path)), slog.Int("status", status),
-		slog.Int("attempts", max(k.attempts, 1)), slog.Duration("duration", time.Since(start)))
+	attrs := make([]slog.Attr, 0, 7)
+	attrs = append(attrs, slog.String("operation", k.op.id), slog.String("method", k.op.method),
+		slog.String("path", redactPath(k.path)))
+	if len(k.query) > 0 {
+		// Only allow-listed query values survive; tokens in the query
+		// (refresh_token, accessToken, code, ...) print as REDACTED.
+		attrs = append(attrs, slog.String("query", redactQuery(k.query.Encode())))
+	}
+	attrs = append(attrs, slog.Int("status", status), slog.Int("attempts", max(k.attempts, 1)),
+		slog.Duration("duration", time.Since(start)))
+	c.logger.LogAttrs(ctx, slog.LevelDebug, "emporix: request", attrs...)
 }

@@ -75,6 +75,9 @@ func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, erro
 		return false, nil
 	}
 	if err != nil {
+		if errors.Is(err, errBodyTooLarge) {
+			return false, nil
+		}
 		if c.op.retry == retrySafe {
 			retry, _ := retryablehttp.ErrorPropagatedRetryPolicy(ctx, nil, err)
 			return retry, nil

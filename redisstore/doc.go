@@ -16,20 +16,28 @@
 //
 // # Keys and values
 //
-// A session lives under "<prefix>:<tenant>:session:<key>", where the prefix
-// is "emporix" unless [WithKeyPrefix] says otherwise and key is the
-// application's session key (the shopper's cookie). The value is a hash with
-// two fields: "v", the decimal version used for compare-and-swap, and
-// "state", the session as [emporix.MarshalSessionState] encodes it, or that
-// encoding sealed (see below). No hash tags are used, so in Redis Cluster the
+// A session lives under "<prefix>:<tenant>:session:<digest>", where the
+// prefix is "emporix" unless [WithKeyPrefix] says otherwise and digest is
+// the SHA-256 of the application's session key (the shopper's cookie),
+// base64url-encoded without padding. The value is a hash with two fields:
+// "v", the decimal version used for compare-and-swap, and "state", the
+// session as [emporix.MarshalSessionState] encodes it, or that encoding
+// sealed (see below). No hash tags are used, so in Redis Cluster the
 // sessions of one tenant spread over all slots; every command and script
 // touches a single key.
 //
-// Refresh locks live under "<prefix>:<tenant>:lock:<name>".
+// Refresh locks live under "<prefix>:<tenant>:lock:<digest>", the digest
+// of the lock's name (which holds the session key), encoded the same way.
 //
 // Session keys are credentials of the shoppers' browser sessions: they never
-// appear in an error of this package, and neither does a token. The package
-// logs nothing.
+// appear in an error of this package, and neither does a token. Nor are they
+// sent to Redis: keys hold only their digests, so whoever can run SCAN or
+// MONITOR, or reads a dump, cannot take a shopper's cookie from it, sealed
+// or not (sealing covers the values). The digest is unkeyed: session keys
+// are random ([emporix.NewSessionKey] draws 128 bits), so it can be neither
+// reversed nor guessed. Application keys that are not random, or that are
+// short, would be exposed to guessing; use [emporix.NewSessionKey]. The
+// package logs nothing.
 //
 // # Compare-and-swap and expiry
 //
@@ -60,8 +68,8 @@
 //
 // With [WithSealKeys] the state is encrypted with AES-256-GCM under a key the
 // application provides: a random 12-byte nonce per write, and the Redis key
-// as additional authenticated data, so a sealed value copied to another
-// session's key does not open. Each sealed value records an ID derived from
+// (holding the session key's digest) as additional authenticated data, so a
+// sealed value copied to another session's key does not open. Each sealed value records an ID derived from
 // its key (see [SealKeyID]); new writes use the first key, and reads use
 // whichever configured key matches, so keys can be rotated by putting the new
 // key first and keeping the old ones until every session was written again

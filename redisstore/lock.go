@@ -53,7 +53,7 @@ func (s *Store) LockRefresh(ctx context.Context, name string) (unlock func(), er
 	if name == "" {
 		return nil, invalid("lock name", "must not be empty")
 	}
-	lkey := s.lockPrefix + name
+	lkey := s.lockKey(name)
 	token := newLockToken()
 	ttl := s.lockTTL.Milliseconds()
 	delay := lockPollMin

@@ -19,7 +19,7 @@ func TestLockExcludesUntilReleased(t *testing.T) {
 
 	unlock, err := a.LockRefresh(ctx, "anonymous:cookie-1")
 	require.NoError(t, err)
-	pttl, err := rdb.PTTL(ctx, a.lockPrefix+"anonymous:cookie-1").Result()
+	pttl, err := rdb.PTTL(ctx, a.lockKey("anonymous:cookie-1")).Result()
 	require.NoError(t, err)
 	assert.Greater(t, pttl, 9*time.Second, "SET PX with the default lock TTL")
 
@@ -64,12 +64,12 @@ func TestLockIsRenewedWhileHeld(t *testing.T) {
 	_, err = b.LockRefresh(short, "slow-refresh")
 	cancel()
 	require.ErrorIs(t, err, context.DeadlineExceeded, "a live holder keeps its lock past the TTL")
-	pttl, err := rdb.PTTL(ctx, a.lockPrefix+"slow-refresh").Result()
+	pttl, err := rdb.PTTL(ctx, a.lockKey("slow-refresh")).Result()
 	require.NoError(t, err)
 	assert.Greater(t, pttl, time.Duration(0))
 
 	unlock()
-	n, err := rdb.Exists(ctx, a.lockPrefix+"slow-refresh").Result()
+	n, err := rdb.Exists(ctx, a.lockKey("slow-refresh")).Result()
 	require.NoError(t, err)
 	assert.Equal(t, int64(0), n, "released")
 }
@@ -78,7 +78,7 @@ func TestLockOfADeadHolderExpires(t *testing.T) {
 	a, rdb := newTestStore(t)
 	ctx := context.Background()
 	// A replica that died holding the lock: nobody renews it.
-	require.NoError(t, rdb.Set(ctx, a.lockPrefix+"orphan", "dead-replica", 200*time.Millisecond).Err())
+	require.NoError(t, rdb.Set(ctx, a.lockKey("orphan"), "dead-replica", 200*time.Millisecond).Err())
 	start := time.Now()
 	unlock, err := a.LockRefresh(ctx, "orphan")
 	require.NoError(t, err)
@@ -93,9 +93,9 @@ func TestUnlockLeavesALockTakenByAnotherAlone(t *testing.T) {
 	unlock, err := a.LockRefresh(ctx, "k")
 	require.NoError(t, err)
 	// The lock expired (a stalled holder) and another replica took it.
-	require.NoError(t, rdb.Set(ctx, a.lockPrefix+"k", "other-replica", time.Minute).Err())
+	require.NoError(t, rdb.Set(ctx, a.lockKey("k"), "other-replica", time.Minute).Err())
 	unlock()
-	v, err := rdb.Get(ctx, a.lockPrefix+"k").Result()
+	v, err := rdb.Get(ctx, a.lockKey("k")).Result()
 	require.NoError(t, err)
 	assert.Equal(t, "other-replica", v, "compare-and-delete: not ours, not deleted")
 }

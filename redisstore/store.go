@@ -2,6 +2,8 @@ package redisstore
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"math"
@@ -161,7 +163,23 @@ func invalid(field, reason string) error {
 	return &emporix.ValidationError{Field: field, Reason: reason}
 }
 
-func (s *Store) sessionKey(key string) string { return s.sessionPrefix + key }
+// sessionKey returns the Redis key of the session under the application's
+// key, and lockKey the Redis key of the refresh lock called name. Neither
+// holds the key or name in clear: both end in its digest (see [keyDigest]).
+func (s *Store) sessionKey(key string) string { return s.sessionPrefix + keyDigest(key) }
+func (s *Store) lockKey(name string) string   { return s.lockPrefix + keyDigest(name) }
+
+// keyDigest returns the SHA-256 digest of a session key or lock name,
+// base64url-encoded without padding (43 characters, none of them ':' or a
+// glob character). Session keys are credentials, and Redis keys are shown
+// to whoever can run SCAN, KEYS or MONITOR, or reads a dump or a slow log;
+// the digest names the entry without revealing the cookie. Session keys
+// are random (128 bits from [emporix.NewSessionKey]), so an unkeyed hash
+// can be neither reversed nor guessed, and distinct keys do not collide.
+func keyDigest(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
 
 // saveScript is the compare-and-swap: KEYS[1] the session; ARGV[1] the
 // expected version ("0": must not exist), ARGV[2] the new version, ARGV[3]

@@ -42,11 +42,15 @@ func TestNewValidatesItsInput(t *testing.T) {
 	}
 	s, err := New(rdb, testTenant, nil, WithKeyPrefix("shop:"))
 	require.NoError(t, err, "nil options are ignored")
-	assert.Equal(t, "shop:mytenant:session:cookie-1", s.sessionKey("cookie-1"), "a trailing colon is not doubled")
+	// SHA-256("cookie-1"), base64url without padding.
+	const cookie1Digest = "df6TuG5r8zMWnqaND2SAcfz-gkSNVyhUv1juBVBWSYA"
+	assert.Equal(t, "shop:mytenant:session:"+cookie1Digest, s.sessionKey("cookie-1"), "a trailing colon is not doubled")
 	s, err = New(rdb, testTenant)
 	require.NoError(t, err)
-	assert.Equal(t, "emporix:mytenant:session:cookie-1", s.sessionKey("cookie-1"))
+	assert.Equal(t, "emporix:mytenant:session:"+cookie1Digest, s.sessionKey("cookie-1"))
 	assert.Equal(t, "emporix:mytenant:lock:", s.lockPrefix)
+	// SHA-256("anonymous:cookie-1").
+	assert.Equal(t, "emporix:mytenant:lock:0Uk8UAWEK3Q6JDGl5Rz0zbxAZSndXQzpVOXCQ0-XiaE", s.lockKey("anonymous:cookie-1"))
 }
 
 func TestExpiryIsTheDeadlinePlusTheGraceCappedByMaxTTL(t *testing.T) {
@@ -133,10 +137,11 @@ func TestTenantsAndPrefixesAreSeparate(t *testing.T) {
 	got, _, err := store.Load(ctx, "cookie-1")
 	require.NoError(t, err)
 	assert.Equal(t, testState(1, time.Now()).Anonymous.AccessToken, got.Anonymous.AccessToken)
-	n, err := rdb.Exists(ctx, store.prefix+":mytenant:session:cookie-1").Result()
+	rkey := store.prefix + ":mytenant:session:" + sha256Base64URL("cookie-1")
+	n, err := rdb.Exists(ctx, rkey).Result()
 	require.NoError(t, err)
 	assert.Equal(t, int64(1), n, "the documented key layout")
-	fields, err := rdb.HGetAll(ctx, store.prefix+":mytenant:session:cookie-1").Result()
+	fields, err := rdb.HGetAll(ctx, rkey).Result()
 	require.NoError(t, err)
 	assert.Equal(t, "1", fields["v"])
 	assert.Contains(t, fields["state"], `"anonymous"`, "unsealed: the emporix encoding")

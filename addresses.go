@@ -2,7 +2,6 @@ package emporix
 
 import (
 	"context"
-	"net/http"
 	"net/url"
 	"strings"
 )
@@ -164,14 +163,7 @@ func (s *AddressesService) Create(ctx context.Context, a *AddressCreate) (string
 	if err := k.jsonBody(a, contentJSON); err != nil {
 		return "", err
 	}
-	var loc resourceLocation
-	if err := c.doJSON(ctx, k, &loc); err != nil {
-		return "", err
-	}
-	if loc.ID == "" {
-		return "", c.unusable(k, http.StatusCreated, "no id in response", nil)
-	}
-	return loc.ID, nil
+	return c.doCreated(ctx, k)
 }
 
 // Get returns one address. An unknown ID yields an error matching [ErrNotFound].
@@ -259,19 +251,8 @@ func (s *AddressesService) tags(ctx context.Context, op *operation, addressID st
 	return c.doNoContent(ctx, k)
 }
 
-// requireAddressID refuses an empty address ID and the dot segments "." and
-// "..". url.PathEscape leaves dots as they are, and a proxy or server that
-// resolves dot segments would turn DELETE .../me/addresses/.. into DELETE
-// .../me.
-func requireAddressID(addressID string) error {
-	if err := requireValue("addressID", addressID); err != nil {
-		return err
-	}
-	if addressID == "." || addressID == ".." {
-		return invalid("addressID", "must not be a dot segment")
-	}
-	return nil
-}
+// requireAddressID refuses an address ID that is empty or a dot segment.
+func requireAddressID(addressID string) error { return requirePathParam("addressID", addressID) }
 
 // validateTagList refuses empty tags and tags with commas, which the
 // comma-separated tags parameter cannot carry.

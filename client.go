@@ -88,6 +88,12 @@ func NewClient(tenant, clientID string, opts ...Option) (*Client, error) {
 	if cfg.timeout > 0 {
 		hc.Timeout = cfg.timeout
 	}
+	if hc.CheckRedirect == nil {
+		// The API does not redirect, and a followed redirect would carry
+		// the request's body (passwords, client secrets) and, on the same
+		// host, its Authorization to wherever it points.
+		hc.CheckRedirect = refuseRedirect
+	}
 	userAgent := "emporix-go/" + Version
 	if cfg.userAgent != "" {
 		userAgent = cfg.userAgent + " " + userAgent
@@ -160,6 +166,10 @@ func (c *Client) String() string {
 
 // GoString describes the client without its token source.
 func (c *Client) GoString() string { return c.String() }
+
+// refuseRedirect makes the client return a redirect as the response,
+// which then fails as an *APIError with the 3xx status.
+func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 func validateTenant(tenant string) error {
 	if len(tenant) < 3 || len(tenant) > 16 {

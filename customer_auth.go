@@ -1,7 +1,6 @@
 package emporix
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -158,28 +157,7 @@ func (s *AuthService) Signup(ctx context.Context, r *SignupRequest) (string, err
 	if r.Signup != nil {
 		k.hide(r.Signup.Password)
 	}
-	resp, err := c.do(ctx, k)
-	if err != nil {
-		return "", err
-	}
-	// Decoded here rather than with doJSON so that an unusable answer
-	// reports the status actually received, not an assumed 201.
-	if len(bytes.TrimSpace(resp.body)) == 0 {
-		return "", c.unusable(k, resp.status, "empty body", nil)
-	}
-	var loc resourceLocation
-	if err := json.Unmarshal(resp.body, &loc); err != nil {
-		return "", c.unusable(k, resp.status, "malformed JSON", err)
-	}
-	if loc.ID == "" {
-		return "", c.unusable(k, resp.status, "no id in response", nil)
-	}
-	return loc.ID, nil
-}
-
-// resourceLocation is the spec's ResourceLocation answer to a create.
-type resourceLocation struct {
-	ID string `json:"id"`
+	return c.doCreated(ctx, k)
 }
 
 // Login logs a customer in and returns the customer token. The request is
@@ -192,19 +170,20 @@ func (s *AuthService) Login(ctx context.Context, r *LoginRequest) (*Token, error
 	if err := r.validate("LoginRequest"); err != nil {
 		return nil, err
 	}
-	if ctx == nil {
-		return nil, invalid("context", "must not be nil")
-	}
 	c := s.client
 	k := c.newCall(opLogin)
 	if err := k.jsonBody(r, contentJSON); err != nil {
 		return nil, err
 	}
 	k.hide(r.Password)
-	anon, err := c.authorize(ctx, k)
-	if err != nil {
-		return nil, err
-	}
+	return c.doLogin(ctx, k)
+}
+
+// doLogin runs a call answered by a customer token, authorized with the
+// shopper's anonymous token. The login keeps the anonymous session, so a
+// response without a session ID gets the one of the anonymous token the
+// call was finally sent with.
+func (c *Client) doLogin(ctx context.Context, k *call) (*Token, error) {
 	resp, err := c.do(ctx, k)
 	if err != nil {
 		return nil, err
@@ -213,8 +192,8 @@ func (s *AuthService) Login(ctx context.Context, r *LoginRequest) (*Token, error
 	if err != nil {
 		return nil, err
 	}
-	if tok.SessionID == "" {
-		tok.SessionID = anon.SessionID
+	if tok.SessionID == "" && k.token != nil {
+		tok.SessionID = k.token.SessionID
 	}
 	return tok, nil
 }
@@ -268,8 +247,10 @@ func (s *AuthService) RefreshCustomer(ctx context.Context, cust *Token, opts *Re
 	legalEntity := cust.LegalEntityID
 	if opts != nil && opts.LegalEntityID != "" {
 		legalEntity = opts.LegalEntityID
-		k.query.Set("legalEntityId", legalEntity)
 	}
+	// The spec does not say whether a refresh without legalEntityId keeps
+	// the token's legal entity, so a scoped token asks for it explicitly.
+	setIf(k.query, "legalEntityId", legalEntity)
 	k.hide(cust.RefreshToken, cust.AccessToken, cust.SaasToken)
 	resp, err := c.do(ctx, k)
 	if err != nil {
@@ -371,30 +352,12 @@ func (s *AuthService) ExchangeToken(ctx context.Context, r *ExchangeRequest) (*T
 	if err := requireValue("ExchangeRequest.SubjectAccessToken", r.SubjectAccessToken); err != nil {
 		return nil, err
 	}
-	if ctx == nil {
-		return nil, invalid("context", "must not be nil")
-	}
 	c := s.client
 	k := c.newCall(opExchange)
 	k.query = url.Values{"subjectAccessToken": {r.SubjectAccessToken}}
 	setIf(k.query, "config", r.Config)
 	k.hide(r.SubjectAccessToken)
-	anon, err := c.authorize(ctx, k)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := c.do(ctx, k)
-	if err != nil {
-		return nil, err
-	}
-	tok, err := c.doToken(k, resp, KindCustomer)
-	if err != nil {
-		return nil, err
-	}
-	if tok.SessionID == "" {
-		tok.SessionID = anon.SessionID
-	}
-	return tok, nil
+	return c.doLogin(ctx, k)
 }
 
 // SocialLoginRequest logs a customer in with an authorization code from the
@@ -476,31 +439,13 @@ func (s *AuthService) SocialLogin(ctx context.Context, r *SocialLoginRequest) (*
 // Emporix API: GET /customer/{tenant}/signup/optin/{token}. Needs the
 // anonymous token.
 func (s *AuthService) ConfirmOptIn(ctx context.Context, optInToken string) (*Token, error) {
-	if err := requireValue("optInToken", optInToken); err != nil {
+	if err := requirePathParam("optInToken", optInToken); err != nil {
 		return nil, err
-	}
-	if ctx == nil {
-		return nil, invalid("context", "must not be nil")
 	}
 	c := s.client
 	k := c.newCall(opOptInConfirm, optInToken)
 	k.hide(optInToken)
-	anon, err := c.authorize(ctx, k)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := c.do(ctx, k)
-	if err != nil {
-		return nil, err
-	}
-	tok, err := c.doToken(k, resp, KindCustomer)
-	if err != nil {
-		return nil, err
-	}
-	if tok.SessionID == "" {
-		tok.SessionID = anon.SessionID
-	}
-	return tok, nil
+	return c.doLogin(ctx, k)
 }
 
 // ResendOptIn sends the double opt-in activation link to email again.

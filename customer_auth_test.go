@@ -681,7 +681,7 @@ func TestRefreshCustomer_LegalEntity(t *testing.T) {
 		assert.Empty(t, tok.LegalEntityID)
 		assert.Equal(t, url.Values{"refreshToken": {custRefresh}}, rec.only(t).Query)
 	})
-	t.Run("not given: the token's entity is carried forward but not sent", func(t *testing.T) {
+	t.Run("not given: the token's entity is kept by asking for it", func(t *testing.T) {
 		c, mt := newTestClient(t)
 		rec := serve(t, mt, "GET", "/customer/mytenant/refreshauthtoken", jsonReply(200, authRefreshResponse))
 		cust := custToken()
@@ -689,7 +689,8 @@ func TestRefreshCustomer_LegalEntity(t *testing.T) {
 		tok, err := c.Auth.RefreshCustomer(authBG, cust, nil)
 		require.NoError(t, err)
 		assert.Equal(t, "LE-1", tok.LegalEntityID)
-		assert.Equal(t, url.Values{"refreshToken": {custRefresh}}, rec.only(t).Query)
+		assert.Equal(t, url.Values{"refreshToken": {custRefresh}, "legalEntityId": {"LE-1"}}, rec.only(t).Query,
+			"the spec does not promise a plain refresh keeps the scope, so it is requested explicitly")
 	})
 }
 

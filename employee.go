@@ -101,7 +101,7 @@ func (s *EmployeeService) ActivateCustomer(ctx context.Context, serviceToken *To
 	if serviceToken.Kind == KindAnonymous || serviceToken.Kind == KindCustomer {
 		return invalid("serviceToken", "must be a service token, not a "+serviceToken.Kind.String()+" token")
 	}
-	if err := requireValue("customerNumber", customerNumber); err != nil {
+	if err := requirePathParam("customerNumber", customerNumber); err != nil {
 		return err
 	}
 	c := s.client

@@ -52,11 +52,11 @@ var (
 	// operation must be authorized with the shopper's anonymous token and
 	// none is available.
 	ErrAnonymousTokenRequired = errors.New("emporix: anonymous token required")
-	// ErrSessionExpired means the customer's session cannot be renewed: its
-	// refresh token expired or was rejected, or a freshly refreshed token was
+	// ErrSessionExpired means a token cannot be renewed: the customer's
+	// refresh token expired or was rejected, or a freshly renewed token was
 	// rejected too. The shopper must log in again; with a [Session], the
 	// anonymous session, and with it the guest cart, is kept.
-	ErrSessionExpired = errors.New("emporix: customer session expired")
+	ErrSessionExpired = errors.New("emporix: session expired")
 )
 
 // Gateway error codes carried in the 401 body's fault.detail.errorcode.

@@ -137,7 +137,6 @@ func (k *call) hide(values ...string) {
 // response is a received success response.
 type response struct {
 	status int
-	header http.Header
 	body   []byte
 }
 
@@ -162,7 +161,7 @@ func (c *Client) do(ctx context.Context, k *call) (*response, error) {
 	}
 	if ierr := invalidator.InvalidateToken(ctx, k.token); ierr != nil {
 		if errors.Is(ierr, ErrSessionExpired) {
-			return nil, errors.Join(ierr, err)
+			return nil, errors.Join(tokenFailed(ierr), err)
 		}
 		return nil, err
 	}
@@ -235,7 +234,7 @@ func (c *Client) send(ctx context.Context, k *call) (*response, error) {
 		return nil, apiErr
 	}
 	c.logDone(ctx, k, resp.StatusCode, start)
-	return &response{status: resp.StatusCode, header: resp.Header, body: k.respBody}, nil
+	return &response{status: resp.StatusCode, body: k.respBody}, nil
 }
 
 // errBodyTooLarge reports a success body over maxResponseBody; repeating
@@ -271,6 +270,28 @@ func (c *Client) doJSON(ctx context.Context, k *call, out any) error {
 	return nil
 }
 
+// doCreated runs a create whose answer is a ResourceLocation and returns
+// the new resource's ID.
+func (c *Client) doCreated(ctx context.Context, k *call) (string, error) {
+	var loc struct {
+		ID string `json:"id"`
+	}
+	resp, err := c.do(ctx, k)
+	if err != nil {
+		return "", err
+	}
+	if err := json.Unmarshal(resp.body, &loc); err != nil {
+		if len(bytes.TrimSpace(resp.body)) == 0 {
+			return "", c.unusable(k, resp.status, "empty body", nil)
+		}
+		return "", c.unusable(k, resp.status, "malformed JSON", err)
+	}
+	if loc.ID == "" {
+		return "", c.unusable(k, resp.status, "no id in response", nil)
+	}
+	return loc.ID, nil
+}
+
 // doNoContent runs a call whose success body, if any, carries nothing.
 func (c *Client) doNoContent(ctx context.Context, k *call) error {
 	_, err := c.do(ctx, k)
@@ -304,7 +325,7 @@ func (c *Client) authorize(ctx context.Context, k *call) (*Token, error) {
 		tok, err = k.source.Token(ctx)
 	}
 	if err != nil {
-		return nil, err
+		return nil, tokenFailed(err)
 	}
 	if tok, err = checkKind(k.op.auth, tok); err != nil {
 		return nil, err
@@ -375,7 +396,7 @@ func (c *Client) beforeAttempt(_ retryablehttp.Logger, r *http.Request, retry in
 // source again, so a token that expired during the backoff is replaced.
 func (c *Client) prepareRetry(r *http.Request) error {
 	k, _ := r.Context().Value(callKey{}).(*call)
-	if k == nil || !k.fromSource {
+	if k == nil || !k.fromSource || k.op.noAuthRetry {
 		return nil
 	}
 	k.token, k.fromSource = nil, false
@@ -446,7 +467,7 @@ func (c *Client) apiError(k *call, resp *http.Response) *APIError {
 		RequestID:  requestID(resp.Header),
 		Attempts:   max(k.attempts, 1),
 	}
-	if d, ok := retryAfter(resp.Header, c.now()); ok {
+	if d, ok := retryAfter(resp.Header, time.Now()); ok { // wall clock, as backoff
 		e.RetryAfter = d
 	}
 	body, _ := readBody(resp, maxErrorBody)

@@ -115,7 +115,9 @@ func connectionNeverMade(err error) bool {
 }
 
 // backoff is the retryablehttp Backoff: full jitter, Retry-After honoured,
-// every wait capped at max.
+// every wait capped at max. A Retry-After date is read against the wall
+// clock, never the clock WithClock injects for token expiries: the wait is
+// real time.
 func backoff(minWait, maxWait time.Duration, attempt int, resp *http.Response) time.Duration {
 	if resp != nil {
 		if d, ok := retryAfter(resp.Header, time.Now()); ok {

@@ -52,3 +52,17 @@ func requireValue(field, value string) error {
 	}
 	return nil
 }
+
+// requirePathParam refuses an empty path parameter and the dot segments "."
+// and "..": url.PathEscape leaves dots as they are, and a proxy or server
+// that resolves dot segments would turn DELETE .../me/addresses/.. into
+// DELETE .../me.
+func requirePathParam(field, value string) error {
+	if err := requireValue(field, value); err != nil {
+		return err
+	}
+	if value == "." || value == ".." {
+		return invalid(field, "must not be a dot segment")
+	}
+	return nil
+}

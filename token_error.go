@@ -1,0 +1,49 @@
+package emporix
+
+import (
+	"context"
+	"errors"
+)
+
+// TokenError reports that the token for a request could not be obtained:
+// the client's [TokenSource] failed, for example a [Session] whose refresh
+// failed. It is kept apart from the operation's own errors so that a 404 or
+// 400 from a refresh endpoint does not read as the operation's ErrNotFound or
+// ErrBadRequest: errors.Is matches the cause's [ErrSessionExpired],
+// [ErrUnauthorized], [ErrServer], [ErrRateLimited], input and context errors,
+// but not its other client-error classes. errors.As reaches the cause, such
+// as the refresh's *APIError.
+type TokenError struct {
+	// Err is what the token source returned.
+	Err error
+}
+
+// Error describes the failure; the cause carries no secrets.
+func (e *TokenError) Error() string { return "emporix: obtaining a token: " + e.Err.Error() }
+
+// Is matches the cause's classes, except the client-error classes that
+// would be mistaken for the operation's own.
+func (e *TokenError) Is(target error) bool {
+	switch target {
+	case ErrBadRequest, ErrForbidden, ErrNotFound, ErrConflict:
+		return false
+	}
+	return errors.Is(e.Err, target)
+}
+
+// As lets errors.As reach the cause.
+func (e *TokenError) As(target any) bool { return errors.As(e.Err, target) }
+
+// tokenFailed wraps a token source's error, leaving the SDK's own refusals
+// (validation, missing token, wrong kind) and cancellations as they are.
+func tokenFailed(err error) error {
+	var te *TokenError
+	var ve *ValidationError
+	switch {
+	case errors.As(err, &te), errors.As(err, &ve),
+		errors.Is(err, ErrNoToken), errors.Is(err, ErrAnonymousTokenRequired), errors.Is(err, ErrCustomerTokenRequired),
+		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return err
+	}
+	return &TokenError{Err: err}
+}

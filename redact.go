@@ -246,3 +246,21 @@ func echoForms(secret string) []string {
 	}
 	return forms
 }
+
+// formatOpaque implements fmt.Formatter for types that hold secrets in
+// unexported fields (token sources, sessions, stores): every verb prints
+// the fixed description, never the fields.
+func formatOpaque(f fmt.State, description string) { _, _ = fmt.Fprint(f, description) }
+
+// maskSecretFields sets every non-empty field tagged `emporix:"secret"` of
+// the struct ptr points to to REDACTED.
+func maskSecretFields(ptr any) {
+	rv := reflect.ValueOf(ptr).Elem()
+	rt := rv.Type()
+	for i := range rt.NumField() {
+		f := rv.Field(i)
+		if isSecretField(rt.Field(i)) && f.Kind() == reflect.String && f.String() != "" {
+			f.SetString(redacted)
+		}
+	}
+}

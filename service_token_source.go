@@ -2,6 +2,7 @@ package emporix
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -54,3 +55,6 @@ func (s *serviceTokenSource) String() string { return "emporix.ServiceTokenSourc
 
 // GoString hides the credentials.
 func (s *serviceTokenSource) GoString() string { return "emporix.ServiceTokenSource{}" }
+
+// Format hides the credentials under every verb.
+func (s *serviceTokenSource) Format(f fmt.State, _ rune) { formatOpaque(f, s.String()) }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -33,13 +34,35 @@ const (
 // guest cart is keyed by the session ID, so the application should move or
 // merge the cart from OldSessionID to NewSessionID, or tell the shopper.
 type SessionChange struct {
-	// Key is the application's key of the session.
-	Key string
+	// Key is the application's key of the session. It is a credential of
+	// the shopper's browser session, so printed forms mask it.
+	Key string `emporix:"secret"`
 	// OldSessionID and NewSessionID are the Emporix session IDs.
 	OldSessionID string
 	NewSessionID string
 	// Reason says why the session changed.
 	Reason SessionChangeReason
+}
+
+// String describes the change with the key masked.
+func (c SessionChange) String() string { return redactedString(c) }
+
+// GoString describes the change with the key masked.
+func (c SessionChange) GoString() string { return redactedGoString(c) }
+
+// Format masks the key under every fmt verb.
+func (c SessionChange) Format(f fmt.State, verb rune) { formatRedacted(f, verb, c) }
+
+// LogValue masks the key in log/slog output.
+func (c SessionChange) LogValue() slog.Value { return redactedLogValue(c) }
+
+// MarshalJSON encodes the change with the key masked; read Key directly
+// to act on it.
+func (c SessionChange) MarshalJSON() ([]byte, error) {
+	type plain SessionChange // without methods, so this does not recurse
+	masked := plain(c)
+	maskSecretFields(&masked)
+	return json.Marshal(masked)
 }
 
 // SessionOption configures a [SessionManager].
@@ -167,6 +190,12 @@ func (s *Session) Client() *Client { return &s.client }
 // the shopper's browser session.
 func (s *Session) String() string { return "emporix.Session" }
 
+// GoString describes the session without its key.
+func (s *Session) GoString() string { return "emporix.Session{}" }
+
+// Format hides the key and tokens under every verb.
+func (s *Session) Format(f fmt.State, _ rune) { formatOpaque(f, s.String()) }
+
 // State returns the stored state, starting the anonymous session if there
 // is none yet.
 func (s *Session) State(ctx context.Context) (*SessionState, error) {
@@ -211,15 +240,40 @@ func (s *Session) Token(ctx context.Context) (*Token, error) {
 	}
 	now := s.m.client.now()
 	if st != nil && st.Customer != nil {
-		if !s.m.due(st.Customer, now) {
+		if s.serveWhileRenewing(ctx, st.Customer, now, "customer:", s.renewCustomerFlight) {
 			return st.Customer, nil
 		}
 		return s.refreshCustomer(ctx, "", nil)
 	}
-	if st != nil && st.Anonymous != nil && !s.m.due(st.Anonymous, now) {
+	if st != nil && st.Anonymous != nil && s.serveWhileRenewing(ctx, st.Anonymous, now, "anonymous:", s.renewAnonymousFlight) {
 		return st.Anonymous, nil
 	}
 	return s.refreshAnonymous(ctx, "")
+}
+
+// serveWhileRenewing reports whether tok can be served as it is: any token
+// that has not expired. Inside the refresh window a background refresh
+// renews it, if its refresh token lives; callers do not wait for the token
+// service as long as they hold a working token.
+func (s *Session) serveWhileRenewing(ctx context.Context, tok *Token, now time.Time, kind string, renew func(context.Context) (*Token, error)) bool {
+	if !s.m.due(tok, now) {
+		return true
+	}
+	if tok.ExpiredAt(now) {
+		return false // the caller must wait: a new token, or a new session, is needed now
+	}
+	if !tok.RefreshExpiredAt(now) {
+		s.m.start(ctx, kind+s.key, renew)
+	}
+	return true
+}
+
+func (s *Session) renewAnonymousFlight(ctx context.Context) (*Token, error) {
+	return s.renewAnonymousLocked(ctx, "")
+}
+
+func (s *Session) renewCustomerFlight(ctx context.Context) (*Token, error) {
+	return s.renewCustomer(ctx, "", nil, false)
 }
 
 // AnonymousToken implements [AnonymousTokenSource]: the session's anonymous
@@ -229,7 +283,7 @@ func (s *Session) AnonymousToken(ctx context.Context) (*Token, error) {
 	if err != nil && !errors.Is(err, ErrSessionNotFound) {
 		return nil, err
 	}
-	if st != nil && st.Anonymous != nil && !s.m.due(st.Anonymous, s.m.client.now()) {
+	if st != nil && st.Anonymous != nil && s.serveWhileRenewing(ctx, st.Anonymous, s.m.client.now(), "anonymous:", s.renewAnonymousFlight) {
 		return st.Anonymous, nil
 	}
 	return s.refreshAnonymous(ctx, "")
@@ -308,7 +362,23 @@ func NewSessionKey() string {
 // reloads the state after taking it and finds a token another replica
 // refreshed meanwhile.
 func (m *SessionManager) flight(ctx context.Context, key string, fn func(context.Context) (*Token, error)) (*Token, error) {
-	ch := m.flights.DoChan(key, func() (any, error) {
+	ch := m.start(ctx, key, fn)
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case r := <-ch:
+		if r.Err != nil {
+			return nil, r.Err
+		}
+		return r.Val.(*Token), nil
+	}
+}
+
+// start runs fn as key's flight unless one is running, and returns the
+// channel of its result. The channel is buffered, so a caller that does not
+// wait (a background refresh) leaks nothing.
+func (m *SessionManager) start(ctx context.Context, key string, fn func(context.Context) (*Token, error)) <-chan singleflight.Result {
+	return m.flights.DoChan(key, func() (any, error) {
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.cfg.refreshTimeout)
 		defer cancel()
 		if locker, ok := m.store.(RefreshLocker); ok {
@@ -320,15 +390,6 @@ func (m *SessionManager) flight(ctx context.Context, key string, fn func(context
 		}
 		return fn(fctx)
 	})
-	select {
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case r := <-ch:
-		if r.Err != nil {
-			return nil, r.Err
-		}
-		return r.Val.(*Token), nil
-	}
 }
 
 // maxSaveAttempts bounds compare-and-swap retries against concurrent writers.
@@ -345,46 +406,51 @@ func (s *Session) refreshAnonymous(ctx context.Context, rejected string) (*Token
 		return nil, invalid("session key", "must not be empty")
 	}
 	return s.m.flight(ctx, "anonymous:"+s.key, func(ctx context.Context) (*Token, error) {
-		m, c := s.m, s.m.client
-		var next *Token
-		var change *SessionChange
-		var renewed *Token // the token next replaces
-		for range maxSaveAttempts {
-			st, version, err := m.store.Load(ctx, s.key)
-			if err != nil && !errors.Is(err, ErrSessionNotFound) {
-				return nil, err
-			}
-			if st == nil {
-				st = &SessionState{}
-			}
-			cur := st.Anonymous
-			if next != nil && cur != renewed && !sameToken(cur, renewed) {
-				next, change = nil, nil // another writer renewed it meanwhile
-			}
-			if next == nil {
-				now := c.now()
-				if cur != nil && cur.AccessToken != rejected && !m.due(cur, now) {
-					return cur, nil
-				}
-				next, change, err = s.renewAnonymous(ctx, cur, rejected, now)
-				if err != nil || next == cur {
-					return next, err
-				}
-				renewed = cur
-			}
-			saved := &SessionState{Anonymous: next, Customer: st.Customer}
-			if _, err := m.store.Save(ctx, s.key, saved, version); errors.Is(err, ErrStoreConflict) {
-				continue
-			} else if err != nil {
-				return nil, err
-			}
-			if change != nil {
-				m.report(ctx, *change)
-			}
-			return next, nil
-		}
-		return nil, errTooManyConflicts
+		return s.renewAnonymousLocked(ctx, rejected)
 	})
+}
+
+// renewAnonymousLocked runs inside the anonymous flight of the session.
+func (s *Session) renewAnonymousLocked(ctx context.Context, rejected string) (*Token, error) {
+	m, c := s.m, s.m.client
+	var next *Token
+	var change *SessionChange
+	var renewed *Token // the token next replaces
+	for range maxSaveAttempts {
+		st, version, err := m.store.Load(ctx, s.key)
+		if err != nil && !errors.Is(err, ErrSessionNotFound) {
+			return nil, err
+		}
+		if st == nil {
+			st = &SessionState{}
+		}
+		cur := st.Anonymous
+		if next != nil && cur != renewed && !sameToken(cur, renewed) {
+			next, change = nil, nil // another writer renewed it meanwhile
+		}
+		if next == nil {
+			now := c.now()
+			if cur != nil && cur.AccessToken != rejected && !m.due(cur, now) {
+				return cur, nil
+			}
+			next, change, err = s.renewAnonymous(ctx, cur, rejected, now)
+			if err != nil || next == cur {
+				return next, err
+			}
+			renewed = cur
+		}
+		saved := &SessionState{Anonymous: next, Customer: st.Customer}
+		if _, err := m.store.Save(ctx, s.key, saved, version); errors.Is(err, ErrStoreConflict) {
+			continue
+		} else if err != nil {
+			return nil, err
+		}
+		if change != nil {
+			m.report(ctx, *change)
+		}
+		return next, nil
+	}
+	return nil, errTooManyConflicts
 }
 
 // renewAnonymous refreshes cur, or logs in anew when there is no session or
@@ -442,8 +508,12 @@ func refreshRejected(err error) bool {
 	if !errors.As(err, &apiErr) {
 		return false
 	}
+	// Only 400 and 401 speak about the token. A 403 or 404 can come from
+	// the gateway (a misrouted request answers 404 "No endpoint"), and
+	// treating it as a dead refresh token would end every due session's
+	// cart during such a blip.
 	switch apiErr.StatusCode {
-	case http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound:
+	case http.StatusBadRequest, http.StatusUnauthorized:
 		return true
 	}
 	return false

@@ -131,11 +131,6 @@ func (s *Session) refreshCustomer(ctx context.Context, rejected string, opts *Re
 // refresh token may have rotated, is saved before anyone can use it.
 func (s *Session) renewCustomer(ctx context.Context, rejected string, opts *RefreshOptions, force bool) (*Token, error) {
 	m, c := s.m, s.m.client
-	// The refresh is authorized with the anonymous token; renew that first
-	// so the state loaded below is the one to swap.
-	if _, err := s.AnonymousToken(ctx); err != nil {
-		return nil, err
-	}
 	var next, renewed *Token
 	for range maxSaveAttempts {
 		st, version, err := s.load(ctx)
@@ -157,22 +152,28 @@ func (s *Session) renewCustomer(ctx context.Context, rejected string, opts *Refr
 			if !force && cur.AccessToken != rejected && !m.due(cur, now) {
 				return cur, nil
 			}
+			// A token that is still valid and not refused is kept when it
+			// cannot be renewed now; a refresh is worth it, not required.
+			usable := !force && cur.AccessToken != rejected && !cur.ExpiredAt(now)
+			if usable && cur.RefreshExpiredAt(now) {
+				return cur, nil
+			}
+			// The refresh is authorized with the anonymous token, and a
+			// customer who has to go keeps the guest session: renew the
+			// anonymous token first. Its renewal saves the state, so the
+			// save below then retries on the new version.
+			if _, err := s.AnonymousToken(ctx); err != nil {
+				return s.keepOr(ctx, usable, cur, err)
+			}
 			if cur.RefreshExpiredAt(now) {
-				if !force && cur.AccessToken != rejected && !cur.ExpiredAt(now) {
-					return cur, nil // cannot renew, but still usable
-				}
 				return nil, s.dropCustomer(ctx, cur, nil)
 			}
 			next, err = s.client.Auth.RefreshCustomer(ctx, cur, opts)
 			switch {
 			case err != nil && refreshRejected(err):
 				return nil, s.dropCustomer(ctx, cur, err)
-			case err != nil && !force && cur.AccessToken != rejected && !cur.ExpiredAt(now):
-				c.logger.LogAttrs(ctx, slog.LevelWarn, "emporix: customer refresh failed; keeping the current token",
-					slog.String("error", err.Error()))
-				return cur, nil
 			case err != nil:
-				return nil, err
+				return s.keepOr(ctx, usable, cur, err)
 			}
 			renewed = cur
 		}
@@ -185,6 +186,17 @@ func (s *Session) renewCustomer(ctx context.Context, rejected string, opts *Refr
 		return next, nil
 	}
 	return nil, errTooManyConflicts
+}
+
+// keepOr returns cur when it is still usable, logging the failed renewal,
+// and err otherwise.
+func (s *Session) keepOr(ctx context.Context, usable bool, cur *Token, err error) (*Token, error) {
+	if !usable {
+		return nil, err
+	}
+	s.m.client.logger.LogAttrs(ctx, slog.LevelWarn, "emporix: customer refresh failed; keeping the current token",
+		slog.String("error", err.Error()))
+	return cur, nil
 }
 
 // dropCustomer removes a customer token that can no longer be renewed,

@@ -49,6 +49,9 @@ type fakeAuth struct {
 
 	// custExpiresIn is the customer access token lifetime in seconds.
 	custExpiresIn int
+	// failRefresh, when set, answers every refresh (anonymous and
+	// customer) with this status and an ErrorMessage body.
+	failRefresh int
 
 	// refreshGate, when set, blocks refresh answers until closed.
 	refreshGate chan struct{}
@@ -75,6 +78,9 @@ func newFakeAuth(t *testing.T, mt *httpmock.MockTransport, clock *fakeClock) *fa
 			}
 			f.mu.Lock()
 			status, body := h(req)
+			if f.failRefresh != 0 && strings.Contains(strings.ToLower(name), "refresh") {
+				status, body = f.failRefresh, fmt.Sprintf(`{"status":%d,"type":"failure","message":"refresh failed"}`, f.failRefresh)
+			}
 			f.mu.Unlock()
 			resp := httpmock.NewStringResponse(status, body)
 			resp.Header.Set("Content-Type", "application/json")

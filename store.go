@@ -202,6 +202,19 @@ func (m *MemoryStore) Delete(_ context.Context, key string) error {
 	return nil
 }
 
+// String describes the store without its keys, which are credentials of
+// shoppers' browser sessions.
+func (m *MemoryStore) String() string { return "emporix.MemoryStore" }
+
+// GoString describes the store without its keys.
+func (m *MemoryStore) GoString() string { return "emporix.MemoryStore{}" }
+
+// Format hides keys and tokens under every verb.
+func (m *MemoryStore) Format(f fmt.State, _ rune) { formatOpaque(f, m.String()) }
+
+// LogValue hides keys and tokens in log/slog output.
+func (m *MemoryStore) LogValue() slog.Value { return slog.StringValue(m.String()) }
+
 // Len returns the number of live sessions.
 func (m *MemoryStore) Len() int {
 	m.mu.RLock()

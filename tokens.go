@@ -2,6 +2,7 @@ package emporix
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"time"
@@ -109,6 +110,16 @@ func (t Token) Format(f fmt.State, verb rune) { formatRedacted(f, verb, t) }
 // LogValue masks secrets in log/slog output.
 func (t Token) LogValue() slog.Value { return redactedLogValue(t) }
 
+// MarshalJSON encodes the token with its secrets masked, so that a Token
+// inside a logged struct (slog's JSON handler marshals it) or an API answer
+// cannot leak. To persist sessions, use [MarshalSessionState].
+func (t Token) MarshalJSON() ([]byte, error) {
+	type plain Token // without methods, so this does not recurse
+	masked := plain(t)
+	maskSecretFields(&masked)
+	return json.Marshal(masked)
+}
+
 // TokenSource supplies the access token for a request. Implementations must
 // be safe for concurrent use and should return quickly when they hold a
 // valid token. The context is the request's: a source that refreshes should
@@ -181,3 +192,6 @@ func (s staticSource) String() string { return "emporix.StaticTokenSource" }
 
 // GoString hides the tokens the source holds.
 func (s staticSource) GoString() string { return "emporix.StaticTokenSource{}" }
+
+// Format hides the tokens the source holds under every verb.
+func (s staticSource) Format(f fmt.State, _ rune) { formatOpaque(f, s.String()) }

@@ -1,0 +1,65 @@
+package emporix
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// everyRendering prints v every way an application might: fmt verbs, slog
+// text and JSON handlers (directly and nested in a struct), json.Marshal.
+func everyRendering(t *testing.T, v any) string {
+	t.Helper()
+	var out bytes.Buffer
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%d", "%x", "%q"} {
+		fmt.Fprintf(&out, verb+"\n", v)
+	}
+	nested := struct{ Field any }{v}
+	for _, h := range []slog.Handler{slog.NewTextHandler(&out, nil), slog.NewJSONHandler(&out, nil)} {
+		slog.New(h).Info("x", "v", v, "nested", nested)
+	}
+	if b, err := json.Marshal(nested); err == nil {
+		out.Write(b)
+	}
+	return out.String()
+}
+
+func TestTypesHoldingSecretsNeverPrintThem(t *testing.T) {
+	ctx := context.Background()
+	h := newSessionHarness(t)
+	s := h.manager.Session("COOKIE-KEY-s3cr3t")
+	tok, err := s.Token(ctx)
+	require.NoError(t, err)
+	c, _ := newTestClient(t)
+	svc := c.Employee.ServiceTokenSource(&ServiceCredentials{ClientID: "id", ClientSecret: "CLIENT-SECRET-s3cr3t"})
+	change := SessionChange{Key: "COOKIE-KEY-s3cr3t", OldSessionID: "old-sid", NewSessionID: "new-sid", Reason: ReasonRefreshExpired}
+	secrets := []string{"COOKIE-KEY-s3cr3t", "CLIENT-SECRET-s3cr3t", tok.AccessToken, tok.RefreshToken, anonAccess, anonRefresh, custAccess, custRefresh, custSaas}
+
+	for name, v := range map[string]any{
+		"Session": s, "MemoryStore": h.store, "ServiceTokenSource": svc, "SessionChange": change,
+		"StaticTokens": StaticTokens(anonToken(), custToken()), "Token": *custToken(), "*Token": custToken(),
+		"SessionState": &SessionState{Anonymous: anonToken(), Customer: custToken()},
+	} {
+		out := everyRendering(t, v)
+		for _, secret := range secrets {
+			assert.NotContains(t, out, secret, "%s leaks through one of its renderings", name)
+		}
+	}
+	// Redaction keeps what is not secret, so the output stays useful.
+	assert.Contains(t, everyRendering(t, change), "new-sid")
+	assert.Contains(t, everyRendering(t, custToken()), testSessionID)
+
+	b, err := json.Marshal(custToken())
+	require.NoError(t, err)
+	var decoded map[string]any
+	require.NoError(t, json.Unmarshal(b, &decoded))
+	assert.Equal(t, "REDACTED", decoded["AccessToken"])
+	assert.Equal(t, testSessionID, decoded["SessionID"])
+	assert.Equal(t, "", decoded["SocialIDToken"], "an empty secret stays visibly empty")
+}

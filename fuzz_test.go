@@ -687,6 +687,8 @@ func FuzzFlexBool(f *testing.F) {
 		`"yes"`, `2`, `1.0`, `{}`, `[]`, `"\u0074rue"`, `tRuE`} {
 		f.Add([]byte(s))
 	}
+	// Valid JSON beyond float64's range (found by the fuzzer in CI).
+	f.Add([]byte("2" + strings.Repeat("0", 320)))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		var fb flexBool
 		err := fb.UnmarshalJSON(raw)
@@ -699,8 +701,17 @@ func FuzzFlexBool(f *testing.F) {
 		// The model: booleans, null, and the strings and numbers 1/0,
 		// true/false (any case, blanks trimmed, "" as false).
 		var v any
-		if json.Unmarshal(raw, &v) != nil {
-			t.Fatal("valid JSON does not decode")
+		if jerr := json.Unmarshal(raw, &v); jerr != nil {
+			// Valid JSON that encoding/json cannot hold in any, such as a
+			// number beyond float64's range: neither 1 nor 0, so refused.
+			var typeErr *json.UnmarshalTypeError
+			if !errors.As(jerr, &typeErr) {
+				t.Fatalf("valid JSON does not decode: %v", jerr)
+			}
+			if err == nil {
+				t.Fatalf("%q accepted as %v", raw, fb)
+			}
+			return
 		}
 		var want, ok bool
 		switch x := v.(type) {

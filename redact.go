@@ -39,26 +39,6 @@ const optInPrefix = "/signup/optin/"
 // which is not a secret.
 const optInResend = "refresh_token"
 
-// redactURL renders u for logs and errors: user info dropped, query values
-// outside the allow-list and the opt-in token segment replaced.
-func redactURL(u *url.URL) string {
-	if u == nil {
-		return ""
-	}
-	var b strings.Builder
-	if u.Scheme != "" {
-		b.WriteString(u.Scheme)
-		b.WriteString("://")
-	}
-	b.WriteString(u.Host)
-	b.WriteString(redactPath(u.EscapedPath()))
-	if u.RawQuery != "" {
-		b.WriteByte('?')
-		b.WriteString(redactQuery(u.RawQuery))
-	}
-	return b.String()
-}
-
 // redactPath masks the opt-in token segment of an escaped path.
 func redactPath(p string) string {
 	i := strings.Index(p, optInPrefix)

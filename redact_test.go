@@ -100,29 +100,28 @@ func TestRedactPath(t *testing.T) {
 	}
 }
 
-func TestRedactURL(t *testing.T) {
-	assert.Equal(t, "", redactURL(nil))
-	cases := map[string]string{
-		"https://user:pw@api.emporix.io/customer/t/signup/optin/TOK?refresh_token=R&tenant=t#frag":         "https://api.emporix.io/customer/t/signup/optin/REDACTED?refresh_token=REDACTED&tenant=t",
-		"https://api.emporix.io/customerlogin/auth/anonymous/refresh?client_id=c&refresh_token=R&tenant=t": "https://api.emporix.io/customerlogin/auth/anonymous/refresh?client_id=REDACTED&refresh_token=REDACTED&tenant=t",
-		"https://api.emporix.io/customer/t/logout?accessToken=A":                                           "https://api.emporix.io/customer/t/logout?accessToken=REDACTED",
-		"https://api.emporix.io/customer/t/exchangeauthtoken?subjectAccessToken=S&config=site_PL":          "https://api.emporix.io/customer/t/exchangeauthtoken?subjectAccessToken=REDACTED&config=site_PL",
-		"https://api.emporix.io/customer/t/socialLogin?code=C&redirect_uri=u&code_verifier=V":              "https://api.emporix.io/customer/t/socialLogin?code=REDACTED&redirect_uri=REDACTED&code_verifier=REDACTED",
-		"https://api.emporix.io/customer/t/me?expand=addresses":                                            "https://api.emporix.io/customer/t/me?expand=addresses",
-		"https://api.emporix.io/customer/t/signup/optin/refresh_token":                                     "https://api.emporix.io/customer/t/signup/optin/refresh_token",
-		"/customer/t/refreshauthtoken?refreshToken=R&legalEntityId=le":                                     "/customer/t/refreshauthtoken?refreshToken=REDACTED&legalEntityId=le",
-		"http://localhost:8080/p/customer/t/signup/optin/a%2Fb?x":                                          "http://localhost:8080/p/customer/t/signup/optin/REDACTED?REDACTED",
+// TestRedactedRequestLines checks what the SDK prints for each operation
+// that carries a secret in its path or query: redactPath for the path,
+// redactQuery for the query, as the request log and errors use them.
+func TestRedactedRequestLines(t *testing.T) {
+	cases := []struct{ path, query, want string }{
+		{"/customer/t/signup/optin/TOK", "", "/customer/t/signup/optin/REDACTED"},
+		{"/customer/t/signup/optin/a%2Fb", "", "/customer/t/signup/optin/REDACTED"},
+		{"/customer/t/signup/optin/refresh_token", "", "/customer/t/signup/optin/refresh_token"},
+		{"/customerlogin/auth/anonymous/refresh", "client_id=c&refresh_token=R&tenant=t", "/customerlogin/auth/anonymous/refresh?client_id=REDACTED&refresh_token=REDACTED&tenant=t"},
+		{"/customer/t/logout", "accessToken=A", "/customer/t/logout?accessToken=REDACTED"},
+		{"/customer/t/exchangeauthtoken", "subjectAccessToken=S&config=site_PL", "/customer/t/exchangeauthtoken?subjectAccessToken=REDACTED&config=site_PL"},
+		{"/customer/t/socialLogin", "code=C&redirect_uri=u&code_verifier=V", "/customer/t/socialLogin?code=REDACTED&redirect_uri=REDACTED&code_verifier=REDACTED"},
+		{"/customer/t/me", "expand=addresses", "/customer/t/me?expand=addresses"},
+		{"/customer/t/refreshauthtoken", "refreshToken=R&legalEntityId=le", "/customer/t/refreshauthtoken?refreshToken=REDACTED&legalEntityId=le"},
 	}
-	for in, want := range cases {
-		u, err := url.Parse(in)
-		require.NoError(t, err, in)
-		assert.Equal(t, want, redactURL(u), in)
+	for _, tc := range cases {
+		got := redactPath(tc.path)
+		if tc.query != "" {
+			got += "?" + redactQuery(tc.query)
+		}
+		assert.Equal(t, tc.want, got, "%s?%s", tc.path, tc.query)
 	}
-	u, err := url.Parse("https://api.emporix.io/customer/t/signup/optin/TOK")
-	require.NoError(t, err)
-	u.RawPath = ""
-	u.Path = "/customer/t/signup/optin/a/b" // an unescaped slash inside the token
-	assert.NotContains(t, redactURL(u), "a/b")
 }
 
 func TestScrubber(t *testing.T) {

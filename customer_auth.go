@@ -204,9 +204,6 @@ func (c *Client) doLogin(ctx context.Context, k *call) (*Token, error) {
 //
 // Emporix API: GET /customer/{tenant}/logout. Needs the customer token.
 func (s *AuthService) Logout(ctx context.Context) error {
-	if ctx == nil {
-		return invalid("context", "must not be nil")
-	}
 	c := s.client
 	k := c.newCall(opLogout)
 	tok, err := c.authorize(ctx, k)
@@ -402,9 +399,6 @@ func (s *AuthService) SocialLogin(ctx context.Context, r *SocialLoginRequest) (*
 	}
 	if err := requireValue("SocialLoginRequest.RedirectURI", r.RedirectURI); err != nil {
 		return nil, err
-	}
-	if ctx == nil {
-		return nil, invalid("context", "must not be nil")
 	}
 	c := s.client
 	k := c.newCall(opSocialLogin)

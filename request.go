@@ -148,9 +148,6 @@ type response struct {
 // replace tokens, the source is asked once to renew it and the call is sent
 // once more; a second rejection is ErrSessionExpired. Never a loop.
 func (c *Client) do(ctx context.Context, k *call) (*response, error) {
-	if ctx == nil {
-		return nil, invalid("context", "must not be nil")
-	}
 	resp, err := c.send(ctx, k)
 	if err == nil || !k.fromSource || k.op.noAuthRetry || !tokenRejected(err) {
 		return resp, err
@@ -306,6 +303,11 @@ func (c *Client) unusable(k *call, status int, reason string, err error) error {
 // failing before any network traffic when the right kind is not available.
 // A token already fixed on the call is kept.
 func (c *Client) authorize(ctx context.Context, k *call) (*Token, error) {
+	// Every call passes here before any use of ctx, including the
+	// operations that resolve their token before sending.
+	if ctx == nil {
+		return nil, invalid("context", "must not be nil")
+	}
 	if k.op.auth == authNone {
 		return nil, nil
 	}

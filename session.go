@@ -425,7 +425,7 @@ func (s *Session) renewAnonymousLocked(ctx context.Context, rejected string) (*T
 			st = &SessionState{}
 		}
 		cur := st.Anonymous
-		if next != nil && cur != renewed && !sameToken(cur, renewed) {
+		if next != nil && !sameToken(cur, renewed) {
 			next, change = nil, nil // another writer renewed it meanwhile
 		}
 		if next == nil {

@@ -109,10 +109,15 @@ type MemoryStore struct {
 	expiry  expiryHeap
 }
 
+// memEntry is one stored session. It is updated in place when the session
+// is saved again, so a session costs one entry, and at most one heap slot,
+// however often it is refreshed.
 type memEntry struct {
+	key      string
 	state    *SessionState
 	version  uint64
 	deadline time.Time // when the entry may be forgotten: state deadline + grace
+	index    int       // position in the expiry heap, -1 when not in it
 }
 
 // DefaultStoreGrace is how long a MemoryStore keeps a session past its
@@ -158,10 +163,11 @@ func (m *MemoryStore) evictAt(d time.Time) time.Time {
 
 // Load implements [TokenStore].
 func (m *MemoryStore) Load(_ context.Context, key string) (*SessionState, uint64, error) {
+	now := m.now()
 	m.mu.RLock()
+	defer m.mu.RUnlock()
 	e, ok := m.entries[key]
-	m.mu.RUnlock()
-	if !ok || e.expired(m.now()) {
+	if !ok || e.expired(now) {
 		return nil, 0, ErrSessionNotFound
 	}
 	return e.state, e.version, nil
@@ -184,20 +190,45 @@ func (m *MemoryStore) Save(_ context.Context, key string, state *SessionState, e
 	if current != expected {
 		return 0, ErrStoreConflict
 	}
-	e := &memEntry{state: state, version: current + 1, deadline: m.evictAt(state.Deadline())}
-	m.entries[key] = e
-	// A refresh that keeps the refresh token keeps the deadline: one heap
-	// item per deadline, so a busy session does not grow the heap.
-	if !e.deadline.IsZero() && (!ok || !old.deadline.Equal(e.deadline)) {
-		heap.Push(&m.expiry, expiryItem{key: key, deadline: e.deadline})
+	return m.putLocked(key, state, current+1), nil
+}
+
+// putLocked stores state under key with version, updating the entry and
+// its heap slot in place.
+func (m *MemoryStore) putLocked(key string, state *SessionState, version uint64) uint64 {
+	e, ok := m.entries[key]
+	if !ok {
+		e = &memEntry{key: key, index: -1}
+		m.entries[key] = e
 	}
-	return e.version, nil
+	e.state, e.version = state, version
+	e.deadline = m.evictAt(state.Deadline())
+	switch {
+	case e.deadline.IsZero() && e.index >= 0:
+		heap.Remove(&m.expiry, e.index)
+	case e.deadline.IsZero():
+	case e.index >= 0:
+		heap.Fix(&m.expiry, e.index)
+	default:
+		heap.Push(&m.expiry, e)
+	}
+	return version
+}
+
+// removeLocked forgets the entry e.
+func (m *MemoryStore) removeLocked(e *memEntry) {
+	delete(m.entries, e.key)
+	if e.index >= 0 {
+		heap.Remove(&m.expiry, e.index)
+	}
 }
 
 // Delete implements [TokenStore].
 func (m *MemoryStore) Delete(_ context.Context, key string) error {
 	m.mu.Lock()
-	delete(m.entries, key)
+	if e, ok := m.entries[key]; ok {
+		m.removeLocked(e)
+	}
 	m.mu.Unlock()
 	return nil
 }
@@ -229,18 +260,16 @@ func (m *MemoryStore) Sweep() {
 	m.mu.Unlock()
 }
 
-// sweepLocked pops at most limit due deadlines (all when limit < 0).
-// Heap items of entries saved again since are stale and only dropped.
+// sweepLocked forgets at most limit expired entries (all when limit < 0).
+// Every heap item is a live entry: saving again moves its item, deleting
+// removes it, so nothing stale is left to pop.
 func (m *MemoryStore) sweepLocked(now time.Time, limit int) {
 	for n := 0; m.expiry.Len() > 0 && (limit < 0 || n < limit); n++ {
 		top := m.expiry[0]
-		if now.Before(top.deadline) {
+		if !top.expired(now) {
 			return
 		}
-		heap.Pop(&m.expiry)
-		if e, ok := m.entries[top.key]; ok && e.expired(now) {
-			delete(m.entries, top.key)
-		}
+		m.removeLocked(top)
 	}
 }
 
@@ -248,22 +277,28 @@ func (e *memEntry) expired(now time.Time) bool {
 	return !e.deadline.IsZero() && !now.Before(e.deadline)
 }
 
-type expiryItem struct {
-	key      string
-	deadline time.Time
-}
-
-type expiryHeap []expiryItem
+// expiryHeap orders the entries that have a deadline, soonest first; each
+// entry knows its index, so a save or delete fixes it in place.
+type expiryHeap []*memEntry
 
 func (h expiryHeap) Len() int           { return len(h) }
 func (h expiryHeap) Less(i, j int) bool { return h[i].deadline.Before(h[j].deadline) }
-func (h expiryHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *expiryHeap) Push(x any)        { *h = append(*h, x.(expiryItem)) }
+func (h expiryHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].index, h[j].index = i, j
+}
+func (h *expiryHeap) Push(x any) {
+	e := x.(*memEntry)
+	e.index = len(*h)
+	*h = append(*h, e)
+}
 func (h *expiryHeap) Pop() any {
 	old := *h
-	item := old[len(old)-1]
+	e := old[len(old)-1]
+	old[len(old)-1] = nil // let the entry go
+	e.index = -1
 	*h = old[:len(old)-1]
-	return item
+	return e
 }
 
 // WriteTo writes every live session as JSON lines, secrets included: protect
@@ -302,17 +337,14 @@ func (m *MemoryStore) ReadFrom(r io.Reader) (int64, error) {
 			return cr.n, fmt.Errorf("emporix: reading sessions: %w", err)
 		}
 		state := rec.State.decode()
+		now := m.now()
 		m.mu.Lock()
 		var version uint64
 		if e, ok := m.entries[rec.Key]; ok {
 			version = e.version
 		}
-		e := &memEntry{state: state, version: version + 1, deadline: m.evictAt(state.Deadline())}
-		if !e.expired(m.now()) {
-			m.entries[rec.Key] = e
-			if !e.deadline.IsZero() {
-				heap.Push(&m.expiry, expiryItem{key: rec.Key, deadline: e.deadline})
-			}
+		if d := m.evictAt(state.Deadline()); d.IsZero() || now.Before(d) {
+			m.putLocked(rec.Key, state, version+1)
 		}
 		m.mu.Unlock()
 	}

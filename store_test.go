@@ -148,3 +148,67 @@ func TestNewSessionKeyIsRandomAndCookieSafe(t *testing.T) {
 	assert.NotContains(t, a, "=")
 	assert.NotContains(t, a, "/")
 }
+
+// A session costs one entry and at most one heap slot however often it is
+// saved, and nothing is left behind for deleted or replaced sessions.
+func TestMemoryStoreMemoryDependsOnLiveSessionsOnly(t *testing.T) {
+	ctx := context.Background()
+	clock := newFakeClock()
+	store := NewMemoryStore(WithStoreClock(clock.Now))
+	const n, saves = 1000, 24
+	for r := range saves {
+		for i := range n {
+			_, err := store.Save(ctx, fmt.Sprintf("k%d", i), resavedState(i, r, i%2 == 0), uint64(r))
+			require.NoError(t, err)
+		}
+	}
+	assert.Equal(t, n, store.Len())
+	assert.Equal(t, n, store.expiry.Len(), "one heap slot per live session after %d saves each", saves)
+
+	// A session saved without a deadline leaves the heap; with one again, it
+	// comes back once.
+	forever := &SessionState{Anonymous: &Token{Kind: KindAnonymous, AccessToken: "a"}}
+	v, err := store.Save(ctx, "k0", forever, saves)
+	require.NoError(t, err)
+	assert.Equal(t, n-1, store.expiry.Len())
+	_, err = store.Save(ctx, "k0", resavedState(0, 0, false), v)
+	require.NoError(t, err)
+	assert.Equal(t, n, store.expiry.Len())
+
+	// Deleted and replaced (Rekey: save under a new key, delete the old one)
+	// sessions leave nothing behind, before or after a Sweep.
+	for i := range n / 2 {
+		st, _, err := store.Load(ctx, fmt.Sprintf("k%d", i))
+		require.NoError(t, err)
+		_, err = store.Save(ctx, fmt.Sprintf("new%d", i), st, 0)
+		require.NoError(t, err)
+		require.NoError(t, store.Delete(ctx, fmt.Sprintf("k%d", i)))
+	}
+	assert.Equal(t, n, store.Len())
+	assert.Equal(t, n, store.expiry.Len())
+	store.Sweep()
+	assert.Equal(t, n, store.expiry.Len())
+	for i, e := range store.expiry {
+		assert.Equal(t, i, e.index, "every heap item knows its slot")
+		assert.Same(t, store.entries[e.key], e, "every heap item is a live entry")
+	}
+
+	// Once every deadline has passed, Sweep leaves nothing at all.
+	clock.Advance(saves*time.Hour + 30*24*time.Hour + DefaultStoreGrace)
+	store.Sweep()
+	assert.Zero(t, store.Len())
+	assert.Zero(t, store.expiry.Len())
+}
+
+// The heap a store holds is the same for sessions saved once and sessions
+// saved 24 times each with a moving deadline (a day of hourly refreshes).
+func TestMemoryStoreHeapDoesNotGrowWithSaves(t *testing.T) {
+	if testing.Short() {
+		t.Skip("measures the heap of 2 × 5,000 sessions")
+	}
+	const n = 5_000
+	once := storeHeapPerSession(t, n, 1)
+	many := storeHeapPerSession(t, n, 24)
+	t.Logf("heap per live session: %.0f B saved once, %.0f B saved 24 times", once, many)
+	assert.LessOrEqual(t, many, once*1.10, "24 saves may cost at most 10%% more than 1")
+}

@@ -10,36 +10,46 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alicebob/miniredis/v2"
 	"github.com/emporix-go/emporix"
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 )
 
-// The tests against a real Redis read REDIS_URL (e.g.
-// redis://127.0.0.1:6391/0, as .ci/redis.sh starts it) and are skipped when
-// it is unset, unless EMPORIX_REQUIRE_REDIS=1 makes that a failure.
+// The tests run against the Redis at REDIS_URL (e.g.
+// redis://127.0.0.1:6391/0, as .ci/redis.sh starts it) when it is set, and
+// against an embedded Redis (miniredis) of each test's own when it is not,
+// so that the test command runs every test on a machine without Redis.
+// EMPORIX_REQUIRE_REDIS=1 (set by .ci/redis.sh) insists on the real server:
+// there, a missing REDIS_URL fails instead of falling back.
 
 const testTenant = "mytenant"
 
-// requireRedis reports whether the environment insists on the Redis tests.
+// requireRedis reports whether the environment insists on the real Redis.
 func requireRedis() bool { return os.Getenv("EMPORIX_REQUIRE_REDIS") == "1" }
 
 // skipOrFail skips because of what is missing, or fails when
-// EMPORIX_REQUIRE_REDIS=1; hint says how to provide it.
+// EMPORIX_REQUIRE_REDIS=1; hint says how to provide it. The skip is also
+// reported after the run in the test command's default output (see
+// TestMain), since go test shows t.Skip messages only with -v.
 func skipOrFail(t testing.TB, missing, hint string) {
 	t.Helper()
 	if requireRedis() {
 		t.Fatalf("%s, but EMPORIX_REQUIRE_REDIS=1 requires this test (%s)", missing, hint)
 	}
-	t.Skipf("%s: skipping this test against a real Redis (%s)", missing, hint)
+	noteSkip(t.Name(), missing+" ("+hint+")")
+	t.Skipf("%s: skipping this test (%s)", missing, hint)
 }
 
-// testRedis connects to REDIS_URL, or skips.
+// testRedis connects to REDIS_URL, or to an embedded Redis when it is unset.
 func testRedis(t testing.TB) *redis.Client {
 	t.Helper()
 	url := os.Getenv("REDIS_URL")
 	if url == "" {
-		skipOrFail(t, "REDIS_URL is not set", "source .ci/redis.sh, or set REDIS_URL=redis://127.0.0.1:6391/0")
+		if requireRedis() {
+			t.Fatal("REDIS_URL is not set, but EMPORIX_REQUIRE_REDIS=1 requires the real Redis (source .ci/redis.sh)")
+		}
+		return embeddedClient(t, startEmbeddedRedis(t))
 	}
 	opt, err := redis.ParseURL(url)
 	require.NoError(t, err, "REDIS_URL")
@@ -48,6 +58,41 @@ func testRedis(t testing.TB) *redis.Client {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	require.NoError(t, rdb.Ping(ctx).Err(), "REDIS_URL is set but Redis does not answer")
+	return rdb
+}
+
+// startEmbeddedRedis starts a miniredis on a loopback port, closed when the
+// test ends. miniredis counts TTLs down only when told to; a ticker tells it
+// the real time that passed, so keys expire as on a real server (the expiry
+// tests wait for Redis to remove a key).
+func startEmbeddedRedis(t testing.TB) *miniredis.Miniredis {
+	t.Helper()
+	m := miniredis.RunT(t)
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		last := time.Now()
+		for {
+			select {
+			case <-stop:
+				return
+			case now := <-tick.C:
+				m.FastForward(now.Sub(last))
+				last = now
+			}
+		}
+	}()
+	t.Cleanup(func() { close(stop); <-done })
+	return m
+}
+
+// embeddedClient is a client of m, closed when the test ends.
+func embeddedClient(t testing.TB, m *miniredis.Miniredis) *redis.Client {
+	t.Helper()
+	rdb := redis.NewClient(&redis.Options{Addr: m.Addr()})
+	t.Cleanup(func() { _ = rdb.Close() })
 	return rdb
 }
 
@@ -78,7 +123,8 @@ func testPrefix(t testing.TB, rdb *redis.Client) string {
 	return prefix
 }
 
-// newTestStore returns a store on REDIS_URL under a fresh prefix, or skips.
+// newTestStore returns a store on REDIS_URL (or an embedded Redis) under a
+// fresh prefix.
 func newTestStore(t testing.TB, opts ...Option) (*Store, *redis.Client) {
 	t.Helper()
 	rdb := testRedis(t)

@@ -104,18 +104,72 @@ func freeLoopbackPort(t *testing.T) int {
 	return port
 }
 
-func TestStoreFailsWhileRedisIsDownAndRecoversAfterItRestarts(t *testing.T) {
+// restartableRedis is a Redis the test can stop and start again on the same
+// address, empty: a redis-server process of its own, or the embedded one
+// (closing its listener and connections, dropping its data and scripts, and
+// listening again on the same port).
+type restartableRedis struct {
+	addr  string
+	stop  func(rdb *redis.Client)
+	start func()
+}
+
+func redisServerProcess(t *testing.T) *restartableRedis {
+	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
-		skipOrFail(t, "the redis-server binary is not installed", "the restart test starts its own server; .ci/redis.sh installs it")
+		skipOrFail(t, "the redis-server binary is not installed",
+			"this variant restarts a real server process; .ci/redis.sh installs it, and the embedded variant ran")
 	}
 	port := freeLoopbackPort(t)
+	var proc *redisProcess
+	return &restartableRedis{
+		addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
+		stop: func(rdb *redis.Client) {
+			_ = rdb.ShutdownNoSave(context.Background()).Err() // the connection closes under the command
+			select {
+			case <-proc.done:
+			case <-time.After(10 * time.Second):
+				t.Fatal("redis-server did not shut down")
+			}
+		},
+		start: func() { proc = startRedisServer(t, bin, port) },
+	}
+}
+
+func embeddedRestartable(t *testing.T) *restartableRedis {
+	t.Helper()
+	m := startEmbeddedRedis(t)
+	started := true
+	return &restartableRedis{
+		addr: m.Addr(),
+		stop: func(rdb *redis.Client) {
+			// As after a restart without persistence: no keys, no scripts.
+			require.NoError(t, rdb.ScriptFlush(context.Background()).Err())
+			m.FlushAll()
+			m.Close()
+		},
+		start: func() {
+			if started {
+				started = false // RunT started it already
+				return
+			}
+			require.NoError(t, m.Restart())
+		},
+	}
+}
+
+func TestStoreFailsWhileRedisIsDownAndRecoversAfterItRestarts(t *testing.T) {
+	t.Run("redis-server", func(t *testing.T) { testRestart(t, redisServerProcess(t)) })
+	t.Run("embedded", func(t *testing.T) { testRestart(t, embeddedRestartable(t)) })
+}
+
+func testRestart(t *testing.T, server *restartableRedis) {
 	// go-redis logs every failed dial; the failures are the point here.
 	redis.SetLogger(discardLogger{})
 	t.Cleanup(func() { redis.SetLogger(stderrLogger{log.New(os.Stderr, "redis: ", log.LstdFlags)}) })
-	first := startRedisServer(t, bin, port)
-	rdb := redis.NewClient(&redis.Options{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
-		DialTimeout: 500 * time.Millisecond, MaxRetries: 1})
+	server.start()
+	rdb := redis.NewClient(&redis.Options{Addr: server.addr, DialTimeout: 500 * time.Millisecond, MaxRetries: 1})
 	t.Cleanup(func() { _ = rdb.Close() })
 	store, err := New(rdb, testTenant, WithKeyPrefix("emporixtest-restart"))
 	require.NoError(t, err)
@@ -130,12 +184,7 @@ func TestStoreFailsWhileRedisIsDownAndRecoversAfterItRestarts(t *testing.T) {
 	require.NoError(t, err)
 	unlock()
 
-	_ = rdb.ShutdownNoSave(ctx).Err() // the connection closes under the command
-	select {
-	case <-first.done:
-	case <-time.After(10 * time.Second):
-		t.Fatal("redis-server did not shut down")
-	}
+	server.stop(rdb)
 
 	downAt := time.Now()
 	dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
@@ -159,7 +208,7 @@ func TestStoreFailsWhileRedisIsDownAndRecoversAfterItRestarts(t *testing.T) {
 	}
 	t.Logf("while down, every operation failed within %v; e.g. %v", time.Since(downAt).Round(time.Millisecond), errs[0])
 
-	startRedisServer(t, bin, port) // same port, empty: nothing was persisted
+	server.start() // same port, empty: nothing was persisted
 	upAt := time.Now()
 	require.Eventually(t, func() bool {
 		_, _, err := store.Load(ctx, key)

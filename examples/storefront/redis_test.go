@@ -15,30 +15,50 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alicebob/miniredis/v2"
 	"github.com/emporix-go/emporix"
 	"github.com/emporix-go/emporix/emporixtest"
 	"github.com/emporix-go/emporix/redisstore"
 	"github.com/redis/go-redis/v9"
 )
 
-// The tests on Redis read REDIS_URL (e.g. redis://127.0.0.1:6391/0, as
-// .ci/redis.sh starts it) and are skipped when it is unset, unless
-// EMPORIX_REQUIRE_REDIS=1 makes that a failure, as in redisstore's tests.
+// The tests on Redis use the Redis at REDIS_URL (e.g.
+// redis://127.0.0.1:6391/0, as .ci/redis.sh starts it) when it is set, and an
+// embedded Redis (miniredis) of each test's own when it is not, so that the
+// test command runs them on a machine without Redis. EMPORIX_REQUIRE_REDIS=1
+// (set by .ci/redis.sh) insists on the real server, as in redisstore's tests.
 
-// testRedisURL returns REDIS_URL, or skips the test (fails it with
-// EMPORIX_REQUIRE_REDIS=1).
+// testRedisURL returns REDIS_URL, or the URL of an embedded Redis when it is
+// unset (a failure with EMPORIX_REQUIRE_REDIS=1).
 func testRedisURL(t *testing.T) string {
 	t.Helper()
-	url := os.Getenv("REDIS_URL")
-	if url != "" {
+	if url := os.Getenv("REDIS_URL"); url != "" {
 		return url
 	}
-	const hint = "source .ci/redis.sh, or set REDIS_URL=redis://127.0.0.1:6391/0"
 	if os.Getenv("EMPORIX_REQUIRE_REDIS") == "1" {
-		t.Fatalf("REDIS_URL is not set, but EMPORIX_REQUIRE_REDIS=1 requires this test (%s)", hint)
+		t.Fatal("REDIS_URL is not set, but EMPORIX_REQUIRE_REDIS=1 requires the real Redis (source .ci/redis.sh)")
 	}
-	t.Skipf("REDIS_URL is not set: skipping this test of the storefront on Redis (%s)", hint)
-	return ""
+	m := miniredis.RunT(t)
+	// miniredis counts TTLs down only when told to: tell it the real time
+	// that passes, so sessions expire as on a real server.
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		last := time.Now()
+		for {
+			select {
+			case <-stop:
+				return
+			case now := <-tick.C:
+				m.FastForward(now.Sub(last))
+				last = now
+			}
+		}
+	}()
+	t.Cleanup(func() { close(stop); <-done })
+	return "redis://" + m.Addr() + "/0"
 }
 
 // testPrefix returns a key prefix of the test's own and deletes every key
@@ -133,7 +153,7 @@ func redisStore(t *testing.T, fake *emporixtest.Server, cfg config, prefix strin
 }
 
 // newRedisFixture is a storefront on Redis (sealed or not) under a prefix
-// of the test's own, or skips without REDIS_URL.
+// of the test's own.
 func newRedisFixture(t *testing.T, sealed bool) *fixture {
 	t.Helper()
 	url := testRedisURL(t)
@@ -374,5 +394,26 @@ func TestSealKeyConfig(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "REDIS_URL") || strings.Contains(err.Error(), "hunter2") {
 			t.Errorf("REDIS_URL %s: %v", strings.ReplaceAll(bad, "hunter2", "PASSWORD"), err)
 		}
+	}
+}
+
+// TestRedisTestsRunWithoutRedisURL: on a machine without Redis the storefront
+// runs on an embedded Redis in the tests instead of skipping them.
+func TestRedisTestsRunWithoutRedisURL(t *testing.T) {
+	t.Setenv("REDIS_URL", "")
+	t.Setenv("EMPORIX_REQUIRE_REDIS", "")
+	var sub *testing.T
+	t.Run("redis-sealed", func(t *testing.T) {
+		sub = t
+		f := newRedisFixture(t, true)
+		if v := f.newShopper(t).mustBrowse(t); v.SessionID == "" {
+			t.Errorf("no session on the embedded Redis: %+v", v)
+		}
+		if _, ok := f.store.(*redisstore.Store); !ok {
+			t.Errorf("the store is a %T, want the Redis store", f.store)
+		}
+	})
+	if sub.Skipped() {
+		t.Error("the storefront's Redis test skipped without REDIS_URL")
 	}
 }

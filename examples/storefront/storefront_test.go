@@ -74,7 +74,7 @@ func newShop(t *testing.T, fake *emporixtest.Server, newStore func(*slog.Logger)
 }
 
 // storeKinds are the token stores the shopper flows run on. The Redis ones
-// skip without REDIS_URL (see testRedisURL).
+// run on an embedded Redis without REDIS_URL (see testRedisURL).
 var storeKinds = []struct {
 	name       string
 	newFixture func(*testing.T) *fixture

@@ -1,15 +1,16 @@
 package emporix
 
 import (
-	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // Sentinel errors for use with [errors.Is]. An [*APIError] matches the
@@ -69,20 +70,18 @@ const (
 	ErrorCodeAccessTokenExpired = "keymanagement.service.access_token_expired"
 )
 
-// maxErrorBody caps how much of an error response is read.
-const maxErrorBody = 1 << 20
-
-// maxSnippet caps how much of a non-JSON error body is kept on an APIError.
-const maxSnippet = 512
-
 // APIError is returned when Emporix answers with a non-success status. It
-// decodes both error shapes the service uses: the ErrorMessage body of
-// 400/403/404/409 and the gateway's {"fault":{...}} body of 401. Bodies that
-// are not JSON (an HTML page from a proxy) are kept as a short snippet.
+// decodes both error shapes the service uses, the ErrorMessage body of
+// 400/403/404/409 and the gateway's {"fault":{...}} body of 401, and the
+// common shapes of proxies and OAuth endpoints in front of it (error and
+// error_description, errors[].message, problem details, message given as
+// an object or array). A body in which no message was found is kept in Body
+// as a short snippet, so that no error loses its explanation.
 //
 // APIError never holds the request's credentials: its Path has secret query
-// values and path segments redacted, and any secret the request carried is
-// masked in the server-provided text.
+// values and path segments redacted, any secret the request carried is
+// masked in the server-provided text, and so are the values of
+// credential-like members (access_token, password, ...) of a kept JSON body.
 type APIError struct {
 	// StatusCode is the HTTP status of the last attempt.
 	StatusCode int
@@ -111,8 +110,9 @@ type APIError struct {
 	Attempts int
 	// RetryAfter is the wait the server asked for with Retry-After, if any.
 	RetryAfter time.Duration
-	// Body is a capped snippet of a body that was not JSON, such as an HTML
-	// error page from a proxy.
+	// Body is a capped snippet (at most 512 bytes) of a body in which no
+	// message was found, such as an HTML error page from a proxy or JSON in
+	// a shape the SDK does not know; it is empty when Message is set.
 	Body string
 }
 
@@ -181,99 +181,6 @@ func (e *APIError) TokenRejected() bool {
 	}
 	return false
 }
-
-// errorBody is the union of the two JSON error shapes. Every field is
-// decoded on its own, so one field of an unexpected type does not lose the
-// others.
-type errorBody struct {
-	Type      json.RawMessage `json:"type"`
-	Message   json.RawMessage `json:"message"`
-	MoreInfo  json.RawMessage `json:"moreInfo"`
-	Details   json.RawMessage `json:"details"`
-	ErrorCode json.RawMessage `json:"errorCode"`
-	Fault     json.RawMessage `json:"fault"`
-}
-
-// faultBody is the gateway's {"fault":{...}} of a 401.
-type faultBody struct {
-	FaultString json.RawMessage `json:"faultstring"`
-	Detail      json.RawMessage `json:"detail"`
-}
-
-type faultDetail struct {
-	ErrorCode json.RawMessage `json:"errorcode"`
-}
-
-// jsonText returns raw as a string when it is a JSON string, else "".
-func jsonText(raw json.RawMessage) string {
-	var s string
-	if len(raw) == 0 || json.Unmarshal(raw, &s) != nil {
-		return ""
-	}
-	return s
-}
-
-// fill decodes body into e. A body that is not JSON (an HTML page from a
-// proxy) is kept as a snippet. A body that looks like a JSON object or array
-// is never kept as a snippet, whether or not it decodes: only the known
-// error fields are taken from it, because another shape may be a token
-// response.
-func (e *APIError) fill(body []byte) {
-	trimmed := strings.TrimSpace(string(body))
-	if trimmed == "" {
-		return
-	}
-	if trimmed[0] != '{' && trimmed[0] != '[' {
-		e.Body = snippet(trimmed)
-		return
-	}
-	var eb errorBody
-	if trimmed[0] != '{' || json.Unmarshal(body, &eb) != nil {
-		return
-	}
-	e.Type = jsonText(eb.Type)
-	e.Message = jsonText(eb.Message)
-	e.MoreInfo = jsonText(eb.MoreInfo)
-	e.ErrorCode = jsonText(eb.ErrorCode)
-	if d := bytes.TrimSpace(eb.Details); len(d) > 0 {
-		var details []json.RawMessage
-		switch {
-		case d[0] == '[' && json.Unmarshal(d, &details) == nil:
-			e.Details = details
-		case d[0] == '{' || d[0] == '"':
-			// One entry sent without the array.
-			e.Details = []json.RawMessage{d}
-		}
-	}
-	var fault faultBody
-	if len(eb.Fault) > 0 && json.Unmarshal(eb.Fault, &fault) == nil {
-		if msg := jsonText(fault.FaultString); msg != "" {
-			e.Message = msg
-		}
-		var detail faultDetail
-		if len(fault.Detail) > 0 && json.Unmarshal(fault.Detail, &detail) == nil {
-			if code := jsonText(detail.ErrorCode); code != "" {
-				e.ErrorCode = code
-			}
-		}
-	}
-}
-
-func snippet(s string) string {
-	if len(s) <= maxSnippet {
-		return s
-	}
-	// Back up to the start of the rune the cap falls in: at most three
-	// bytes in UTF-8. Text that is not UTF-8 is cut at that point anyway,
-	// rather than losing the whole snippet to a run of stray bytes.
-	cut := maxSnippet
-	for i := 0; i < utf8.UTFMax-1 && !utf8RuneStart(s[cut]); i++ {
-		cut--
-	}
-	return s[:cut] + "…"
-}
-
-func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
 
 // ValidationError reports input the SDK refused before sending a request.
 // It matches [ErrInvalidInput].
@@ -350,3 +257,79 @@ func (e *ResponseError) Unwrap() error { return e.Err }
 
 // Is matches [ErrInvalidResponse].
 func (e *ResponseError) Is(target error) bool { return target == ErrInvalidResponse }
+
+// requestFailed turns a transport failure into a *RequestError whose text
+// carries no URL: *url.Error would print the query string with its tokens.
+func (c *Client) requestFailed(ctx context.Context, k *call, err error) error {
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) {
+		err = urlErr.Err
+	}
+	if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
+		err = ctxErr
+	}
+	if k.secrets != nil {
+		if text := err.Error(); k.secrets.apply(text) != text {
+			err = &scrubbedError{text: k.secrets.apply(text), err: err}
+		}
+	}
+	attempts := max(k.attempts, 1)
+	c.logger.LogAttrs(ctx, slog.LevelDebug, "emporix: request failed",
+		slog.String("operation", k.op.id), slog.String("method", k.op.method),
+		slog.String("path", redactPath(k.path)), slog.Int("attempts", attempts), slog.String("error", err.Error()))
+	return &RequestError{Method: k.op.method, Path: redactPath(k.path), Operation: k.op.id, Attempts: attempts, Err: err}
+}
+
+// scrubbedError replaces the text of a transport error that quoted a
+// secret of the request. It answers errors.Is and net.Error's Timeout for
+// the cause but does not unwrap to it: every error in the cause's chain may
+// print the secret.
+type scrubbedError struct {
+	text string
+	err  error
+}
+
+func (e *scrubbedError) Error() string { return e.text }
+
+// Is reports whether the cause matches target.
+func (e *scrubbedError) Is(target error) bool { return errors.Is(e.err, target) }
+
+// Timeout reports whether the cause is a timeout.
+func (e *scrubbedError) Timeout() bool {
+	var t interface{ Timeout() bool }
+	return errors.As(e.err, &t) && t.Timeout()
+}
+
+// Temporary reports whether the cause is temporary, as net.Error requires.
+func (e *scrubbedError) Temporary() bool {
+	var t interface{ Temporary() bool }
+	return errors.As(e.err, &t) && t.Temporary()
+}
+
+// checkResponse is the decode stage of a non-success response: it reads
+// the status, the headers and the body into an *APIError.
+func (c *Client) checkResponse(k *call, resp *http.Response) *APIError {
+	e := &APIError{
+		StatusCode: resp.StatusCode,
+		Method:     k.op.method,
+		Path:       redactPath(k.path),
+		Operation:  k.op.id,
+		RequestID:  requestID(resp.Header),
+		Attempts:   max(k.attempts, 1),
+	}
+	if d, ok := retryAfter(resp.Header, time.Now()); ok { // wall clock, as backoff
+		e.RetryAfter = d
+	}
+	body, _ := readBody(resp, maxErrorBody)
+	e.fill(body, k.secrets)
+	return e
+}
+
+func requestID(h http.Header) string {
+	for _, name := range [...]string{"X-Request-Id", "X-Correlation-Id", "Request-Id"} {
+		if v := h.Get(name); v != "" {
+			return v
+		}
+	}
+	return ""
+}

@@ -131,7 +131,7 @@ func TestAPIErrorTokenRejected(t *testing.T) {
 
 func filled(body string) *APIError {
 	e := &APIError{}
-	e.fill([]byte(body))
+	e.fill([]byte(body), nil)
 	return e
 }
 
@@ -200,7 +200,7 @@ func TestAPIErrorFillFault(t *testing.T) {
 	assert.Empty(t, e.ErrorCode)
 	e = filled(`{"fault":"broken"}`)
 	assert.Empty(t, e.Message)
-	assert.Empty(t, e.Body)
+	assert.Equal(t, `{"fault":"broken"}`, e.Body, "an odd fault is kept as the explanation")
 
 	// End to end: a 401 fault from the gateway.
 	c, mt := newTestClient(t)
@@ -212,34 +212,122 @@ func TestAPIErrorFillFault(t *testing.T) {
 	assert.Equal(t, "emporix: GET /customer/mytenant/me/addresses: 401 keymanagement.service.access_token_expired: Access Token expired", err.Error())
 }
 
-func TestAPIErrorFillUnknownJSONNotKept(t *testing.T) {
-	for _, body := range []string{
-		`{"access_token":"LEAKED-ACCESS","refresh_token":"LEAKED-REFRESH","token_type":"Bearer","expires_in":3599}`,
-		`{"message":12,"access_token":"LEAKED-ACCESS"}`,
-		`{"access_token":"LEAKED-ACCESS"`, // truncated
-		`{"fault":{"faultstring":{"x":"LEAKED-ACCESS"}}}`,
-		`[{"access_token":"LEAKED-ACCESS"}]`,
-		`["LEAKED-ACCESS"]`,
-		`  {"data":{"saas_token":"LEAKED-ACCESS"}}  `,
-	} {
-		e := filled(body)
-		assert.Empty(t, e.Body, body)
-		assert.Empty(t, e.Message, body)
-		assert.Empty(t, e.Details, body)
-		assert.NotContains(t, fmt.Sprintf("%#v %+v", e, e), "LEAKED-ACCESS", body)
+func TestAPIErrorFillUnknownJSONMasked(t *testing.T) {
+	// An error status may carry a token response: an unrecognised JSON body
+	// is kept, capped, with every credential-like member masked.
+	cases := []struct{ body, want string }{
+		{`{"access_token":"LEAKED-ACCESS","refresh_token":"LEAKED-REFRESH","token_type":"Bearer","expires_in":3599}`,
+			`{"access_token":"REDACTED","refresh_token":"REDACTED","token_type":"REDACTED","expires_in":3599}`},
+		{`{"message":12,"access_token":"LEAKED-ACCESS"}`, `{"message":12,"access_token":"REDACTED"}`},
+		{`{"access_token":"LEAKED-ACCESS"`, `{"access_token":"REDACTED"`}, // truncated: what came before the cut
+		{`{"fault":{"faultstring":{"x":1,"idToken":"LEAKED-ACCESS"}}}`, `{"fault":{"faultstring":{"x":1,"idToken":"REDACTED"}}}`},
+		{`[{"access_token":"LEAKED-ACCESS"}]`, `[{"access_token":"REDACTED"}]`},
+		{`  {"data":{"saas_token":"LEAKED-ACCESS","n":[1,true,null]}}  `, `{"data":{"saas_token":"REDACTED","n":[1,true,null]}}`},
+		{`{"Password":{"nested":["LEAKED-ACCESS"]},"sessionId":"LEAKED-ACCESS","ok":"<kept>"}`,
+			`{"Password":"REDACTED","sessionId":"REDACTED","ok":"<kept>"}`},
+		{`{"client-secret":"LEAKED-ACCESS"} trailing garbage`, `{"client-secret":"REDACTED"}`},
 	}
+	for _, tc := range cases {
+		e := filled(tc.body)
+		assert.Equal(t, tc.want, e.Body, tc.body)
+		assert.Empty(t, e.Message, tc.body)
+		assert.Empty(t, e.Details, tc.body)
+		assert.NotContains(t, fmt.Sprintf("%#v %+v", e, e), "LEAKED", tc.body)
+	}
+	long := filled(`{"list":[` + strings.Repeat(`1,`, maxSnippet) + `1]}`)
+	assert.Len(t, long.Body, maxSnippet+len("…"), "capped")
 
 	// End to end, on every printing of the error.
 	c, mt := newTestClient(t, WithNoRetries())
 	serve(t, mt, "POST", "/customer/mytenant/login",
-		jsonReply(500, `{"access_token":"LEAKED-ACCESS","refresh_token":"LEAKED-REFRESH","saas_token":"LEAKED-SAAS"}`))
+		jsonReply(500, `{"access_token":"LEAKED-ACCESS","refresh_token":"LEAKED-REFRESH","saas_token":"LEAKED-SAAS","status":"odd"}`))
 	_, err := c.Auth.Login(context.Background(), &LoginRequest{Email: "a@example.com", Password: secretPassword})
 	var apiErr *APIError
 	require.ErrorAs(t, err, &apiErr)
-	assert.Empty(t, apiErr.Body)
+	assert.Equal(t, `{"access_token":"REDACTED","refresh_token":"REDACTED","saas_token":"REDACTED","status":"odd"}`, apiErr.Body)
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%d"} {
 		assert.NotContains(t, fmt.Sprintf(verb, err), "LEAKED", verb)
 	}
+
+	// The request's own secrets are masked in the snippet too, in any
+	// member, before the cut.
+	serve(t, mt, "POST", "/customer/mytenant/login",
+		jsonReply(400, `{"echo":"`+strings.Repeat("x", maxSnippet-20)+secretPassword+`"}`))
+	_, err = c.Auth.Login(context.Background(), &LoginRequest{Email: "a@example.com", Password: secretPassword})
+	require.ErrorAs(t, err, &apiErr)
+	assert.NotContains(t, apiErr.Body, secretPassword[:8])
+	assert.Contains(t, apiErr.Body, "REDACTED")
+}
+
+func TestAPIErrorFillShapes(t *testing.T) {
+	cases := []struct {
+		name, body         string
+		message, code, typ string
+		bodyKept           bool
+	}{
+		{name: "OAuth 2.0 error", body: `{"error":"invalid_client","error_description":"Client authentication failed"}`,
+			message: "Client authentication failed", code: "invalid_client"},
+		{name: "OAuth 2.0 error without description", body: `{"error":"invalid_grant"}`, message: "invalid_grant"},
+		{name: "Apigee token endpoint", body: `{"ErrorCode":"invalid_client","Error":"ClientId is Invalid"}`,
+			message: "ClientId is Invalid", code: "invalid_client"},
+		{name: "any capitalisation", body: `{"ERRORCODE":"E1","ERROR":"Shouting"}`, message: "Shouting", code: "E1"},
+		{name: "capitalised message", body: `{"Message":"Upper","Type":"t"}`, message: "Upper", typ: "t"},
+		{name: "lower case wins a clash", body: `{"MESSAGE":"b","message":"a","Message":"c"}`, message: "a"},
+		{name: "errors list", body: `{"errors":[{"message":"first"},{"message":"second","code":"X"}]}`, message: "first; second"},
+		{name: "errors as strings", body: `{"errors":["one","two"]}`, message: "one; two"},
+		{name: "JSON:API errors", body: `{"errors":[{"status":"422","title":"Invalid Attribute","detail":"First name must contain at least two characters."}]}`,
+			message: "First name must contain at least two characters."},
+		{name: "message as array", body: `{"statusCode":400,"message":["email must be an email","password is too short"],"error":"Bad Request"}`,
+			message: "email must be an email; password is too short"},
+		{name: "message as object", body: `{"message":{"en":"Invalid e-mail"}}`, message: "Invalid e-mail"},
+		{name: "message as nested object", body: `{"message":{"message":"inner","code":"c"}}`, message: "inner"},
+		{name: "message object skips credentials", body: `{"message":{"access_token":"LEAKED","text":"visible"}}`, message: "visible"},
+		{name: "error object", body: `{"error":{"code":"NOT_FOUND","message":"No such customer"}}`, message: "No such customer", code: "NOT_FOUND"},
+		{name: "error object, capitalised", body: `{"Error":{"Code":"Throttled","Message":"Slow down"}}`, message: "Slow down", code: "Throttled"},
+		{name: "problem details", body: `{"type":"about:blank","title":"Not Found","status":404,"detail":"Customer 42 not found"}`,
+			message: "Customer 42 not found", typ: "about:blank"},
+		{name: "problem details without detail", body: `{"title":"Not Found","status":404}`, message: "Not Found"},
+		{name: "Spring Boot", body: `{"timestamp":"2024-01-01T00:00:00Z","status":500,"error":"Internal Server Error","message":"boom","path":"/x"}`,
+			message: "boom"},
+		{name: "top-level array", body: `[{"message":"a"},"b"]`, message: "a; b"},
+		{name: "code and msg", body: `{"code":"E42","msg":"short"}`, message: "short", code: "E42"},
+		{name: "no message anywhere", body: `{"status":503,"retry":true}`, bodyKept: true},
+		{name: "empty message", body: `{"message":"","hint":"try later"}`, bodyKept: true},
+		{name: "message of no text", body: `{"message":{"nested":1}}`, bodyKept: true},
+		{name: "array of numbers", body: `[1,2]`, bodyKept: true},
+		{name: "broken JSON", body: `{"message":"cut`, bodyKept: true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := filled(tc.body)
+			assert.Equal(t, tc.message, e.Message)
+			assert.Equal(t, tc.code, e.ErrorCode)
+			assert.Equal(t, tc.typ, e.Type)
+			if tc.bodyKept {
+				assert.NotEmpty(t, e.Body, "an unrecognised body is the only explanation")
+			} else {
+				assert.Empty(t, e.Body, "a found message is the explanation")
+			}
+			assert.NotContains(t, fmt.Sprintf("%+v", e), "LEAKED")
+		})
+	}
+
+	// A many-entry list is capped.
+	many := `{"errors":[` + strings.Repeat(`"m",`, 50) + `"m"]}`
+	assert.Equal(t, strings.Repeat("m; ", maxExplainParts-1)+"m", filled(many).Message)
+
+	// End to end: the 401 of an OAuth endpoint keeps its explanation.
+	c, mt := newTestClient(t, WithNoRetries())
+	serve(t, mt, "GET", "/customer/mytenant/me",
+		jsonReply(401, `{"error":"invalid_client","error_description":"Client authentication failed"}`))
+	_, err := c.Profile.Get(context.Background(), nil)
+	var apiErr *APIError
+	require.ErrorAs(t, err, &apiErr)
+	require.ErrorIs(t, err, ErrUnauthorized)
+	assert.Equal(t, "Client authentication failed", apiErr.Message)
+	assert.Equal(t, "invalid_client", apiErr.ErrorCode)
+	assert.Equal(t, "emporix: GET /customer/mytenant/me: 401 invalid_client: Client authentication failed", err.Error())
+	assert.False(t, apiErr.TokenRejected(), "a rejected client is not a rejected token")
 }
 
 func TestAPIErrorFillSnippet(t *testing.T) {
@@ -279,7 +367,7 @@ func TestAPIErrorFillSnippet(t *testing.T) {
 		assert.Equal(t, APIError{}, *e)
 	}
 	var nilBody APIError
-	nilBody.fill(nil)
+	nilBody.fill(nil, nil)
 	assert.Equal(t, APIError{}, nilBody)
 
 	// End to end, an error with an empty body still says what happened.

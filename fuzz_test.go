@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -487,6 +488,13 @@ var errorSeeds = []struct {
 	{500, ""}, {500, "   "}, {500, "[1,2]"}, {400, `{"details":"one"}`}, {400, `{"message":{"nested":1}}`},
 	{502, "\xff\xfe not UTF-8 " + strings.Repeat("é", 300)},
 	{502, strings.Repeat("\x80", maxSnippet+100)}, // continuation bytes only
+	// Other services' shapes, and token responses on an error status.
+	{401, `{"error":"invalid_client","error_description":"Client authentication failed"}`},
+	{422, `{"errors":[{"status":"422","title":"Invalid","detail":"too short"},{"message":"m2"},"m3"]}`},
+	{400, `{"statusCode":400,"message":["email must be an email"],"error":"Bad Request"}`},
+	{400, `{"message":{"en":"bad"},"Error":{"Code":"C","Message":"M"}}`},
+	{500, `{"access_token":"SeCrEtToKeNvAlUe0123456789","refresh_token":{"v":["x1y2z3w4"]},"expires_in":3599}`},
+	{404, `{"type":"about:blank","title":"Not Found","status":404}`},
 }
 
 // secretFrom derives an alphanumeric secret of at least 8 characters from
@@ -523,14 +531,71 @@ func otherSecret(s string) string {
 	return string(b)
 }
 
-// errorKeys are the field names APIError.fill reads.
-var errorKeys = []string{"type", "message", "moreinfo", "details", "errorcode", "fault", "faultstring", "detail"}
+// jsonWalk is what a body holds, read token by token up to its first fault.
+type jsonWalk struct {
+	names       []string // member names
+	credentials []string // string values of credential-like members, at any depth below them
+	others      []string // every other string and number
+}
+
+func walkJSON(body []byte) jsonWalk {
+	var w jsonWalk
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	type frame struct{ object, wantKey, credential bool }
+	var stack []frame
+	pending := false // the next value is a credential-like member's
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return w
+		}
+		inCredential := pending || len(stack) > 0 && stack[len(stack)-1].credential
+		if d, ok := tok.(json.Delim); ok {
+			switch d {
+			case '{', '[':
+				stack = append(stack, frame{object: d == '{', wantKey: d == '{', credential: inCredential})
+			default:
+				stack = stack[:len(stack)-1]
+			}
+			pending = false
+			if len(stack) > 0 {
+				stack[len(stack)-1].wantKey = stack[len(stack)-1].object
+			}
+			continue
+		}
+		if len(stack) > 0 && stack[len(stack)-1].object && stack[len(stack)-1].wantKey {
+			name, _ := tok.(string)
+			w.names = append(w.names, name)
+			w.others = append(w.others, name)
+			pending = credentialName(name)
+			stack[len(stack)-1].wantKey = false
+			continue
+		}
+		var text string
+		switch v := tok.(type) {
+		case string:
+			text = v
+		case json.Number:
+			text = v.String()
+		}
+		if inCredential {
+			w.credentials = append(w.credentials, text)
+		} else {
+			w.others = append(w.others, text)
+		}
+		pending = false
+		if len(stack) > 0 {
+			stack[len(stack)-1].wantKey = stack[len(stack)-1].object
+		}
+	}
+}
 
 func fuzzAPIError(c *Client, status int, body []byte, secret string) *APIError {
 	k := c.newCall(opProfileGet)
 	k.hide(secret)
 	resp := &http.Response{StatusCode: status, Header: http.Header{}, Body: io.NopCloser(bytes.NewReader(body)), ContentLength: -1}
-	return c.apiError(k, resp)
+	return c.checkResponse(k, resp)
 }
 
 // serverText joins the fields of e that hold text from the server.
@@ -558,14 +623,32 @@ func FuzzAPIError(f *testing.F) {
 
 		// Shape: what the body looks like decides what is kept.
 		trimmed := strings.TrimSpace(string(body))
+		walk := walkJSON(body)
 		switch {
 		case trimmed == "":
 			if e.Body != "" || e.Message != "" || e.Type != "" || len(e.Details) != 0 {
 				t.Fatalf("empty body produced fields: %#v", e)
 			}
 		case trimmed[0] == '{' || trimmed[0] == '[':
-			if e.Body != "" {
-				t.Fatalf("a JSON-looking body was kept as a snippet: %q", e.Body)
+			// Every body with any text in it keeps an explanation: a
+			// message found in it, or the body itself.
+			if e.Message == "" && e.Body == "" {
+				t.Fatalf("no explanation kept for %q: %#v", body, e)
+			}
+			if e.Message != "" && e.Body != "" {
+				t.Fatalf("both a message and a snippet: %#v", e)
+			}
+			if len(e.Body) > maxSnippet+len("…") {
+				t.Fatalf("snippet of %d bytes", len(e.Body))
+			}
+			// A credential-like member's value never survives, unless
+			// the same text also stands elsewhere in the body.
+			text := serverText(e)
+			for _, v := range walk.credentials {
+				if len(v) >= 6 && !strings.Contains(redacted, v) && !slices.ContainsFunc(walk.others, func(o string) bool { return strings.Contains(o, v) }) &&
+					strings.Contains(text, v) {
+					t.Fatalf("credential value %q survives: %q", v, text)
+				}
 			}
 		default:
 			if e.Body == "" || e.Message != "" || e.Type != "" || e.ErrorCode != "" {
@@ -613,9 +696,9 @@ func FuzzAPIError(f *testing.F) {
 			t.Fatalf("secret survives: %q", text)
 		}
 		other := otherSecret(secret)
-		for _, k := range errorKeys {
-			if strings.Contains(k, strings.ToLower(secret)) || strings.Contains(k, strings.ToLower(other)) {
-				return // swapping it would rename a field
+		for _, k := range walk.names {
+			if strings.Contains(strings.ToLower(k), strings.ToLower(secret)) || strings.Contains(strings.ToLower(k), strings.ToLower(other)) {
+				return // swapping it would rename a member
 			}
 		}
 		if bytes.Contains(body, []byte(other)) || bytes.Contains(body, []byte(`\u`)) || bytes.Contains(body, []byte(`\`+secret)) {

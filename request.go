@@ -222,7 +222,7 @@ func (c *Client) send(ctx context.Context, k *call) (*response, error) {
 	defer func() { _ = resp.Body.Close() }()
 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		apiErr := c.apiError(k, resp)
+		apiErr := c.checkResponse(k, resp)
 		c.logDone(ctx, k, resp.StatusCode, start)
 		if apiErr.Attempts > 1 {
 			c.logger.LogAttrs(ctx, slog.LevelWarn, "emporix: giving up after retries",
@@ -409,102 +409,6 @@ func (c *Client) prepareRetry(r *http.Request) error {
 	k.hide(tok.AccessToken)
 	setBearer(r, tok)
 	return nil
-}
-
-// requestFailed turns a transport failure into a *RequestError whose text
-// carries no URL: *url.Error would print the query string with its tokens.
-func (c *Client) requestFailed(ctx context.Context, k *call, err error) error {
-	var urlErr *url.Error
-	if errors.As(err, &urlErr) {
-		err = urlErr.Err
-	}
-	if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
-		err = ctxErr
-	}
-	if k.secrets != nil {
-		if text := err.Error(); k.secrets.apply(text) != text {
-			err = &scrubbedError{text: k.secrets.apply(text), err: err}
-		}
-	}
-	attempts := max(k.attempts, 1)
-	c.logger.LogAttrs(ctx, slog.LevelDebug, "emporix: request failed",
-		slog.String("operation", k.op.id), slog.String("method", k.op.method),
-		slog.String("path", redactPath(k.path)), slog.Int("attempts", attempts), slog.String("error", err.Error()))
-	return &RequestError{Method: k.op.method, Path: redactPath(k.path), Operation: k.op.id, Attempts: attempts, Err: err}
-}
-
-// scrubbedError replaces the text of a transport error that quoted a
-// secret of the request. It answers errors.Is and net.Error's Timeout for
-// the cause but does not unwrap to it: every error in the cause's chain may
-// print the secret.
-type scrubbedError struct {
-	text string
-	err  error
-}
-
-func (e *scrubbedError) Error() string { return e.text }
-
-// Is reports whether the cause matches target.
-func (e *scrubbedError) Is(target error) bool { return errors.Is(e.err, target) }
-
-// Timeout reports whether the cause is a timeout.
-func (e *scrubbedError) Timeout() bool {
-	var t interface{ Timeout() bool }
-	return errors.As(e.err, &t) && t.Timeout()
-}
-
-// Temporary reports whether the cause is temporary, as net.Error requires.
-func (e *scrubbedError) Temporary() bool {
-	var t interface{ Temporary() bool }
-	return errors.As(e.err, &t) && t.Temporary()
-}
-
-// apiError reads a non-success response into an *APIError.
-func (c *Client) apiError(k *call, resp *http.Response) *APIError {
-	e := &APIError{
-		StatusCode: resp.StatusCode,
-		Method:     k.op.method,
-		Path:       redactPath(k.path),
-		Operation:  k.op.id,
-		RequestID:  requestID(resp.Header),
-		Attempts:   max(k.attempts, 1),
-	}
-	if d, ok := retryAfter(resp.Header, time.Now()); ok { // wall clock, as backoff
-		e.RetryAfter = d
-	}
-	body, _ := readBody(resp, maxErrorBody)
-	e.fill(body)
-	e.Type = k.secrets.apply(e.Type)
-	e.ErrorCode = k.secrets.apply(e.ErrorCode)
-	e.Message = k.secrets.apply(e.Message)
-	if e.Body != "" && len(k.secrets) > 0 {
-		// Scrub the whole text before cutting the snippet: a secret that
-		// straddles the cut would otherwise survive in part.
-		e.Body = snippet(k.secrets.apply(strings.TrimSpace(string(body))))
-	}
-	e.MoreInfo = k.secrets.apply(e.MoreInfo)
-	for i, d := range e.Details {
-		if s := k.secrets.apply(string(d)); s != string(d) {
-			if !json.Valid([]byte(s)) {
-				// The secret was a bare JSON value, such as a number:
-				// keep the scrubbed entry as a JSON string, so that
-				// Details stays JSON.
-				b, _ := json.Marshal(s)
-				s = string(b)
-			}
-			e.Details[i] = json.RawMessage(s)
-		}
-	}
-	return e
-}
-
-func requestID(h http.Header) string {
-	for _, name := range [...]string{"X-Request-Id", "X-Correlation-Id", "Request-Id"} {
-		if v := h.Get(name); v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 // readBody reads at most limit bytes of the response body. With a known

@@ -1,0 +1,395 @@
+package emporix
+
+import (
+	"bytes"
+	"encoding/json"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// maxErrorBody caps how much of an error response is read.
+const maxErrorBody = 1 << 20
+
+// maxSnippet caps how much of an unrecognised error body is kept on an
+// APIError.
+const maxSnippet = 512
+
+// maxExplainDepth and maxExplainParts bound how far a message given as an
+// object or array is searched, so that a pathological body costs little.
+const (
+	maxExplainDepth = 8
+	maxExplainParts = 10
+)
+
+// fill decodes an error body into e and masks the request's secrets in
+// every text it keeps.
+//
+// Emporix answers with two shapes (ErrorMessage and the gateway's fault),
+// but proxies, the OAuth endpoints and other gateways in front of it use
+// others; any message found in a known place becomes Message. When no
+// message is found the body itself is kept in Body, capped: a non-JSON body
+// (an HTML page from a proxy) as text, a JSON body re-encoded with the
+// values of credential-like members (access_token, password, ...) masked,
+// because an error status may carry a token response.
+func (e *APIError) fill(body []byte, secrets scrubber) {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 {
+		return
+	}
+	jsonLike := trimmed[0] == '{' || trimmed[0] == '['
+	if jsonLike {
+		if trimmed[0] == '{' {
+			if f, ok := objectFields(trimmed); ok {
+				e.fillObject(f, 0)
+			}
+		} else {
+			e.Message = explain(trimmed, 0)
+		}
+	}
+	e.Type = secrets.apply(e.Type)
+	e.ErrorCode = secrets.apply(e.ErrorCode)
+	e.Message = secrets.apply(e.Message)
+	e.MoreInfo = secrets.apply(e.MoreInfo)
+	for i, d := range e.Details {
+		if masked, ok := maskedJSON(d); ok {
+			d = json.RawMessage(masked)
+			e.Details[i] = d
+		}
+		if s := secrets.apply(string(d)); s != string(d) {
+			if !json.Valid([]byte(s)) {
+				// The secret was a bare JSON value, such as a number:
+				// keep the scrubbed entry as a JSON string, so that
+				// Details stays JSON.
+				b, _ := json.Marshal(s)
+				s = string(b)
+			}
+			e.Details[i] = json.RawMessage(s)
+		}
+	}
+	if e.Message != "" {
+		return
+	}
+	text := string(trimmed)
+	if jsonLike {
+		text, _ = maskedJSON(trimmed)
+	}
+	// Scrub the whole text before cutting the snippet: a secret that
+	// straddles the cut would otherwise survive in part.
+	e.Body = snippet(secrets.apply(text))
+}
+
+// errorFields are the members of a JSON error object by lower-case name:
+// services spell the same member message, Message or MESSAGE (the Apigee
+// token endpoint sends ErrorCode and Error).
+type errorFields map[string]json.RawMessage
+
+// objectFields decodes a JSON object. Of members whose names differ only
+// in case, the lower-case one wins, else the first in byte order, so that
+// the result never depends on map order.
+func objectFields(raw []byte) (errorFields, bool) {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(raw, &m) != nil || m == nil {
+		return nil, false
+	}
+	names := make([]string, 0, len(m))
+	for name := range m {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	f := make(errorFields, len(m))
+	for _, name := range names {
+		lower := strings.ToLower(name)
+		if _, taken := f[lower]; !taken || name == lower {
+			f[lower] = m[name]
+		}
+	}
+	return f, true
+}
+
+// text returns the member as a string when it is a JSON string, else "".
+func (f errorFields) text(name string) string { return jsonText(f[name]) }
+
+// fillObject reads one error object into the fields of e that are still
+// empty; the gateway's fault, which is the most specific, overrides.
+func (e *APIError) fillObject(f errorFields, depth int) {
+	setOnce(&e.Type, f.text("type"))
+	setOnce(&e.MoreInfo, f.text("moreinfo"))
+	setOnce(&e.ErrorCode, f.text("errorcode"), f.text("error_code"), f.text("code"))
+	if e.Details == nil {
+		e.Details = detailsOf(f["details"])
+	}
+	if fault, ok := objectFields(f["fault"]); ok {
+		if msg := fault.text("faultstring"); msg != "" {
+			e.Message = msg
+		}
+		if detail, ok := objectFields(fault["detail"]); ok {
+			if code := detail.text("errorcode"); code != "" {
+				e.ErrorCode = code
+			}
+		}
+	}
+
+	// error is a code next to error_description (OAuth 2.0, RFC 6749
+	// section 5.2), a message next to ErrorCode (Apigee), or an object of
+	// its own ({"error":{"code":...,"message":...}}).
+	errMember := bytes.TrimSpace(f["error"])
+	_, described := f["error_description"]
+	if described && len(errMember) > 0 && errMember[0] == '"' {
+		setOnce(&e.ErrorCode, jsonText(errMember))
+	}
+	setOnce(&e.Message, explain(f["message"], depth), f.text("error_description"), explain(f["errors"], depth))
+	if len(errMember) > 0 && errMember[0] == '{' && depth < maxExplainDepth {
+		if inner, ok := objectFields(errMember); ok {
+			e.fillObject(inner, depth+1)
+		}
+	} else if !described {
+		setOnce(&e.Message, explain(errMember, depth))
+	}
+	// RFC 9457 problem details, and other common names.
+	setOnce(&e.Message, f.text("detail"), f.text("title"), f.text("description"),
+		f.text("errormessage"), f.text("error_message"), f.text("msg"))
+}
+
+// setOnce sets *dst to the first non-empty candidate unless it is set.
+func setOnce(dst *string, candidates ...string) {
+	if *dst != "" {
+		return
+	}
+	for _, c := range candidates {
+		if c != "" {
+			*dst = c
+			return
+		}
+	}
+}
+
+// detailsOf reads ErrorMessage details: an array, or one entry sent
+// without it.
+func detailsOf(raw json.RawMessage) []json.RawMessage {
+	d := bytes.TrimSpace(raw)
+	if len(d) == 0 {
+		return nil
+	}
+	var details []json.RawMessage
+	switch {
+	case d[0] == '[' && json.Unmarshal(d, &details) == nil:
+		return details
+	case d[0] == '{' || d[0] == '"':
+		return []json.RawMessage{d}
+	}
+	return nil
+}
+
+// jsonText returns raw as a string when it is a JSON string, else "".
+func jsonText(raw json.RawMessage) string {
+	var s string
+	if len(raw) == 0 || json.Unmarshal(raw, &s) != nil {
+		return ""
+	}
+	return s
+}
+
+// messageNames are the members that hold a message inside an object given
+// where a message was expected, most specific first.
+var messageNames = []string{"message", "error_description", "detail", "description", "title", "text", "msg", "reason", "error"}
+
+// explain finds the human-readable text in a message given as a string,
+// an array (a list of messages, joined with "; ") or an object (its
+// message member, else every string in it). Credential-like members are
+// never read.
+func explain(raw json.RawMessage, depth int) string {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || depth > maxExplainDepth {
+		return ""
+	}
+	switch raw[0] {
+	case '"':
+		return jsonText(raw)
+	case '[':
+		var items []json.RawMessage
+		if json.Unmarshal(raw, &items) != nil {
+			return ""
+		}
+		parts := make([]string, 0, min(len(items), maxExplainParts))
+		for _, item := range items {
+			if s := explain(item, depth+1); s != "" {
+				parts = append(parts, s)
+				if len(parts) == maxExplainParts {
+					break
+				}
+			}
+		}
+		return strings.Join(parts, "; ")
+	case '{':
+		f, ok := objectFields(raw)
+		if !ok {
+			return ""
+		}
+		for _, name := range messageNames {
+			if s := explain(f[name], depth+1); s != "" {
+				return s
+			}
+		}
+		names := make([]string, 0, len(f))
+		for name := range f {
+			if !credentialName(name) {
+				names = append(names, name)
+			}
+		}
+		slices.Sort(names)
+		parts := make([]string, 0, min(len(names), maxExplainParts))
+		for _, name := range names {
+			if s := explain(f[name], depth+1); s != "" {
+				parts = append(parts, s)
+				if len(parts) == maxExplainParts {
+					break
+				}
+			}
+		}
+		return strings.Join(parts, "; ")
+	}
+	return ""
+}
+
+// credentialWords mark a JSON member name whose value may be a credential.
+// Names are compared in lower case without '_', '-' and '.'.
+var credentialWords = []string{"token", "password", "passwd", "secret", "credential", "authorization",
+	"cookie", "apikey", "session", "verifier", "signature", "jwt"}
+
+// credentialName reports whether a JSON member name looks like it holds a
+// credential, such as access_token, refreshToken, saas_token or password.
+func credentialName(name string) bool {
+	norm := strings.Map(func(r rune) rune {
+		switch r {
+		case '_', '-', '.':
+			return -1
+		}
+		return r
+	}, strings.ToLower(name))
+	for _, w := range credentialWords {
+		if strings.Contains(norm, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// maskedJSON re-encodes a JSON body compactly with the value of every
+// credential-like member replaced by REDACTED, and reports whether it
+// masked any. It reads token by token, so a body cut short or broken
+// part-way keeps what came before the fault.
+func maskedJSON(body []byte) (text string, masked bool) {
+	type frame struct {
+		object  bool
+		wantKey bool // in an object, the next token is a member name
+		n       int  // members or elements written
+	}
+	var (
+		b      strings.Builder
+		buf    bytes.Buffer
+		stack  []frame
+		maskIt bool // the next value belongs to a credential-like member
+	)
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	writeString := func(s string) {
+		buf.Reset()
+		_ = enc.Encode(s)
+		b.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return b.String(), masked
+		}
+		if d, ok := tok.(json.Delim); ok && (d == '}' || d == ']') {
+			b.WriteRune(rune(d))
+			stack = stack[:len(stack)-1]
+			if len(stack) > 0 {
+				top := &stack[len(stack)-1]
+				top.n++
+				top.wantKey = top.object
+			}
+			continue
+		}
+		// The separator before this token.
+		var top *frame
+		if len(stack) > 0 {
+			top = &stack[len(stack)-1]
+			switch {
+			case top.object && !top.wantKey:
+				b.WriteByte(':')
+			case top.n > 0:
+				b.WriteByte(',')
+			}
+		}
+		if top != nil && top.object && top.wantKey {
+			name, _ := tok.(string)
+			writeString(name)
+			maskIt = credentialName(name)
+			top.wantKey = false
+			continue
+		}
+		if maskIt {
+			maskIt, masked = false, true
+			writeString(redacted)
+			if _, ok := tok.(json.Delim); ok {
+				// Skip the masked object or array whole.
+				for depth := 1; depth > 0; {
+					t, err := dec.Token()
+					if err != nil {
+						return b.String(), true
+					}
+					switch t {
+					case json.Delim('{'), json.Delim('['):
+						depth++
+					case json.Delim('}'), json.Delim(']'):
+						depth--
+					}
+				}
+			}
+			if top != nil {
+				top.n++
+				top.wantKey = top.object
+			}
+			continue
+		}
+		switch v := tok.(type) {
+		case json.Delim:
+			b.WriteRune(rune(v))
+			stack = append(stack, frame{object: v == '{', wantKey: v == '{'})
+			continue
+		case string:
+			writeString(v)
+		case json.Number:
+			b.WriteString(v.String())
+		case bool:
+			b.WriteString(strconv.FormatBool(v))
+		case nil:
+			b.WriteString("null")
+		}
+		if top != nil {
+			top.n++
+			top.wantKey = top.object
+		}
+	}
+}
+
+// snippet caps s at maxSnippet bytes, cut at the start of a rune.
+func snippet(s string) string {
+	if len(s) <= maxSnippet {
+		return s
+	}
+	// Back up to the start of the rune the cap falls in: at most three
+	// bytes in UTF-8. Text that is not UTF-8 is cut at that point anyway,
+	// rather than losing the whole snippet to a run of stray bytes.
+	cut := maxSnippet
+	for i := 0; i < utf8.UTFMax-1 && !utf8.RuneStart(s[cut]); i++ {
+		cut--
+	}
+	return s[:cut] + "…"
+}

@@ -1,6 +1,6 @@
 module github.com/emporix-go/emporix
 
-go 1.25
+go 1.26
 
 require (
 	github.com/getkin/kin-openapi v0.152.0

@@ -1,6 +1,6 @@
 module github.com/emporix-go/emporix/redisstore
 
-go 1.25
+go 1.26
 
 require (
 	github.com/alicebob/miniredis/v2 v2.40.0

@@ -119,7 +119,10 @@ func WithTokenSource(ts TokenSource) Option {
 }
 
 // WithClock replaces time.Now for computing token expiries, for tests that
-// need to control time.
+// need to control time. A [MemoryStore] created without [WithStoreClock]
+// reads the same clock once a [SessionManager] on this client uses it, so
+// one clock governs tokens and stored sessions; emporixtest's
+// Server.ClientOptions passes the fake's clock here.
 func WithClock(now func() time.Time) Option {
 	return func(c *config) error {
 		if now == nil {

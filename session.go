@@ -135,7 +135,8 @@ type SessionManager struct {
 }
 
 // NewSessionManager returns a manager for the shoppers of c, keeping their
-// sessions in store.
+// sessions in store. A [MemoryStore] without [WithStoreClock] takes c's
+// clock (see [WithClock]).
 func NewSessionManager(c *Client, store TokenStore, opts ...SessionOption) (*SessionManager, error) {
 	if c == nil {
 		return nil, invalid("client", "must not be nil")
@@ -151,6 +152,9 @@ func NewSessionManager(c *Client, store TokenStore, opts ...SessionOption) (*Ses
 		if err := opt(&cfg); err != nil {
 			return nil, err
 		}
+	}
+	if ms, ok := store.(*MemoryStore); ok {
+		ms.followClock(c.now)
 	}
 	return &SessionManager{client: c, store: store, cfg: cfg}, nil
 }

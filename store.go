@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -101,8 +102,9 @@ type RefreshLocker interface {
 // old session ID, instead of one that looks brand new. Its contents can be
 // written out and read back with WriteTo and ReadFrom to survive a restart.
 type MemoryStore struct {
-	now   func() time.Time
-	grace time.Duration
+	now    func() time.Time
+	follow atomic.Pointer[func() time.Time] // see followClock
+	grace  time.Duration
 
 	mu      sync.RWMutex
 	entries map[string]*memEntry
@@ -127,7 +129,10 @@ const DefaultStoreGrace = time.Hour
 // MemoryStoreOption configures a [MemoryStore].
 type MemoryStoreOption func(*MemoryStore)
 
-// WithStoreClock replaces time.Now, for tests that control time.
+// WithStoreClock sets the store's clock, for tests that control time.
+// Without it, a MemoryStore reads the clock of the [Client] of the first
+// [SessionManager] it is given to: time.Now unless the client has
+// [WithClock].
 func WithStoreClock(now func() time.Time) MemoryStoreOption {
 	return func(m *MemoryStore) {
 		if now != nil {
@@ -144,7 +149,8 @@ func WithStoreGrace(d time.Duration) MemoryStoreOption {
 
 // NewMemoryStore returns an empty store.
 func NewMemoryStore(opts ...MemoryStoreOption) *MemoryStore {
-	m := &MemoryStore{now: time.Now, grace: DefaultStoreGrace, entries: make(map[string]*memEntry)}
+	m := &MemoryStore{grace: DefaultStoreGrace, entries: make(map[string]*memEntry)}
+	m.now = m.followedNow
 	for _, opt := range opts {
 		if opt != nil {
 			opt(m)

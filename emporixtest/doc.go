@@ -10,13 +10,16 @@
 // /customer/{tenant}/customers/{customerNumber} that activates accounts.
 // It keeps real state: sessions, customers, addresses, tokens that expire
 // by a controllable clock, refresh tokens that rotate, e-mailed codes.
-// The package uses only the standard library, so any test can import it,
-// and it works outside tests too.
+// Besides the SDK it uses only the standard library, and it works outside
+// tests too. [Server.ClientOptions] wires an SDK client to the fake's URL
+// and clock in one call:
 //
 //	srv := emporixtest.NewServer()
 //	defer srv.Close()
-//	// point the client under test at srv.URL(), tenant srv.Tenant(),
-//	// storefront client ID srv.ClientID()
+//	client, err := emporix.NewClient(srv.Tenant(), srv.ClientID(), srv.ClientOptions()...)
+//
+// A client of another kind is pointed at srv.URL(), tenant srv.Tenant()
+// and storefront client ID srv.ClientID().
 //
 // # Answers
 //

@@ -34,7 +34,7 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	fake := newFake(t)
 	return newShop(t, fake, func(*slog.Logger) emporix.TokenStore {
-		return emporix.NewMemoryStore(emporix.WithStoreClock(fake.Now))
+		return emporix.NewMemoryStore() // on the fake's clock, through the client's
 	})
 }
 
@@ -58,8 +58,7 @@ func newShop(t *testing.T, fake *emporixtest.Server, newStore func(*slog.Logger)
 		ServiceClientID: fake.ServiceClientID(), ServiceClientSecret: fake.ServiceClientSecret(),
 	}
 	// The SDK and the fake share the fake's clock, so a test can move time.
-	client, err := emporix.NewClient(cfg.Tenant, cfg.ClientID,
-		emporix.WithBaseURL(cfg.APIURL), emporix.WithLogger(logger), emporix.WithClock(fake.Now))
+	client, err := emporix.NewClient(cfg.Tenant, cfg.ClientID, append(fake.ClientOptions(), emporix.WithLogger(logger))...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -253,7 +253,14 @@ func (s *AuthService) RefreshCustomer(ctx context.Context, cust *Token, opts *Re
 	if err != nil {
 		return nil, err
 	}
-	tok, err := c.doToken(k, resp, KindCustomer)
+	// A rotated refresh token whose answer gives no lifetime lives at least
+	// as long as the one it replaces (after a token exchange, 180 days
+	// rather than a login's 24 hours).
+	def := defaultLifetimes(opRefreshCustomer, KindCustomer)
+	if !cust.IssuedAt.IsZero() && cust.RefreshExpiry.After(cust.IssuedAt) {
+		def.refresh = max(def.refresh, cust.RefreshExpiry.Sub(cust.IssuedAt))
+	}
+	tok, err := c.doTokenWith(k, resp, KindCustomer, def)
 	if err != nil {
 		return nil, err
 	}

@@ -715,7 +715,8 @@ func TestRefreshCustomer_CarryForward(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, "NEW-SAAS", tok.SaasToken)
 		assert.Equal(t, "r2", tok.RefreshToken, "a rotated refresh token replaces the old one")
-		assert.True(t, tok.RefreshExpiry.IsZero(), "a new refresh token without lifetime has no known expiry")
+		assert.Equal(t, testNow.Add(DefaultCustomerRefreshLifetime), tok.RefreshExpiry, "a new refresh token without lifetime lives as documented")
+		assert.Equal(t, testNow.Add(DefaultCustomerAccessLifetime), tok.Expiry, "so does an access token")
 	})
 	t.Run("deprecated camelCase-only response", func(t *testing.T) {
 		c, mt := newTestClient(t)

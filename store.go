@@ -35,25 +35,52 @@ type SessionState struct {
 }
 
 // Deadline is when nothing in the state can be used or renewed any more: the
-// latest expiry of its tokens and refresh tokens. A store may forget the
-// state then. The zero time means never.
+// latest expiry of its tokens and of their refresh tokens. Expiries the
+// service left out are the documented lifetimes (see [Token.Expiry] and
+// [Token.RefreshExpiry]), so a session is never given up while its refresh
+// token could still renew it. The zero time means never: some token's
+// lifetime is unknown.
 func (s *SessionState) Deadline() time.Time {
 	var latest time.Time
 	for _, t := range [...]*Token{s.Anonymous, s.Customer} {
 		if t == nil {
 			continue
 		}
-		if t.Expiry.IsZero() && t.RefreshExpiry.IsZero() {
+		access := t.accessDeadline()
+		if access.IsZero() {
 			return time.Time{}
 		}
-		if t.Expiry.After(latest) {
-			latest = t.Expiry
-		}
-		if t.RefreshToken != "" && t.RefreshExpiry.After(latest) {
-			latest = t.RefreshExpiry
+		latest = later(latest, access)
+		if t.RefreshToken != "" {
+			refresh := t.refreshDeadline()
+			if refresh.IsZero() {
+				return time.Time{}
+			}
+			latest = later(latest, refresh)
 		}
 	}
 	return latest
+}
+
+// KeepUntil is when a store may forget the state: grace after its
+// [SessionState.Deadline], or the zero time for never. Every store of the
+// SDK (the eviction of [MemoryStore], the key expiry of the Redis store)
+// computes its deadline with it; a [TokenStore] of the application should
+// too. The grace lets a shopper who returns just after the refresh token
+// died get a new session whose change is reported with the old session ID.
+func (s *SessionState) KeepUntil(grace time.Duration) time.Time {
+	d := s.Deadline()
+	if d.IsZero() {
+		return d
+	}
+	return d.Add(max(grace, 0))
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // String describes the state with every secret masked.
@@ -95,7 +122,7 @@ type RefreshLocker interface {
 }
 
 // MemoryStore is an in-process [TokenStore]. Entries leave a grace period
-// after nothing in them can be used or renewed (see [SessionState.Deadline]),
+// after nothing in them can be used or renewed (see [SessionState.KeepUntil]),
 // so the store does not grow without bound; expired entries are swept as new
 // ones are saved. The grace period lets a shopper who returns just after the
 // refresh token died get a new session whose change is reported with the
@@ -159,14 +186,6 @@ func NewMemoryStore(opts ...MemoryStoreOption) *MemoryStore {
 	return m
 }
 
-// evictAt is when a state with deadline d may be forgotten.
-func (m *MemoryStore) evictAt(d time.Time) time.Time {
-	if d.IsZero() {
-		return d
-	}
-	return d.Add(m.grace)
-}
-
 // Load implements [TokenStore].
 func (m *MemoryStore) Load(_ context.Context, key string) (*SessionState, uint64, error) {
 	now := m.now()
@@ -208,7 +227,7 @@ func (m *MemoryStore) putLocked(key string, state *SessionState, version uint64)
 		m.entries[key] = e
 	}
 	e.state, e.version = state, version
-	e.deadline = m.evictAt(state.Deadline())
+	e.deadline = state.KeepUntil(m.grace)
 	switch {
 	case e.deadline.IsZero() && e.index >= 0:
 		heap.Remove(&m.expiry, e.index)
@@ -349,7 +368,7 @@ func (m *MemoryStore) ReadFrom(r io.Reader) (int64, error) {
 		if e, ok := m.entries[rec.Key]; ok {
 			version = e.version
 		}
-		if d := m.evictAt(state.Deadline()); d.IsZero() || now.Before(d) {
+		if d := state.KeepUntil(m.grace); d.IsZero() || now.Before(d) {
 			m.putLocked(rec.Key, state, version+1)
 		}
 		m.mu.Unlock()

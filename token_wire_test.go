@@ -2,6 +2,7 @@ package emporix
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -175,16 +176,40 @@ func TestDecodeToken_EmptySnakeFieldsFallBackToCamelCase(t *testing.T) {
 	assert.Equal(t, "camel-session", tok.SessionID)
 }
 
-func TestDecodeToken_ZeroLifetimeIsNotUnknown(t *testing.T) {
-	tok, err := decodeToken([]byte(`{"access_token":"A","expires_in":0}`), KindAnonymous, testNow)
+func TestDecodeToken_MissingOrUnreadableLifetimesAreTheDocumentedOnes(t *testing.T) {
+	for _, lifetime := range []string{``, `,"expires_in":null`, `,"expires_in":0`, `,"expires_in":-5`, `,"expires_in":"an hour"`, `,"expires_in":{}`} {
+		tok, err := decodeToken([]byte(`{"access_token":"A","refresh_token":"R"`+lifetime+`}`), KindAnonymous, testNow)
+		require.NoError(t, err, lifetime)
+		assert.Equal(t, testNow.Add(DefaultAnonymousAccessLifetime), tok.Expiry, lifetime)
+		assert.Equal(t, testNow.Add(DefaultAnonymousRefreshLifetime), tok.RefreshExpiry, lifetime)
+		tok, err = decodeToken([]byte(`{"access_token":"A","refresh_token":"R"`+strings.ReplaceAll(lifetime, "expires_in", "refresh_token_expires_in")+`}`), KindCustomer, testNow)
+		require.NoError(t, err, lifetime)
+		assert.Equal(t, testNow.Add(DefaultCustomerAccessLifetime), tok.Expiry, lifetime)
+		assert.Equal(t, testNow.Add(DefaultCustomerRefreshLifetime), tok.RefreshExpiry, lifetime)
+	}
+	// An unreadable snake_case expiry does not hide a readable camelCase one.
+	tok, err := decodeToken([]byte(`{"access_token":"A","expires_in":"soon","expiresIn":100}`), KindAnonymous, testNow)
+	require.NoError(t, err)
+	assert.Equal(t, testNow.Add(authSecs(100)), tok.Expiry)
+	// Without a refresh token there is nothing to default.
+	tok, err = decodeToken([]byte(`{"access_token":"A"}`), KindAnonymous, testNow)
+	require.NoError(t, err)
+	assert.True(t, tok.RefreshExpiry.IsZero())
+}
+
+func TestDecodeToken_ServiceTokensKeepTheirLifetimeAsSent(t *testing.T) {
+	tok, err := decodeToken([]byte(`{"access_token":"A","expires_in":0}`), KindService, testNow)
 	require.NoError(t, err)
 	assert.Equal(t, testNow, tok.Expiry)
 	assert.True(t, tok.ExpiredAt(testNow), "expires_in 0 is already expired")
 
-	tok, err = decodeToken([]byte(`{"access_token":"A"}`), KindAnonymous, testNow)
+	tok, err = decodeToken([]byte(`{"access_token":"A"}`), KindService, testNow)
 	require.NoError(t, err)
 	assert.True(t, tok.Expiry.IsZero())
 	assert.False(t, tok.ExpiredAt(testNow.Add(365*24*time.Hour)), "an unknown expiry never expires")
+
+	_, err = decodeToken([]byte(`{"access_token":"A","expires_in":"1h"}`), KindService, testNow)
+	assert.Error(t, err, "an unreadable service token lifetime is a malformed answer")
 }
 
 func TestDecodeToken_SocialAndExchangeExtras(t *testing.T) {
@@ -220,7 +245,7 @@ func TestDecodeToken_Failures(t *testing.T) {
 		}
 	})
 	t.Run("malformed", func(t *testing.T) {
-		for _, body := range []string{``, `{`, `"A"`, `[]`, `{"access_token":1}`, `{"access_token":"A","initialPassword":"yes"}`, `{"access_token":"A","expires_in":"1h"}`} {
+		for _, body := range []string{``, `{`, `"A"`, `[]`, `{"access_token":1}`, `{"access_token":"A","initialPassword":"yes"}`} {
 			tok, err := decodeToken([]byte(body), KindCustomer, testNow)
 			assert.Nil(t, tok, body)
 			require.Error(t, err, body)
@@ -297,6 +322,13 @@ func TestLogin_LenientTokenShapes(t *testing.T) {
 			authServeRaw(t, mt, "POST", "/customer/mytenant/login", 200, tt.body)
 			tok, err := c.Auth.Login(authBG, &LoginRequest{Email: "customer@customer.com", Password: "password123"})
 			require.NoError(t, err)
+			// Lifetimes the answer leaves out are the documented ones.
+			if tt.want.Expiry.IsZero() {
+				tt.want.Expiry = testNow.Add(DefaultCustomerAccessLifetime)
+			}
+			if tt.want.RefreshToken != "" && tt.want.RefreshExpiry.IsZero() {
+				tt.want.RefreshExpiry = testNow.Add(DefaultCustomerRefreshLifetime)
+			}
 			authAssertToken(t, tt.want, tok)
 		})
 	}
@@ -305,8 +337,6 @@ func TestLogin_LenientTokenShapes(t *testing.T) {
 func TestLogin_UndecodableQuirkIsAnInvalidResponse(t *testing.T) {
 	for _, body := range []string{
 		`{"access_token":"A","initialPassword":"sometimes"}`,
-		`{"access_token":"A","expires_in":"thirty days"}`,
-		`{"access_token":"A","expires_in":true}`,
 	} {
 		t.Run(body, func(t *testing.T) {
 			c, mt := newTestClient(t)
@@ -318,6 +348,22 @@ func TestLogin_UndecodableQuirkIsAnInvalidResponse(t *testing.T) {
 			assert.Error(t, re.Err)
 			assert.NotContains(t, err.Error(), "sometimes")
 			assert.NotContains(t, err.Error(), "thirty")
+		})
+	}
+}
+
+func TestLogin_UnreadableLifetimeIsTheDocumentedOne(t *testing.T) {
+	for _, body := range []string{
+		`{"access_token":"A","expires_in":"thirty days","refresh_token":"R","refresh_token_expires_in":true}`,
+		`{"access_token":"A","expires_in":true,"refresh_token":"R","refresh_token_expires_in":[1]}`,
+	} {
+		t.Run(body, func(t *testing.T) {
+			c, mt := newTestClient(t)
+			authServeRaw(t, mt, "POST", "/customer/mytenant/login", 200, body)
+			tok, err := c.Auth.Login(authBG, &LoginRequest{Email: "customer@customer.com", Password: "password123"})
+			require.NoError(t, err, "an unreadable lifetime must not cost the shopper the login")
+			assert.Equal(t, testNow.Add(DefaultCustomerAccessLifetime), tok.Expiry)
+			assert.Equal(t, testNow.Add(DefaultCustomerRefreshLifetime), tok.RefreshExpiry)
 		})
 	}
 }

@@ -66,9 +66,23 @@ type Token struct {
 	LegalEntityID string
 	// IssuedAt is when the SDK received the token.
 	IssuedAt time.Time
-	// Expiry is when the access token expires; zero means unknown.
+	// Expiry is when the access token expires. When the answer omits
+	// expires_in or sends one that cannot be read (null, zero, negative,
+	// not a number), it is the documented lifetime: one hour for anonymous
+	// tokens, 30 days for customer tokens, four hours after a token exchange
+	// ([DefaultAnonymousAccessLifetime] and the constants beside it say
+	// where Emporix documents them). Zero means unknown: a service token
+	// whose answer gave none, or a token built by the application.
 	Expiry time.Time
-	// RefreshExpiry is when the refresh token expires; zero means unknown.
+	// RefreshExpiry is when the refresh token expires. When the answer
+	// omits refresh_token_expires_in or sends one that cannot be read, it is
+	// the documented lifetime: 24 hours for anonymous and customer refresh
+	// tokens, 180 days after a token exchange (see
+	// [DefaultAnonymousRefreshLifetime]); a customer refresh keeps the
+	// lifetime of the refresh token it replaced when that is longer. Zero
+	// means unknown; for a token with a refresh token and an IssuedAt,
+	// [SessionState.Deadline] then assumes the longest documented lifetime
+	// of its kind.
 	RefreshExpiry time.Time
 	// SessionIdleTime is the idle timeout some token responses report.
 	SessionIdleTime time.Duration
@@ -87,7 +101,8 @@ func (t *Token) ExpiredAt(at time.Time) bool {
 	if t == nil || t.AccessToken == "" {
 		return true
 	}
-	return !t.Expiry.IsZero() && !at.Before(t.Expiry)
+	end := t.accessDeadline()
+	return !end.IsZero() && !at.Before(end)
 }
 
 // RefreshExpiredAt reports whether the refresh token is missing or expired at t.
@@ -95,7 +110,33 @@ func (t *Token) RefreshExpiredAt(at time.Time) bool {
 	if t == nil || t.RefreshToken == "" {
 		return true
 	}
-	return !t.RefreshExpiry.IsZero() && !at.Before(t.RefreshExpiry)
+	end := t.refreshDeadline()
+	return !end.IsZero() && !at.Before(end)
+}
+
+// accessDeadline is when the access token dies: Expiry, or for a token
+// without one that says when it was issued, the longest documented
+// lifetime of its kind. The zero time means unknown.
+func (t *Token) accessDeadline() time.Time {
+	if !t.Expiry.IsZero() || t.IssuedAt.IsZero() {
+		return t.Expiry
+	}
+	if d := kindLifetimes(t.Kind).access; d > 0 {
+		return t.IssuedAt.Add(d)
+	}
+	return time.Time{}
+}
+
+// refreshDeadline is when the refresh token dies, by the same rule; the
+// zero time means unknown (or no refresh token).
+func (t *Token) refreshDeadline() time.Time {
+	if t.RefreshToken == "" || !t.RefreshExpiry.IsZero() || t.IssuedAt.IsZero() {
+		return t.RefreshExpiry
+	}
+	if d := kindLifetimes(t.Kind).refresh; d > 0 {
+		return t.IssuedAt.Add(d)
+	}
+	return time.Time{}
 }
 
 // String returns a description with every secret masked.

@@ -263,7 +263,7 @@ func (s *Store) Save(ctx context.Context, key string, state *emporix.SessionStat
 	}
 	next := expected + 1
 	ok, err := saveScript.Run(ctx, s.rdb, []string{rkey},
-		strconv.FormatUint(expected, 10), strconv.FormatUint(next, 10), data, s.expireAt(state.Deadline())).Int()
+		strconv.FormatUint(expected, 10), strconv.FormatUint(next, 10), data, s.expireAt(state)).Int()
 	clear(data)
 	if err != nil {
 		return 0, fmt.Errorf("redisstore: saving a session: %w", err)
@@ -274,13 +274,11 @@ func (s *Store) Save(ctx context.Context, key string, state *emporix.SessionStat
 	return next, nil
 }
 
-// expireAt is the entry's expiry in Unix milliseconds for a state with the
-// given deadline, or 0 for none.
-func (s *Store) expireAt(deadline time.Time) int64 {
-	var at time.Time
-	if !deadline.IsZero() {
-		at = deadline.Add(s.grace)
-	}
+// expireAt is the entry's expiry in Unix milliseconds for state, or 0 for
+// none: [emporix.SessionState.KeepUntil] with the store's grace, the same
+// deadline as [emporix.MemoryStore]'s, capped by the max TTL.
+func (s *Store) expireAt(state *emporix.SessionState) int64 {
+	at := state.KeepUntil(s.grace)
 	if s.maxTTL > 0 {
 		if limit := s.now().Add(s.maxTTL); at.IsZero() || at.After(limit) {
 			at = limit

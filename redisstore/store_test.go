@@ -56,15 +56,26 @@ func TestNewValidatesItsInput(t *testing.T) {
 func TestExpiryIsTheDeadlinePlusTheGraceCappedByMaxTTL(t *testing.T) {
 	now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 	s := &Store{grace: time.Hour, now: func() time.Time { return now }}
+	// dying returns a state whose access token and refresh token both end at
+	// deadline (zero: unknown).
+	dying := func(deadline time.Time) *emporix.SessionState {
+		return &emporix.SessionState{Anonymous: &emporix.Token{Kind: emporix.KindAnonymous, AccessToken: "a", Expiry: deadline}}
+	}
 	deadline := now.Add(24 * time.Hour)
-	assert.Equal(t, deadline.Add(time.Hour).UnixMilli(), s.expireAt(deadline))
-	assert.Equal(t, int64(0), s.expireAt(time.Time{}), "no deadline, no expiry")
-	assert.Equal(t, int64(1), s.expireAt(time.Unix(-7200, 0)), "a time before 1970 still expires")
+	assert.Equal(t, deadline.Add(time.Hour).UnixMilli(), s.expireAt(dying(deadline)))
+	assert.Equal(t, int64(0), s.expireAt(dying(time.Time{})), "no deadline, no expiry")
+	assert.Equal(t, int64(1), s.expireAt(dying(time.Unix(-7200, 0))), "a time before 1970 still expires")
+	// The refresh token's deadline counts, documented lifetime included:
+	// 24 hours from issue when the answer gave none.
+	refreshable := &emporix.SessionState{Anonymous: &emporix.Token{Kind: emporix.KindAnonymous, AccessToken: "a",
+		RefreshToken: "r", IssuedAt: now, Expiry: now.Add(time.Hour)}}
+	assert.Equal(t, now.Add(emporix.DefaultAnonymousRefreshLifetime+time.Hour).UnixMilli(), s.expireAt(refreshable))
+	assert.Equal(t, refreshable.KeepUntil(time.Hour).UnixMilli(), s.expireAt(refreshable), "the same deadline as MemoryStore's")
 
 	s.maxTTL = 2 * time.Hour
-	assert.Equal(t, now.Add(2*time.Hour).UnixMilli(), s.expireAt(deadline), "capped")
-	assert.Equal(t, now.Add(2*time.Hour).UnixMilli(), s.expireAt(time.Time{}), "no deadline: the cap")
-	assert.Equal(t, now.Add(90*time.Minute).UnixMilli(), s.expireAt(now.Add(30*time.Minute)), "under the cap")
+	assert.Equal(t, now.Add(2*time.Hour).UnixMilli(), s.expireAt(dying(deadline)), "capped")
+	assert.Equal(t, now.Add(2*time.Hour).UnixMilli(), s.expireAt(dying(time.Time{})), "no deadline: the cap")
+	assert.Equal(t, now.Add(90*time.Minute).UnixMilli(), s.expireAt(dying(now.Add(30*time.Minute))), "under the cap")
 }
 
 func TestRoundTripAndCompareAndSwap(t *testing.T) {

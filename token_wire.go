@@ -13,24 +13,24 @@ import (
 // read only when the snake_case field is absent, and the session ID comes as
 // sessionId (anonymous) or session_id (customer).
 type tokenWire struct {
-	AccessToken           string      `json:"access_token"`
-	AccessTokenCamel      string      `json:"accessToken"`
-	TokenType             string      `json:"token_type"`
+	AccessToken           string        `json:"access_token"`
+	AccessTokenCamel      string        `json:"accessToken"`
+	TokenType             string        `json:"token_type"`
 	ExpiresIn             lifetimeField `json:"expires_in"`
 	ExpiresInCamel        lifetimeField `json:"expiresIn"`
-	RefreshToken          string      `json:"refresh_token"`
-	RefreshTokenCamel     string      `json:"refreshToken"`
+	RefreshToken          string        `json:"refresh_token"`
+	RefreshTokenCamel     string        `json:"refreshToken"`
 	RefreshExpiresIn      lifetimeField `json:"refresh_token_expires_in"`
 	RefreshExpiresInCamel lifetimeField `json:"refreshTokenExpiresIn"`
-	SaasToken             string      `json:"saas_token"`
-	SaasTokenCamel        string      `json:"saasToken"`
-	SessionID             string      `json:"session_id"`
-	SessionIDCamel        string      `json:"sessionId"`
-	Scope                 string      `json:"scope"`
-	SessionIdleTime       flexSeconds `json:"session_idle_time"`
-	InitialPassword       flexBool    `json:"initialPassword"`
-	SocialAccessToken     string      `json:"social_access_token"`
-	SocialIDToken         string      `json:"social_id_token"`
+	SaasToken             string        `json:"saas_token"`
+	SaasTokenCamel        string        `json:"saasToken"`
+	SessionID             string        `json:"session_id"`
+	SessionIDCamel        string        `json:"sessionId"`
+	Scope                 string        `json:"scope"`
+	SessionIdleTime       flexSeconds   `json:"session_idle_time"`
+	InitialPassword       flexBool      `json:"initialPassword"`
+	SocialAccessToken     string        `json:"social_access_token"`
+	SocialIDToken         string        `json:"social_id_token"`
 }
 
 func firstNonEmpty(a, b string) string {

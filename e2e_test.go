@@ -1168,10 +1168,19 @@ func testE2ESession(t *testing.T) {
 		require.NotNil(t, after.Anonymous)
 		// The anonymous refresh token died in the meantime too: another
 		// new session, reported.
-		if ch := reported(); assert.Len(t, ch, 2) {
+		// Then the ended login is reported, for the guest session that
+		// goes on.
+		if ch := reported(); assert.Len(t, ch, 3) {
 			assert.Equal(t, emporix.SessionChange{
 				Key: key, OldSessionID: sessionID, NewSessionID: after.Anonymous.SessionID, Reason: emporix.ReasonRefreshExpired,
 			}, ch[1])
+			ended := ch[2]
+			assert.Equal(t, emporix.ReasonLoginEnded, ended.Reason)
+			assert.Equal(t, after.Anonymous.SessionID, ended.OldSessionID)
+			assert.Equal(t, after.Anonymous.SessionID, ended.NewSessionID)
+			if tg.log != nil {
+				assert.NotEmpty(t, ended.CustomerNumber, "the fake's SaaS token names the customer")
+			}
 		}
 		sessionID = after.Anonymous.SessionID
 		guest, err := sess.Client().Profile.Get(ctx, nil)
@@ -1198,7 +1207,7 @@ func testE2ESession(t *testing.T) {
 		info, err := other.Client().Auth.Validate(ctx)
 		require.NoError(t, err)
 		assert.Equal(t, id, info.SessionID)
-		assert.Len(t, reported(), 2, "a login is no session change")
+		assert.Len(t, reported(), 3, "a login is no session change")
 	}
 
 	s.step("social login on a session", func(t *testing.T) {
@@ -1267,7 +1276,7 @@ func testE2ESession(t *testing.T) {
 		id, err := sess.SessionID(ctx)
 		require.NoError(t, err)
 		assert.NotEqual(t, sessionID, id)
-		assert.Len(t, reported(), 2, "a fresh session is not a change")
+		assert.Len(t, reported(), 3, "a fresh session is not a change")
 		require.NoError(t, sess.Logout(ctx), "logging out a guest just forgets the session")
 		_, _, err = store.Load(ctx, key)
 		require.ErrorIs(t, err, emporix.ErrSessionNotFound)

@@ -158,7 +158,9 @@ func (c *Client) do(ctx context.Context, k *call) (*response, error) {
 	}
 	if ierr := invalidator.InvalidateToken(ctx, k.token); ierr != nil {
 		if errors.Is(ierr, ErrSessionExpired) {
-			return nil, errors.Join(tokenFailed(ierr), err)
+			// One line that matches both: the session is over, and the
+			// call was refused for it.
+			return nil, &sessionEndedError{err: tokenFailed(ierr), rejected: err}
 		}
 		return nil, err
 	}

@@ -9,9 +9,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"reflect"
+	"strings"
 	"time"
-
-	"golang.org/x/sync/singleflight"
 )
 
 // SessionChangeReason says why a shopper's Emporix session ID changed.
@@ -28,6 +28,11 @@ const (
 	// ReasonServerAssigned: the service answered a refresh or login with a
 	// different session ID than the shopper had.
 	ReasonServerAssigned SessionChangeReason = "server-assigned"
+	// ReasonLoginEnded: the customer's login could no longer be renewed
+	// (its refresh token expired, or the service rejected it, for example
+	// after a logout elsewhere). The session continues as a guest with the
+	// same session ID; CustomerNumber says who was logged in.
+	ReasonLoginEnded SessionChangeReason = "login-ended"
 )
 
 // SessionChange reports that a shopper's Emporix session ID changed. The
@@ -42,6 +47,10 @@ type SessionChange struct {
 	NewSessionID string
 	// Reason says why the session changed.
 	Reason SessionChangeReason
+	// CustomerNumber is the customer whose login ended, with
+	// [ReasonLoginEnded]: read from the customer's SaaS token, empty when
+	// that carries none.
+	CustomerNumber string
 }
 
 // String describes the change with the key masked.
@@ -131,7 +140,14 @@ type SessionManager struct {
 	client  *Client
 	store   TokenStore
 	cfg     sessionConfig
-	flights singleflight.Group
+	flights flightGroup
+	// mem is the store when it is a MemoryStore that reads the client's
+	// clock: a token lookup then reads that clock once, for both.
+	mem *MemoryStore
+	// adoptWait is how long a refresh whose refresh token was rejected
+	// waits for another writer's newer token to appear in a store that
+	// does not lock (see renewCustomer).
+	adoptWait time.Duration
 }
 
 // NewSessionManager returns a manager for the shoppers of c, keeping their
@@ -153,10 +169,11 @@ func NewSessionManager(c *Client, store TokenStore, opts ...SessionOption) (*Ses
 			return nil, err
 		}
 	}
-	if ms, ok := store.(*MemoryStore); ok {
-		ms.followClock(c.now)
+	m := &SessionManager{client: c, store: store, cfg: cfg, adoptWait: defaultAdoptWait}
+	if ms, ok := store.(*MemoryStore); ok && ms.followClock(c.now) {
+		m.mem = ms
 	}
-	return &SessionManager{client: c, store: store, cfg: cfg}, nil
+	return m, nil
 }
 
 // Store returns the manager's token store.
@@ -200,17 +217,14 @@ func (s *Session) GoString() string { return "emporix.Session{}" }
 // Format hides the key and tokens under every verb.
 func (s *Session) Format(f fmt.State, _ rune) { formatOpaque(f, s.String()) }
 
-// State returns the stored state, starting the anonymous session if there
-// is none yet.
+// State returns the stored state without sending any request. A key with
+// no session yet returns [ErrSessionNotFound].
 func (s *Session) State(ctx context.Context) (*SessionState, error) {
 	st, _, err := s.load(ctx)
-	if errors.Is(err, ErrSessionNotFound) {
-		if _, err = s.AnonymousToken(ctx); err != nil {
-			return nil, err
-		}
-		st, _, err = s.load(ctx)
+	if err != nil {
+		return nil, err
 	}
-	return st, err
+	return st, nil
 }
 
 // SessionID returns the Emporix session ID, starting the anonymous session
@@ -223,7 +237,9 @@ func (s *Session) SessionID(ctx context.Context) (string, error) {
 	return tok.SessionID, nil
 }
 
-// LoggedIn reports whether a customer is logged in to the session.
+// LoggedIn reports whether a customer is logged in to the session, from the
+// store alone: it sends no request, and a key with no session yet is not
+// logged in.
 func (s *Session) LoggedIn(ctx context.Context) (bool, error) {
 	st, _, err := s.load(ctx)
 	if errors.Is(err, ErrSessionNotFound) {
@@ -236,30 +252,38 @@ func (s *Session) LoggedIn(ctx context.Context) (bool, error) {
 }
 
 // Token implements [TokenSource]: the customer token when logged in, else
-// the anonymous token, refreshed first when due.
+// the anonymous token, refreshed first when due. Right after a customer
+// login ended (see [ReasonLoginEnded]) the first call returns an error
+// matching [ErrSessionExpired] instead of the anonymous token, so that a
+// call meant for the customer does not silently answer for a guest; the
+// calls after it get the anonymous token.
 func (s *Session) Token(ctx context.Context) (*Token, error) {
-	st, _, err := s.load(ctx)
+	st, now, err := s.lookup(ctx)
 	if err != nil && !errors.Is(err, ErrSessionNotFound) {
 		return nil, err
 	}
-	now := s.m.client.now()
-	if st != nil && st.Customer != nil {
-		if s.serveWhileRenewing(ctx, st.Customer, now, "customer:", s.renewCustomerFlight) {
-			return st.Customer, nil
+	if st != nil {
+		if st.Customer != nil {
+			if s.serve(ctx, st.Customer, now, flightCustomer) {
+				return st.Customer, nil
+			}
+			return s.refreshCustomer(ctx, "", nil)
 		}
-		return s.refreshCustomer(ctx, "", nil)
-	}
-	if st != nil && st.Anonymous != nil && s.serveWhileRenewing(ctx, st.Anonymous, now, "anonymous:", s.renewAnonymousFlight) {
-		return st.Anonymous, nil
+		if st.EndedLogin != nil {
+			return nil, s.endedLogin(ctx, st.EndedLogin)
+		}
+		if st.Anonymous != nil && s.serve(ctx, st.Anonymous, now, flightAnonymous) {
+			return st.Anonymous, nil
+		}
 	}
 	return s.refreshAnonymous(ctx, "")
 }
 
-// serveWhileRenewing reports whether tok can be served as it is: any token
-// that has not expired. Inside the refresh window a background refresh
-// renews it, if its refresh token lives; callers do not wait for the token
-// service as long as they hold a working token.
-func (s *Session) serveWhileRenewing(ctx context.Context, tok *Token, now time.Time, kind string, renew func(context.Context) (*Token, error)) bool {
+// serve reports whether tok can be served as it is: any token that has not
+// expired. Inside the refresh window a background refresh renews it, if its
+// refresh token lives; callers do not wait for the token service as long as
+// they hold a working token.
+func (s *Session) serve(ctx context.Context, tok *Token, now time.Time, kind flightKind) bool {
 	if !s.m.due(tok, now) {
 		return true
 	}
@@ -267,27 +291,19 @@ func (s *Session) serveWhileRenewing(ctx context.Context, tok *Token, now time.T
 		return false // the caller must wait: a new token, or a new session, is needed now
 	}
 	if !tok.RefreshExpiredAt(now) {
-		s.m.start(ctx, kind+s.key, renew)
+		s.m.start(ctx, renewal{s: s, kind: kind})
 	}
 	return true
-}
-
-func (s *Session) renewAnonymousFlight(ctx context.Context) (*Token, error) {
-	return s.renewAnonymousLocked(ctx, "")
-}
-
-func (s *Session) renewCustomerFlight(ctx context.Context) (*Token, error) {
-	return s.renewCustomer(ctx, "", nil, false)
 }
 
 // AnonymousToken implements [AnonymousTokenSource]: the session's anonymous
 // token, refreshed first when due, also while a customer is logged in.
 func (s *Session) AnonymousToken(ctx context.Context) (*Token, error) {
-	st, _, err := s.load(ctx)
+	st, now, err := s.lookup(ctx)
 	if err != nil && !errors.Is(err, ErrSessionNotFound) {
 		return nil, err
 	}
-	if st != nil && st.Anonymous != nil && s.serveWhileRenewing(ctx, st.Anonymous, s.m.client.now(), "anonymous:", s.renewAnonymousFlight) {
+	if st != nil && st.Anonymous != nil && s.serve(ctx, st.Anonymous, now, flightAnonymous) {
 		return st.Anonymous, nil
 	}
 	return s.refreshAnonymous(ctx, "")
@@ -314,19 +330,78 @@ func (s *Session) InvalidateToken(ctx context.Context, rejected *Token) error {
 }
 
 func (s *Session) load(ctx context.Context) (*SessionState, uint64, error) {
-	if s.key == "" {
-		return nil, 0, invalid("session key", "must not be empty")
+	if err := s.check(ctx); err != nil {
+		return nil, 0, err
 	}
 	return s.m.store.Load(ctx, s.key)
 }
 
+// lookup loads the state for a token lookup and reads the clock, once for
+// both when the store is a MemoryStore on the same clock.
+func (s *Session) lookup(ctx context.Context) (*SessionState, time.Time, error) {
+	if err := s.check(ctx); err != nil {
+		return nil, time.Time{}, err
+	}
+	if ms := s.m.mem; ms != nil {
+		now := s.m.client.now()
+		st, _, err := ms.loadAt(s.key, now)
+		return st, now, err
+	}
+	st, _, err := s.m.store.Load(ctx, s.key)
+	return st, s.m.client.now(), err
+}
+
+// timeNow is the code of time.Now, to recognize a clock that is it.
+var timeNow = reflect.ValueOf(time.Now).Pointer()
+
+func isTimeNow(f func() time.Time) bool { return f != nil && reflect.ValueOf(f).Pointer() == timeNow }
+
+// check refuses what no session method can work with, before any I/O.
+func (s *Session) check(ctx context.Context) error {
+	if ctx == nil {
+		return invalid("context", "must not be nil")
+	}
+	if s.key == "" {
+		return invalid("session key", "must not be empty")
+	}
+	return nil
+}
+
+// customerNumber reads the customer number from a customer token's SaaS
+// token, a JWT whose payload names the customer ("customerNumber", else
+// "sub"). The SDK only reads it to report whose login ended; nothing
+// verifies it.
+func customerNumber(t *Token) string {
+	parts := strings.Split(t.SaasToken, ".")
+	if len(parts) != 3 {
+		return ""
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	if err != nil {
+		return ""
+	}
+	var claims struct {
+		CustomerNumber string `json:"customerNumber"`
+		Sub            string `json:"sub"`
+	}
+	if json.Unmarshal(payload, &claims) != nil {
+		return ""
+	}
+	return firstNonEmpty(claims.CustomerNumber, claims.Sub)
+}
+
 // due reports whether t should be refreshed at now: it is expired or inside
 // its refresh window, min(refreshWindow, lifetime/10) less a per-token jitter.
+// This runs on every request: a token outside the widest window is settled
+// by one comparison, without the jitter's hash.
 func (m *SessionManager) due(t *Token, now time.Time) bool {
 	if t.AccessToken == "" {
 		return true
 	}
 	if t.Expiry.IsZero() {
+		return false
+	}
+	if now.Before(t.Expiry.Add(-m.cfg.refreshWindow)) {
 		return false
 	}
 	window := m.cfg.refreshWindow
@@ -357,45 +432,6 @@ func NewSessionKey() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-// flight runs fn once per key at a time. The shared run is detached from the
-// caller's cancellation and bounded by its own timeout; every caller still
-// returns as soon as its own context ends.
-//
-// When the store is shared between processes ([RefreshLocker]), the run also
-// holds the store's lock for key, so one replica refreshes at a time; fn
-// reloads the state after taking it and finds a token another replica
-// refreshed meanwhile.
-func (m *SessionManager) flight(ctx context.Context, key string, fn func(context.Context) (*Token, error)) (*Token, error) {
-	ch := m.start(ctx, key, fn)
-	select {
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case r := <-ch:
-		if r.Err != nil {
-			return nil, r.Err
-		}
-		return r.Val.(*Token), nil
-	}
-}
-
-// start runs fn as key's flight unless one is running, and returns the
-// channel of its result. The channel is buffered, so a caller that does not
-// wait (a background refresh) leaks nothing.
-func (m *SessionManager) start(ctx context.Context, key string, fn func(context.Context) (*Token, error)) <-chan singleflight.Result {
-	return m.flights.DoChan(key, func() (any, error) {
-		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.cfg.refreshTimeout)
-		defer cancel()
-		if locker, ok := m.store.(RefreshLocker); ok {
-			unlock, err := locker.LockRefresh(fctx, key)
-			if err != nil {
-				return nil, fmt.Errorf("emporix: waiting for another replica's refresh: %w", err)
-			}
-			defer unlock()
-		}
-		return fn(fctx)
-	})
-}
-
 // maxSaveAttempts bounds compare-and-swap retries against concurrent writers.
 const maxSaveAttempts = 5
 
@@ -409,9 +445,7 @@ func (s *Session) refreshAnonymous(ctx context.Context, rejected string) (*Token
 	if s.key == "" {
 		return nil, invalid("session key", "must not be empty")
 	}
-	return s.m.flight(ctx, "anonymous:"+s.key, func(ctx context.Context) (*Token, error) {
-		return s.renewAnonymousLocked(ctx, rejected)
-	})
+	return s.m.wait(ctx, renewal{s: s, kind: flightAnonymous, rejected: rejected})
 }
 
 // renewAnonymousLocked runs inside the anonymous flight of the session.
@@ -438,12 +472,15 @@ func (s *Session) renewAnonymousLocked(ctx context.Context, rejected string) (*T
 				return cur, nil
 			}
 			next, change, err = s.renewAnonymous(ctx, cur, rejected, now)
+			if err == errAdopted {
+				return next, nil // another writer's newer token
+			}
 			if err != nil || next == cur {
 				return next, err
 			}
 			renewed = cur
 		}
-		saved := &SessionState{Anonymous: next, Customer: st.Customer}
+		saved := &SessionState{Anonymous: next, Customer: st.Customer, EndedLogin: st.EndedLogin}
 		if _, err := m.store.Save(ctx, s.key, saved, version); errors.Is(err, ErrStoreConflict) {
 			continue
 		} else if err != nil {
@@ -479,6 +516,11 @@ func (s *Session) renewAnonymous(ctx context.Context, cur *Token, rejected strin
 			}
 			return nil, nil, err
 		}
+		// A refresh token another writer spent first is rejected too:
+		// take the token it saved rather than start a new session.
+		if newer := s.awaitNewer(ctx, flightAnonymous, cur); newer != nil {
+			return newer, nil, errAdopted
+		}
 		reason = ReasonRefreshRejected
 	}
 	next, err := auth.AnonymousLogin(ctx, s.m.cfg.context)
@@ -489,6 +531,58 @@ func (s *Session) renewAnonymous(ctx context.Context, cur *Token, rejected strin
 		return next, nil, nil
 	}
 	return next, s.change(cur, next, reason), nil
+}
+
+// errAdopted tells a renewal that it took another writer's newer token
+// from the store instead of one of its own, so there is nothing to save.
+var errAdopted = errors.New("emporix: adopted a newer stored token")
+
+// defaultAdoptWait bounds how long a rejected refresh waits for another
+// writer's newer token; see awaitNewer.
+const defaultAdoptWait = 2 * time.Second
+
+// awaitNewer returns a token of kind newer than cur from the store, or nil.
+// A refresh token is rejected both when it is dead and when another writer
+// (another manager, a replica) has just spent it in a concurrent refresh of
+// a rotating token; in the second case that writer saves its new token
+// moments later. Without a RefreshLocker such races are possible, so the
+// store is watched for up to adoptWait (real time: the winner's save does
+// not follow the client's clock). Behind a lock a concurrent refresh cannot
+// have happened, and one look suffices.
+func (s *Session) awaitNewer(ctx context.Context, kind flightKind, cur *Token) *Token {
+	wait := s.m.adoptWait
+	if _, locks := s.m.store.(RefreshLocker); locks {
+		wait = 0
+	}
+	deadline := time.Now().Add(wait)
+	pause := time.Millisecond
+	for {
+		st, _, err := s.m.store.Load(ctx, s.key)
+		if err == nil {
+			t := st.Anonymous
+			if kind == flightCustomer {
+				t = st.Customer
+			}
+			if t != nil && !sameToken(t, cur) {
+				return t
+			}
+			if t == nil && kind == flightCustomer {
+				return nil // logged out or dropped meanwhile
+			}
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			return nil
+		}
+		timer := time.NewTimer(min(pause, left))
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return nil
+		case <-timer.C:
+		}
+		pause = min(2*pause, 50*time.Millisecond)
+	}
 }
 
 func (s *Session) change(from, to *Token, reason SessionChangeReason) *SessionChange {

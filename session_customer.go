@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"sync/atomic"
 )
 
 // The customer side of a Session: logins that attach a customer token to
@@ -37,28 +36,33 @@ func (s *Session) ConfirmOptIn(ctx context.Context, optInToken string) (*Token, 
 	return s.attach(ctx, func(ctx context.Context) (*Token, error) { return s.client.Auth.ConfirmOptIn(ctx, optInToken) })
 }
 
-// attach runs a login and stores its customer token with the session.
+// attach runs a login and stores its customer token with the session. The
+// login validates its input before anything is sent, and is authorized with
+// the session's anonymous token, which starts the anonymous session if
+// there is none yet: nothing is sent for a request that would be refused.
 func (s *Session) attach(ctx context.Context, login func(context.Context) (*Token, error)) (*Token, error) {
-	anon, err := s.AnonymousToken(ctx)
-	if err != nil {
+	if err := s.check(ctx); err != nil {
 		return nil, err
 	}
 	tok, err := login(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if anon.SessionID != "" && tok.SessionID != "" && tok.SessionID != anon.SessionID {
-		s.m.report(ctx, *s.change(anon, tok, ReasonServerAssigned))
-	}
+	var anon *Token
 	if err := s.update(ctx, func(st *SessionState) *SessionState {
+		anon = st.Anonymous
 		return &SessionState{Anonymous: st.Anonymous, Customer: tok}
 	}); err != nil {
 		return nil, err
+	}
+	if anon != nil && anon.SessionID != "" && tok.SessionID != "" && tok.SessionID != anon.SessionID {
+		s.m.report(ctx, *s.change(anon, tok, ReasonServerAssigned))
 	}
 	return tok, nil
 }
 
 // update applies change to the stored state with compare-and-swap retries.
+// change returns nil to leave the state as it is.
 func (s *Session) update(ctx context.Context, change func(*SessionState) *SessionState) error {
 	for range maxSaveAttempts {
 		st, version, err := s.load(ctx)
@@ -67,7 +71,11 @@ func (s *Session) update(ctx context.Context, change func(*SessionState) *Sessio
 		} else if err != nil {
 			return err
 		}
-		if _, err := s.m.store.Save(ctx, s.key, change(st), version); !errors.Is(err, ErrStoreConflict) {
+		next := change(st)
+		if next == nil {
+			return nil
+		}
+		if _, err := s.m.store.Save(ctx, s.key, next, version); !errors.Is(err, ErrStoreConflict) {
 			return err
 		}
 	}
@@ -80,16 +88,17 @@ func (s *Session) SwitchLegalEntity(ctx context.Context, legalEntityID string) (
 	if err := requireValue("legalEntityID", legalEntityID); err != nil {
 		return nil, err
 	}
+	if err := s.check(ctx); err != nil {
+		return nil, err
+	}
+	r := renewal{s: s, kind: flightCustomer, opts: &RefreshOptions{LegalEntityID: legalEntityID}, force: true}
 	for {
-		var ran atomic.Bool
-		tok, err := s.m.flight(ctx, "customer:"+s.key, func(ctx context.Context) (*Token, error) {
-			ran.Store(true)
-			return s.renewCustomer(ctx, "", &RefreshOptions{LegalEntityID: legalEntityID}, true)
-		})
+		f, ours := s.m.start(ctx, r)
+		tok, err := f.wait(ctx)
 		// Joining a refresh another caller started would not switch: wait
 		// for it, then run our own.
-		if ctx.Err() != nil || ran.Load() {
-			return tok, err
+		if ours || ctx.Err() != nil {
+			return tok, s.consumeEnded(ctx, err)
 		}
 	}
 }
@@ -122,9 +131,8 @@ func (s *Session) Logout(ctx context.Context) error {
 // refreshCustomer renews the customer token once per session at a time.
 // rejected names an access token the service refused.
 func (s *Session) refreshCustomer(ctx context.Context, rejected string, opts *RefreshOptions) (*Token, error) {
-	return s.m.flight(ctx, "customer:"+s.key, func(ctx context.Context) (*Token, error) {
-		return s.renewCustomer(ctx, rejected, opts, false)
-	})
+	tok, err := s.m.wait(ctx, renewal{s: s, kind: flightCustomer, rejected: rejected, opts: opts})
+	return tok, s.consumeEnded(ctx, err)
 }
 
 // renewCustomer runs inside the customer flight. The refreshed token, whose
@@ -135,7 +143,7 @@ func (s *Session) renewCustomer(ctx context.Context, rejected string, opts *Refr
 	for range maxSaveAttempts {
 		st, version, err := s.load(ctx)
 		if errors.Is(err, ErrSessionNotFound) || err == nil && st.Customer == nil {
-			return nil, fmt.Errorf("%w: the shopper is not logged in", ErrSessionExpired)
+			return nil, errNotLoggedIn
 		}
 		if err != nil {
 			return nil, err
@@ -166,11 +174,20 @@ func (s *Session) renewCustomer(ctx context.Context, rejected string, opts *Refr
 				return s.keepOr(ctx, usable, cur, err)
 			}
 			if cur.RefreshExpiredAt(now) {
-				return nil, s.dropCustomer(ctx, cur, nil)
+				return nil, s.dropCustomer(ctx, cur, errRefreshExpired)
 			}
 			next, err = s.client.Auth.RefreshCustomer(ctx, cur, opts)
 			switch {
 			case err != nil && refreshRejected(err):
+				// Another writer may have spent this rotating refresh
+				// token first: take its token. The login is over only
+				// when the stored token is the one rejected.
+				if newer := s.awaitNewer(ctx, flightCustomer, cur); newer != nil {
+					if !force {
+						return newer, nil
+					}
+					continue // switch the legal entity on the newer token
+				}
 				return nil, s.dropCustomer(ctx, cur, err)
 			case err != nil:
 				return s.keepOr(ctx, usable, cur, err)
@@ -188,6 +205,11 @@ func (s *Session) renewCustomer(ctx context.Context, rejected string, opts *Refr
 	return nil, errTooManyConflicts
 }
 
+var (
+	errNotLoggedIn    = fmt.Errorf("%w: the shopper is not logged in", ErrSessionExpired)
+	errRefreshExpired = errors.New("the customer refresh token expired")
+)
+
 // keepOr returns cur when it is still usable, logging the failed renewal,
 // and err otherwise.
 func (s *Session) keepOr(ctx context.Context, usable bool, cur *Token, err error) (*Token, error) {
@@ -201,21 +223,81 @@ func (s *Session) keepOr(ctx context.Context, usable bool, cur *Token, err error
 
 // dropCustomer removes a customer token that can no longer be renewed,
 // keeping the anonymous session, and returns the session-expired error.
+// The state remembers the ended login until a call that needed the
+// customer has been told (see consumeEnded), and the session-change hook
+// hears of it once, from the writer that removed the token.
 func (s *Session) dropCustomer(ctx context.Context, dead *Token, cause error) error {
+	var ended *EndedLogin
+	var anon *Token
 	err := s.update(ctx, func(st *SessionState) *SessionState {
+		ended, anon = nil, st.Anonymous
 		if !sameToken(st.Customer, dead) {
-			return st
+			return nil // replaced or removed meanwhile
 		}
-		return &SessionState{Anonymous: st.Anonymous}
+		ended = &EndedLogin{CustomerNumber: customerNumber(dead), At: s.m.client.now()}
+		return &SessionState{Anonymous: st.Anonymous, EndedLogin: ended}
 	})
-	expired := ErrSessionExpired
-	if cause != nil {
-		expired = fmt.Errorf("%w: %w", ErrSessionExpired, cause)
+	if ended != nil {
+		sid := dead.SessionID
+		if anon != nil && anon.SessionID != "" {
+			sid = anon.SessionID
+		}
+		s.m.report(ctx, SessionChange{Key: s.key, OldSessionID: sid, NewSessionID: sid,
+			Reason: ReasonLoginEnded, CustomerNumber: ended.CustomerNumber})
 	}
 	if err != nil {
-		return errors.Join(expired, err)
+		return fmt.Errorf("%w: the customer login ended (%w); forgetting it failed: %w", ErrSessionExpired, cause, err)
 	}
-	return expired
+	return &loginEndedError{ended: ended, cause: cause}
+}
+
+// loginEndedError is the session-expired error of an ended login: one line
+// that wraps its cause. ended is the marker this writer stored, which the
+// caller told of it consumes.
+type loginEndedError struct {
+	ended *EndedLogin
+	cause error
+}
+
+func (e *loginEndedError) Error() string {
+	if e.cause == nil {
+		return ErrSessionExpired.Error() + ": the customer login ended"
+	}
+	return ErrSessionExpired.Error() + ": the customer login ended: " + e.cause.Error()
+}
+
+func (e *loginEndedError) Is(target error) bool { return target == ErrSessionExpired }
+func (e *loginEndedError) Unwrap() error        { return e.cause }
+
+// consumeEnded passes err on; when it reports an ended login, the marker it
+// left in the state is cleared, since the caller is now told.
+func (s *Session) consumeEnded(ctx context.Context, err error) error {
+	var le *loginEndedError
+	if errors.As(err, &le) && le.ended != nil {
+		s.clearEnded(ctx, le.ended)
+	}
+	return err
+}
+
+// endedLogin tells the first call that needed the customer after a login
+// ended elsewhere (a background refresh, another replica) that it ended,
+// and clears the marker so the session continues as a guest.
+func (s *Session) endedLogin(ctx context.Context, ended *EndedLogin) error {
+	s.clearEnded(ctx, ended)
+	return &loginEndedError{}
+}
+
+func (s *Session) clearEnded(ctx context.Context, ended *EndedLogin) {
+	err := s.update(ctx, func(st *SessionState) *SessionState {
+		if !st.EndedLogin.same(ended) {
+			return nil
+		}
+		return &SessionState{Anonymous: st.Anonymous, Customer: st.Customer}
+	})
+	if err != nil {
+		s.m.client.logger.LogAttrs(ctx, slog.LevelWarn, "emporix: clearing an ended login failed",
+			slog.String("error", err.Error()))
+	}
 }
 
 // Rekey moves the session to a fresh random key and returns its handle,

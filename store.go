@@ -32,6 +32,25 @@ type SessionState struct {
 	Anonymous *Token
 	// Customer is the logged-in customer's token, or nil.
 	Customer *Token
+	// EndedLogin, when not nil, is a customer login that could no longer
+	// be renewed and was removed, kept until a call that needed the
+	// customer has been told with an error matching [ErrSessionExpired].
+	EndedLogin *EndedLogin
+}
+
+// EndedLogin records a customer login that ended (see [ReasonLoginEnded]).
+type EndedLogin struct {
+	// CustomerNumber is the customer who was logged in, when known.
+	CustomerNumber string
+	// At is when the session found the login ended.
+	At time.Time
+}
+
+func (e *EndedLogin) same(o *EndedLogin) bool {
+	if e == nil || o == nil {
+		return e == o
+	}
+	return e.CustomerNumber == o.CustomerNumber && e.At.Equal(o.At)
 }
 
 // Deadline is when nothing in the state can be used or renewed any more: the
@@ -188,7 +207,12 @@ func NewMemoryStore(opts ...MemoryStoreOption) *MemoryStore {
 
 // Load implements [TokenStore].
 func (m *MemoryStore) Load(_ context.Context, key string) (*SessionState, uint64, error) {
-	now := m.now()
+	return m.loadAt(key, m.now())
+}
+
+// loadAt is Load at the time now, so that a session that reads the same
+// clock reads it once per token lookup.
+func (m *MemoryStore) loadAt(key string, now time.Time) (*SessionState, uint64, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	e, ok := m.entries[key]

@@ -1,6 +1,9 @@
 package emporix
 
-import "time"
+import (
+	"reflect"
+	"time"
+)
 
 // A MemoryStore without WithStoreClock follows the clock of the client
 // that first uses it through a SessionManager, so a test that gives the
@@ -15,9 +18,20 @@ func (m *MemoryStore) followedNow() time.Time {
 	return time.Now()
 }
 
-// followClock makes the store read now, unless it already follows a clock.
-func (m *MemoryStore) followClock(now func() time.Time) {
-	if now != nil {
-		m.follow.CompareAndSwap(nil, &now)
+// followClock makes the store read now, unless it already follows a clock,
+// and reports whether the store reads now: then a session may read the
+// clock once for itself and the store (MemoryStore.loadAt).
+func (m *MemoryStore) followClock(now func() time.Time) bool {
+	if now == nil {
+		return false
 	}
+	if !m.follow.CompareAndSwap(nil, &now) {
+		// Only time.Now is known to be the same clock as another func.
+		cur := m.follow.Load()
+		if !isTimeNow(*cur) || !isTimeNow(now) {
+			return false
+		}
+	}
+	// A store given WithStoreClock reads its own clock.
+	return reflect.ValueOf(m.now).Pointer() == reflect.ValueOf(m.followedNow).Pointer()
 }

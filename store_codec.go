@@ -19,6 +19,12 @@ type storedState struct {
 	Version   int          `json:"v"`
 	Anonymous *storedToken `json:"anonymous,omitempty"`
 	Customer  *storedToken `json:"customer,omitempty"`
+	Ended     *storedEnded `json:"ended_login,omitempty"`
+}
+
+type storedEnded struct {
+	CustomerNumber string    `json:"customer_number,omitempty"`
+	At             time.Time `json:"at,omitzero"`
 }
 
 type storedToken struct {
@@ -42,11 +48,19 @@ type storedToken struct {
 const storedStateVersion = 1
 
 func encodeState(s *SessionState) storedState {
-	return storedState{Version: storedStateVersion, Anonymous: encodeToken(s.Anonymous), Customer: encodeToken(s.Customer)}
+	st := storedState{Version: storedStateVersion, Anonymous: encodeToken(s.Anonymous), Customer: encodeToken(s.Customer)}
+	if e := s.EndedLogin; e != nil {
+		st.Ended = &storedEnded{CustomerNumber: e.CustomerNumber, At: e.At}
+	}
+	return st
 }
 
 func (s storedState) decode() *SessionState {
-	return &SessionState{Anonymous: s.Anonymous.decode(), Customer: s.Customer.decode()}
+	st := &SessionState{Anonymous: s.Anonymous.decode(), Customer: s.Customer.decode()}
+	if e := s.Ended; e != nil {
+		st.EndedLogin = &EndedLogin{CustomerNumber: e.CustomerNumber, At: e.At}
+	}
+	return st
 }
 
 func encodeToken(t *Token) *storedToken {

@@ -47,3 +47,17 @@ func tokenFailed(err error) error {
 	}
 	return &TokenError{Err: err}
 }
+
+// sessionEndedError is a call whose token the service rejected and whose
+// session could not renew it: it matches the session's error (such as
+// [ErrSessionExpired]) and the call's own (the 401 *APIError), in one line.
+type sessionEndedError struct {
+	err      error // the session's
+	rejected error // the call's
+}
+
+func (e *sessionEndedError) Error() string {
+	return e.err.Error() + " (the call was refused: " + e.rejected.Error() + ")"
+}
+
+func (e *sessionEndedError) Unwrap() []error { return []error{e.err, e.rejected} }

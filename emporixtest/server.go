@@ -60,6 +60,11 @@ func (s *Server) URL() string { return s.http.URL }
 // httptest.Server.Client.
 func (s *Server) Client() *http.Client { return s.http.Client() }
 
+// Handler returns the fake's HTTP handler, to serve requests in process
+// (a RoundTripper that calls it with a ResponseRecorder) in tests that send
+// many requests. Faults that drop the connection need the network.
+func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
+
 // Tenant returns the tenant the fake serves. Requests for any other tenant
 // are answered with 400 "The tenant information provided with the request
 // is not valid.".

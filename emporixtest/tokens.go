@@ -129,14 +129,19 @@ func (s *Server) TokenKind(token string) TokenKind {
 	return ""
 }
 
-// RevokeToken invalidates an access token (as if revoked server-side) and
-// reports whether it was known. Later requests with it get 401 "Invalid
-// access token".
+// RevokeToken invalidates an access token or a refresh token (as if
+// revoked server-side) and reports whether it was known. Later requests
+// with a revoked access token get 401 "Invalid access token"; refreshes with
+// a revoked refresh token get 401 "Invalid refresh token.".
 func (s *Server) RevokeToken(token string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	_, ok := s.st.access[token]
-	delete(s.st.access, token)
+	if _, ok := s.st.access[token]; ok {
+		delete(s.st.access, token)
+		return true
+	}
+	_, ok := s.st.refresh[token]
+	delete(s.st.refresh, token)
 	return ok
 }
 

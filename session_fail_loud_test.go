@@ -2,7 +2,6 @@ package emporix_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -310,11 +309,3 @@ func TestSessionMethodsValidateBeforeAnyRequest(t *testing.T) {
 }
 
 func store(m *emporix.SessionManager) *emporix.MemoryStore { return m.Store().(*emporix.MemoryStore) }
-
-// errorsIsAll asserts err matches each target.
-func errorsIsAll(t *testing.T, err error, targets ...error) {
-	t.Helper()
-	for _, target := range targets {
-		assert.True(t, errors.Is(err, target), "%v should match %v", err, target)
-	}
-}

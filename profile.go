@@ -190,8 +190,12 @@ type ProfileGetOptions struct {
 	Expand []string
 }
 
-// Get returns the profile of the token's owner. With an anonymous token the
-// service answers with a pseudo-customer whose Anonymous method reports true.
+// Get returns the profile of the token's owner. For a guest (an anonymous
+// token) the service answers with a pseudo-customer, customer number
+// [AnonymousCustomerNumber], whose Anonymous method reports true, and no
+// error. Through a [Session] whose customer login has just ended, the first
+// call returns an error matching [ErrSessionExpired] instead of the guest's
+// pseudo-customer.
 //
 // Emporix API: GET /customer/{tenant}/me. Needs a customer or anonymous token.
 func (s *ProfileService) Get(ctx context.Context, opts *ProfileGetOptions) (*Customer, error) {

@@ -19,7 +19,3 @@ require (
 	golang.org/x/oauth2 v0.38.0 // indirect
 	golang.org/x/sys v0.30.0 // indirect
 )
-
-// The SDK is developed in the parent directory. A release of this module
-// requires a tagged version of the SDK instead.
-replace github.com/emporix-go/emporix => ../

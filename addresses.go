@@ -50,7 +50,7 @@ const (
 // the first address given at sign-up (Address, which requires ContactName).
 type Address struct {
 	ID             string    `json:"id,omitempty"`
-	ContactName    string    `json:"contactName,omitempty"`
+	ContactName    string    `json:"contactName,omitempty" validate:"required"`
 	CompanyName    string    `json:"companyName,omitempty"`
 	Street         string    `json:"street,omitempty"`
 	StreetNumber   string    `json:"streetNumber,omitempty"`
@@ -61,7 +61,7 @@ type Address struct {
 	ExtraLine4     string    `json:"extraLine4,omitempty"`
 	ZipCode        string    `json:"zipCode,omitempty"`
 	City           string    `json:"city,omitempty"`
-	Country        string    `json:"country,omitempty"`
+	Country        string    `json:"country,omitempty" validate:"country"`
 	State          string    `json:"state,omitempty"`
 	ContactPhone   string    `json:"contactPhone,omitempty"`
 	IsDefault      bool      `json:"isDefault,omitempty"`
@@ -80,9 +80,12 @@ func (a *Address) HasTag(tag string) bool {
 	return false
 }
 
-// AddressCreate is a new address (AddressCreateDto).
+// AddressCreate is a new address (AddressCreateDto). ContactName is
+// required and Country, when set, is a two-letter code: the spec's
+// AddressCreateDto marks nothing required, but the service checks a new
+// address against the Address schema it reads addresses back with.
 type AddressCreate struct {
-	ContactName    string         `json:"contactName,omitempty"`
+	ContactName    string         `json:"contactName,omitempty" validate:"required"`
 	CompanyName    string         `json:"companyName,omitempty"`
 	Street         string         `json:"street,omitempty"`
 	StreetNumber   string         `json:"streetNumber,omitempty"`
@@ -93,7 +96,7 @@ type AddressCreate struct {
 	ExtraLine4     string         `json:"extraLine4,omitempty"`
 	ZipCode        string         `json:"zipCode,omitempty"`
 	City           string         `json:"city,omitempty"`
-	Country        string         `json:"country,omitempty"`
+	Country        string         `json:"country,omitempty" validate:"country"`
 	State          string         `json:"state,omitempty"`
 	ContactPhone   string         `json:"contactPhone,omitempty"`
 	Tags           []string       `json:"tags,omitempty"`
@@ -111,7 +114,7 @@ type BasicMetadata struct {
 // are left unchanged; use [Ptr] to set one. Tags, when not nil, replace the
 // address's tags: an empty, non-nil slice is sent as [] to clear them.
 type AddressUpdate struct {
-	ContactName    *string  `json:"contactName,omitempty"`
+	ContactName    *string  `json:"contactName,omitempty" validate:"notblank"`
 	CompanyName    *string  `json:"companyName,omitempty"`
 	Street         *string  `json:"street,omitempty"`
 	StreetNumber   *string  `json:"streetNumber,omitempty"`
@@ -122,7 +125,7 @@ type AddressUpdate struct {
 	ExtraLine4     *string  `json:"extraLine4,omitempty"`
 	ZipCode        *string  `json:"zipCode,omitempty"`
 	City           *string  `json:"city,omitempty"`
-	Country        *string  `json:"country,omitempty"`
+	Country        *string  `json:"country,omitempty" validate:"country"`
 	State          *string  `json:"state,omitempty"`
 	ContactPhone   *string  `json:"contactPhone,omitempty"`
 	Tags           []string `json:"tags,omitzero"`
@@ -152,8 +155,8 @@ func (s *AddressesService) List(ctx context.Context) ([]Address, error) {
 //
 // Emporix API: POST /customer/{tenant}/me/addresses. Needs the customer token.
 func (s *AddressesService) Create(ctx context.Context, a *AddressCreate) (string, error) {
-	if a == nil {
-		return "", invalid("AddressCreate", "is required")
+	if err := checkFields("AddressCreate", a); err != nil {
+		return "", err
 	}
 	if err := validateTagList("AddressCreate.Tags", a.Tags, false); err != nil {
 		return "", err
@@ -191,8 +194,8 @@ func (s *AddressesService) Update(ctx context.Context, addressID string, u *Addr
 	if err := requireAddressID(addressID); err != nil {
 		return err
 	}
-	if u == nil {
-		return invalid("AddressUpdate", "is required")
+	if err := checkFields("AddressUpdate", u); err != nil {
+		return err
 	}
 	if err := validateTagList("AddressUpdate.Tags", u.Tags, false); err != nil {
 		return err

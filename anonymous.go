@@ -25,7 +25,7 @@ var (
 // optional.
 type SessionContext struct {
 	// Currency is a three-letter ISO 4217 code such as "EUR".
-	Currency string
+	Currency string `validate:"currency"`
 	// SiteCode is a site code from the Site Settings Service, such as "main".
 	SiteCode string
 	// Language is the session language, such as "EN".
@@ -35,10 +35,10 @@ type SessionContext struct {
 }
 
 func (s *SessionContext) validate() error {
-	if s != nil && s.Currency != "" && !isLetters(s.Currency, 3) {
-		return invalid("SessionContext.Currency", "must be a three-letter ISO 4217 code")
+	if s == nil {
+		return nil // optional
 	}
-	return nil
+	return checkFields("SessionContext", s)
 }
 
 // AnonymousLogin starts an anonymous shopper session and returns its token,

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -59,13 +60,16 @@ type service struct{ client *Client }
 // NewClient returns a client for tenant and the storefront's client ID (the
 // public storefront API key, not a secret). The tenant must match the
 // Emporix tenant pattern: lowercase letters and digits, starting with a
-// letter, 3 to 16 characters.
+// letter, 3 to 16 characters; a host name or URL ("mytenant.emporix.io") is
+// refused with a hint naming the tenant it holds. A blank client ID, or one
+// with white space around it, is refused too. Bad input yields a
+// *ValidationError matching ErrInvalidInput, before any request.
 func NewClient(tenant, clientID string, opts ...Option) (*Client, error) {
 	if err := validateTenant(tenant); err != nil {
 		return nil, err
 	}
-	if clientID == "" {
-		return nil, invalid("clientID", "must not be empty")
+	if err := validateClientID(clientID); err != nil {
+		return nil, err
 	}
 	cfg := config{
 		baseURL: DefaultBaseURL,
@@ -172,11 +176,48 @@ func (c *Client) GoString() string { return c.String() }
 func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 func validateTenant(tenant string) error {
+	// A host name or URL is a common first guess; say what is wanted
+	// rather than only that the length or pattern is wrong.
+	if strings.Contains(tenant, ".") || strings.Contains(tenant, "/") || strings.Contains(tenant, ":") {
+		reason := "must be the tenant name, not a host name or URL (the API's address is set with WithBaseURL)"
+		if name := tenantFromHost(tenant); name != "" {
+			reason += `; did you mean "` + name + `"?`
+		}
+		return invalid("tenant", reason)
+	}
 	if len(tenant) < 3 || len(tenant) > 16 {
 		return invalid("tenant", "must be 3 to 16 characters long")
 	}
 	if !tenantPattern.MatchString(tenant) {
 		return invalid("tenant", "must be lowercase letters and digits, starting with a letter")
+	}
+	return nil
+}
+
+// tenantFromHost guesses the tenant name in a host name or URL such as
+// "https://mytenant.emporix.io/": its first label, if that is a valid
+// tenant name; otherwise "".
+func tenantFromHost(s string) string {
+	if i := strings.Index(s, "://"); i >= 0 {
+		s = s[i+3:]
+	}
+	name, _, _ := strings.Cut(s, ".")
+	name = strings.ToLower(name)
+	if len(name) < 3 || len(name) > 16 || !tenantPattern.MatchString(name) || name == "api" || name == "www" {
+		return ""
+	}
+	return name
+}
+
+// validateClientID refuses a blank client ID, and one with white space
+// around it (a copy-and-paste slip), which the service would answer only
+// at the first call, with 401 Invalid ApiKey.
+func validateClientID(clientID string) error {
+	if blank(clientID) {
+		return invalid("clientID", "must not be empty")
+	}
+	if strings.TrimSpace(clientID) != clientID {
+		return invalid("clientID", "must not begin or end with white space")
 	}
 	return nil
 }

@@ -33,13 +33,16 @@ var (
 )
 
 // EmailChangeRequest asks to change the login e-mail (ChangeEmailRequestDto).
+//
+// The spec marks no field required; the change cannot be made without all
+// three, so they are required here.
 type EmailChangeRequest struct {
 	// Email is the current login e-mail.
-	Email string `json:"email"`
+	Email string `json:"email" validate:"required"`
 	// Password is the account password.
-	Password string `json:"password" emporix:"secret"`
+	Password string `json:"password" emporix:"secret" validate:"required"`
 	// NewEmail is the new login e-mail.
-	NewEmail string `json:"newEmail"`
+	NewEmail string `json:"newEmail" validate:"required"`
 	// SyncContactEmail also changes the contact e-mail to NewEmail.
 	SyncContactEmail bool `json:"syncContactEmail"`
 }
@@ -63,16 +66,7 @@ func (r EmailChangeRequest) LogValue() slog.Value { return redactedLogValue(r) }
 // Emporix API: POST /customer/{tenant}/me/accounts/internal/email/change.
 // Needs the customer token.
 func (s *CredentialsService) RequestEmailChange(ctx context.Context, r *EmailChangeRequest) error {
-	if r == nil {
-		return invalid("EmailChangeRequest", "is required")
-	}
-	if err := requireEmail("EmailChangeRequest.Email", r.Email); err != nil {
-		return err
-	}
-	if err := requireValue("EmailChangeRequest.Password", r.Password); err != nil {
-		return err
-	}
-	if err := requireEmail("EmailChangeRequest.NewEmail", r.NewEmail); err != nil {
+	if err := checkFields("EmailChangeRequest", r); err != nil {
 		return err
 	}
 	c := s.client
@@ -108,7 +102,7 @@ func (s *CredentialsService) ConfirmEmailChange(ctx context.Context, emailToken 
 // PasswordResetRequest asks for a password-reset e-mail (PasswordResetRequestDto).
 type PasswordResetRequest struct {
 	// Email is the account's e-mail. Required.
-	Email string `json:"email"`
+	Email string `json:"email" validate:"required"`
 	// Site is the site the request came from, if any.
 	Site string `json:"site,omitempty"`
 }
@@ -119,10 +113,7 @@ type PasswordResetRequest struct {
 //
 // Emporix API: POST /customer/{tenant}/password/reset. Needs the anonymous token.
 func (s *CredentialsService) RequestPasswordReset(ctx context.Context, r *PasswordResetRequest) error {
-	if r == nil {
-		return invalid("PasswordResetRequest", "is required")
-	}
-	if err := requireEmail("PasswordResetRequest.Email", r.Email); err != nil {
+	if err := checkFields("PasswordResetRequest", r); err != nil {
 		return err
 	}
 	c := s.client
@@ -135,8 +126,8 @@ func (s *CredentialsService) RequestPasswordReset(ctx context.Context, r *Passwo
 
 // PasswordReset sets a new password with an e-mailed reset token (PasswordUpdate).
 type PasswordReset struct {
-	Token    string `json:"token" emporix:"secret"`
-	Password string `json:"password" emporix:"secret"`
+	Token    string `json:"token" emporix:"secret" validate:"required"`
+	Password string `json:"password" emporix:"secret" validate:"required"`
 }
 
 // String masks the token and password.
@@ -156,13 +147,7 @@ func (r PasswordReset) LogValue() slog.Value { return redactedLogValue(r) }
 // Emporix API: POST /customer/{tenant}/password/reset/update. Needs the
 // anonymous token.
 func (s *CredentialsService) ResetPassword(ctx context.Context, r *PasswordReset) error {
-	if r == nil {
-		return invalid("PasswordReset", "is required")
-	}
-	if err := requireValue("PasswordReset.Token", r.Token); err != nil {
-		return err
-	}
-	if err := requireValue("PasswordReset.Password", r.Password); err != nil {
+	if err := checkFields("PasswordReset", r); err != nil {
 		return err
 	}
 	c := s.client
@@ -176,8 +161,8 @@ func (s *CredentialsService) ResetPassword(ctx context.Context, r *PasswordReset
 
 // PasswordChange changes the password of the logged-in customer (PasswordChangeDto).
 type PasswordChange struct {
-	CurrentPassword string `json:"currentPassword" emporix:"secret"`
-	NewPassword     string `json:"newPassword" emporix:"secret"`
+	CurrentPassword string `json:"currentPassword" emporix:"secret" validate:"required"`
+	NewPassword     string `json:"newPassword" emporix:"secret" validate:"required"`
 }
 
 // String masks the passwords.
@@ -196,13 +181,7 @@ func (r PasswordChange) LogValue() slog.Value { return redactedLogValue(r) }
 //
 // Emporix API: POST /customer/{tenant}/password/change. Needs the customer token.
 func (s *CredentialsService) ChangePassword(ctx context.Context, r *PasswordChange) error {
-	if r == nil {
-		return invalid("PasswordChange", "is required")
-	}
-	if err := requireValue("PasswordChange.CurrentPassword", r.CurrentPassword); err != nil {
-		return err
-	}
-	if err := requireValue("PasswordChange.NewPassword", r.NewPassword); err != nil {
+	if err := checkFields("PasswordChange", r); err != nil {
 		return err
 	}
 	c := s.client

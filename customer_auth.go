@@ -50,19 +50,11 @@ var (
 
 // LoginRequest holds a customer's login credentials (PasswordAuthentication).
 type LoginRequest struct {
-	Email    string `json:"email"`
-	Password string `json:"password" emporix:"secret"`
+	Email    string `json:"email" validate:"required"`
+	Password string `json:"password" emporix:"secret" validate:"required,min=6"`
 }
 
-func (r *LoginRequest) validate(field string) error {
-	if r == nil {
-		return invalid(field, "is required")
-	}
-	if err := requireEmail(field+".Email", r.Email); err != nil {
-		return err
-	}
-	return requirePassword(field+".Password", r.Password, minLoginPassword)
-}
+func (r *LoginRequest) validate(field string) error { return checkFields(field, r) }
 
 // String masks the password.
 func (r LoginRequest) String() string { return redactedString(r) }
@@ -79,8 +71,8 @@ func (r LoginRequest) LogValue() slog.Value { return redactedLogValue(r) }
 // SignupRequest creates a customer account (CustomerSignup).
 type SignupRequest struct {
 	// Email and Password are the new account's credentials. Both are required.
-	Email    string `json:"email"`
-	Password string `json:"password" emporix:"secret"`
+	Email    string `json:"email" validate:"required"`
+	Password string `json:"password" emporix:"secret" validate:"required"`
 	// CustomerDetails is the optional profile; its ContactEmail, when set,
 	// must equal Email.
 	CustomerDetails *CustomerDetails `json:"customerDetails,omitempty"`
@@ -93,33 +85,14 @@ type SignupRequest struct {
 }
 
 func (r *SignupRequest) validate() error {
-	if r == nil {
-		return invalid("SignupRequest", "is required")
-	}
-	if err := requireEmail("SignupRequest.Email", r.Email); err != nil {
-		return err
-	}
-	if err := requireValue("SignupRequest.Password", r.Password); err != nil {
+	if err := checkFields("SignupRequest", r); err != nil {
 		return err
 	}
 	if d := r.CustomerDetails; d != nil {
 		if d.ContactEmail != "" && d.ContactEmail != r.Email {
 			return invalid("SignupRequest.CustomerDetails.ContactEmail", "must equal SignupRequest.Email when set")
 		}
-		if err := d.validate("SignupRequest.CustomerDetails"); err != nil {
-			return err
-		}
-	}
-	if a := r.CustomerAddress; a != nil {
-		if blank(a.ContactName) {
-			return invalid("SignupRequest.CustomerAddress.ContactName", "must not be empty")
-		}
-		if a.Country != "" && len(a.Country) != 2 {
-			return invalid("SignupRequest.CustomerAddress.Country", "must be a two-letter country code")
-		}
-	}
-	if r.Signup != nil {
-		return r.Signup.validate("SignupRequest.Signup")
+		return d.validate("SignupRequest.CustomerDetails")
 	}
 	return nil
 }
@@ -326,7 +299,7 @@ func (s *AuthService) Validate(ctx context.Context) (*TokenInfo, error) {
 // for an Emporix customer token.
 type ExchangeRequest struct {
 	// SubjectAccessToken is the external access token (a JWT). Required.
-	SubjectAccessToken string `emporix:"secret"`
+	SubjectAccessToken string `emporix:"secret" validate:"required"`
 	// Config selects a configuration such as "site_PL"; empty means the
 	// default one. An unknown configuration yields ErrBadRequest.
 	Config string
@@ -350,10 +323,7 @@ func (r ExchangeRequest) LogValue() slog.Value { return redactedLogValue(r) }
 //
 // Emporix API: POST /customer/{tenant}/exchangeauthtoken. Needs the anonymous token.
 func (s *AuthService) ExchangeToken(ctx context.Context, r *ExchangeRequest) (*Token, error) {
-	if r == nil {
-		return nil, invalid("ExchangeRequest", "is required")
-	}
-	if err := requireValue("ExchangeRequest.SubjectAccessToken", r.SubjectAccessToken); err != nil {
+	if err := checkFields("ExchangeRequest", r); err != nil {
 		return nil, err
 	}
 	c := s.client
@@ -368,9 +338,9 @@ func (s *AuthService) ExchangeToken(ctx context.Context, r *ExchangeRequest) (*T
 // identity provider (Auth0).
 type SocialLoginRequest struct {
 	// Code is the authorization code. Required.
-	Code string `emporix:"secret"`
+	Code string `emporix:"secret" validate:"required"`
 	// RedirectURI is the redirect URI of the authorization request. Required.
-	RedirectURI string
+	RedirectURI string `validate:"required"`
 	// CodeVerifier is the PKCE verifier, when PKCE was used.
 	CodeVerifier string `emporix:"secret"`
 	// SessionID is the anonymous session to keep through the login. When
@@ -398,13 +368,7 @@ func (r SocialLoginRequest) LogValue() slog.Value { return redactedLogValue(r) }
 //
 // Emporix API: POST /customer/{tenant}/socialLogin. Needs the anonymous token.
 func (s *AuthService) SocialLogin(ctx context.Context, r *SocialLoginRequest) (*Token, error) {
-	if r == nil {
-		return nil, invalid("SocialLoginRequest", "is required")
-	}
-	if err := requireValue("SocialLoginRequest.Code", r.Code); err != nil {
-		return nil, err
-	}
-	if err := requireValue("SocialLoginRequest.RedirectURI", r.RedirectURI); err != nil {
+	if err := checkFields("SocialLoginRequest", r); err != nil {
 		return nil, err
 	}
 	c := s.client

@@ -29,8 +29,8 @@ var (
 // ServiceCredentials are the tenant's API credentials for the client
 // credentials grant.
 type ServiceCredentials struct {
-	ClientID     string
-	ClientSecret string `emporix:"secret"`
+	ClientID     string `validate:"required"`
+	ClientSecret string `emporix:"secret" validate:"required"`
 	// Scope optionally narrows the token, such as "tenant=mytenant customer.customer_manage".
 	Scope string
 }
@@ -52,13 +52,7 @@ func (r ServiceCredentials) LogValue() slog.Value { return redactedLogValue(r) }
 //
 // Emporix API: POST /oauth/token (OAuth Service), form-encoded. Needs no token.
 func (s *EmployeeService) ServiceToken(ctx context.Context, creds *ServiceCredentials) (*Token, error) {
-	if creds == nil {
-		return nil, invalid("ServiceCredentials", "is required")
-	}
-	if err := requireValue("ServiceCredentials.ClientID", creds.ClientID); err != nil {
-		return nil, err
-	}
-	if err := requireValue("ServiceCredentials.ClientSecret", creds.ClientSecret); err != nil {
+	if err := checkFields("ServiceCredentials", creds); err != nil {
 		return nil, err
 	}
 	c := s.client

@@ -123,17 +123,16 @@ type CustomerDetails struct {
 	ContactPhone      string     `json:"contactPhone,omitempty"`
 	Company           string     `json:"company,omitempty"`
 	PreferredLanguage string     `json:"preferredLanguage,omitempty"`
-	PreferredCurrency string     `json:"preferredCurrency,omitempty"`
+	PreferredCurrency string     `json:"preferredCurrency,omitempty" validate:"currency"`
 	PreferredSite     string     `json:"preferredSite,omitempty"`
 	B2B               *B2BCreate `json:"b2b,omitempty"`
 	Metadata          *Metadata  `json:"metadata,omitempty"`
 	Mixins            Mixins     `json:"mixins,omitempty"`
 }
 
+// validate adds the spec's cross-field rule to the field rules, which
+// checkFields has applied already.
 func (d *CustomerDetails) validate(field string) error {
-	if d.PreferredCurrency != "" && !isLetters(d.PreferredCurrency, 3) {
-		return invalid(field+".PreferredCurrency", "must be a three-letter ISO 4217 code")
-	}
 	if d.B2B != nil && d.B2B.CompanyRegistrationID != "" {
 		required := [...]struct{ name, value string }{
 			{"FirstName", d.FirstName}, {"LastName", d.LastName}, {"Company", d.Company},
@@ -157,7 +156,7 @@ type ProfileUpdate struct {
 	ContactPhone      *string    `json:"contactPhone,omitempty"`
 	Company           *string    `json:"company,omitempty"`
 	PreferredLanguage *string    `json:"preferredLanguage,omitempty"`
-	PreferredCurrency *string    `json:"preferredCurrency,omitempty"`
+	PreferredCurrency *string    `json:"preferredCurrency,omitempty" validate:"currency"`
 	PreferredSite     *string    `json:"preferredSite,omitempty"`
 	B2B               *B2BCreate `json:"b2b,omitempty"`
 	// Metadata.Version, when non-zero, enables optimistic locking.
@@ -168,11 +167,8 @@ type ProfileUpdate struct {
 }
 
 func (u *ProfileUpdate) validate() error {
-	if u == nil {
-		return invalid("ProfileUpdate", "is required")
-	}
-	if u.PreferredCurrency != nil && !isLetters(*u.PreferredCurrency, 3) {
-		return invalid("ProfileUpdate.PreferredCurrency", "must be a three-letter ISO 4217 code")
+	if err := checkFields("ProfileUpdate", u); err != nil {
+		return err
 	}
 	if u.Metadata != nil && u.Metadata.Version < 0 {
 		return invalid("ProfileUpdate.Metadata.Version", "must not be negative")

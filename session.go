@@ -528,7 +528,7 @@ func (s *Session) renewAnonymous(ctx context.Context, cur *Token, rejected strin
 		return nil, nil, err
 	}
 	if cur == nil {
-		return next, nil, nil
+		return next, s.lostChange(ctx, next), nil
 	}
 	return next, s.change(cur, next, reason), nil
 }

@@ -1,0 +1,71 @@
+package emporix
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// A session the store forgot is replaced and reported with the session ID
+// the application remembered, whichever way the store lost it.
+func TestSessionLostByTheStoreIsReportedWithTheRememberedID(t *testing.T) {
+	forget := map[string]func(h *sessionHarness, key string){
+		"deleted": func(h *sessionHarness, key string) { require.NoError(t, h.store.Delete(context.Background(), key)) },
+		"evicted": func(h *sessionHarness, _ string) {
+			// Past the deadline and the grace: the store forgets it, although
+			// the shopper's cookie still names it.
+			h.clock.Advance(DefaultAnonymousRefreshLifetime + DefaultStoreGrace + time.Minute)
+			h.store.Sweep()
+		},
+	}
+	for name, lose := range forget {
+		t.Run(name, func(t *testing.T) {
+			h := newSessionHarness(t)
+			var hookCtxID string
+			h.manager.cfg.onChange = func(ctx context.Context, ch SessionChange) {
+				hookCtxID = RememberedSessionID(ctx)
+				h.changes.add(ch)
+			}
+			s := h.manager.Session("cookie-1")
+			oldID, err := s.SessionID(context.Background())
+			require.NoError(t, err)
+			lose(h, s.Key())
+			_, _, err = h.store.Load(context.Background(), s.Key())
+			require.ErrorIs(t, err, ErrSessionNotFound)
+
+			ctx := RememberSessionID(context.Background(), oldID)
+			tok, err := s.Token(ctx)
+			require.NoError(t, err)
+			require.NotEqual(t, oldID, tok.SessionID, "a new session was started")
+			assert.Equal(t, []SessionChange{{Key: "cookie-1", OldSessionID: oldID, NewSessionID: tok.SessionID, Reason: ReasonSessionLost}},
+				h.changes.all())
+			assert.Equal(t, oldID, hookCtxID, "the hook can read the remembered ID from its context")
+
+			// Reported once: the new session is stored, and the storefront
+			// now remembers its ID.
+			_, err = s.Token(RememberSessionID(context.Background(), tok.SessionID))
+			require.NoError(t, err)
+			assert.Len(t, h.changes.all(), 1)
+		})
+	}
+}
+
+// Without a remembered ID a new session is a first visit: nothing to report.
+// A remembered ID equal to the new one is no change either.
+func TestFirstVisitIsNotALostSession(t *testing.T) {
+	h := newSessionHarness(t)
+	_, err := h.manager.Session("cookie-1").Token(context.Background())
+	require.NoError(t, err)
+	_, err = h.manager.Session("cookie-2").Token(RememberSessionID(context.Background(), ""))
+	require.NoError(t, err)
+	assert.Empty(t, h.changes.all())
+	assert.Equal(t, "", RememberedSessionID(context.Background()))
+
+	s := h.manager.Session("cookie-1")
+	id, err := s.SessionID(context.Background())
+	require.NoError(t, err)
+	assert.Nil(t, s.lostChange(RememberSessionID(context.Background(), id), &Token{SessionID: id}))
+}

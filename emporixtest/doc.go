@@ -7,7 +7,8 @@
 // and double opt-in login, token exchange, customer-token refresh,
 // validation and logout, the profile, addresses and credentials), plus
 // POST /oauth/token (client credentials) and the tenant-managed PATCH
-// /customer/{tenant}/customers/{customerNumber} that activates accounts.
+// /customer/{tenant}/customers/{customerNumber} that activates accounts,
+// and a small stand-in for the Cart Service (see Carts below).
 // It keeps real state: sessions, customers, addresses, tokens that expire
 // by a controllable clock, refresh tokens that rotate, e-mailed codes.
 // Besides the SDK it uses only the standard library, and it works outside
@@ -69,6 +70,37 @@
 //     "Invalid ApiKey" / oauth.v2.InvalidApiKey; a wrong tenant answers 400
 //     "The tenant information provided with the request is not valid."
 //
+// # Carts
+//
+// Five operations of the Cart Service stand in for a storefront's cart:
+// create a cart (POST /cart/{tenant}/carts), find the one cart of a site,
+// type and legal entity for a sessionId or customerId (GET
+// /cart/{tenant}/carts, create=true included), get a cart by ID, add an
+// item (POST .../carts/{cartId}/items, siteCode required; the same product
+// at the same price adds to its line) and merge guest carts into the
+// customer's (POST .../carts/{cartId}/merge; merged guest carts are gone).
+// Errors have the cart document's ErrorMessage shape {code, status,
+// message}. Authorization works like the service's:
+//
+//   - the gateway answers an unknown, revoked or expired bearer with its
+//     401 fault, as everywhere;
+//   - a guest cart belongs to its session: it is created with the anonymous
+//     token and the session-id header (missing: 400; another session's:
+//     403), and only a token of that session (the anonymous one, or the
+//     customer token of the customer who logged in on it) reaches it;
+//   - a customer cart is created with the customer token and the
+//     customer's saas-token header (missing: 400; another customer's: 403)
+//     and only that customer's token reaches it;
+//   - a cart the bearer does not reach answers 403 with the spec's 403
+//     example, as does a session-id header naming another session, a
+//     merge into a guest cart or of another session's cart, and a service
+//     token (the stand-in serves storefront calls only).
+//
+// Prices are not calculated, products are not looked up (any itemYrn is
+// accepted; external items are not), and only one open cart per site,
+// type, legal entity and owner exists: creating another answers 409.
+// [Server.Carts] lists the stored carts for assertions.
+//
 // # Test controls
 //
 // Methods on [Server] steer the fake: [Server.Advance] moves the clock
@@ -103,7 +135,7 @@
 //     token. Password and e-mail changes and deactivation leave issued
 //     tokens valid.
 //   - Session context (currency, siteCode, language, targetLocation) is
-//     accepted and ignored; carts do not exist.
+//     accepted and ignored.
 //   - expand=mixin:* is accepted and changes nothing (mixins are always
 //     returned). New profiles get the schema defaults en_US, USD and main.
 //   - A double opt-in sign-up stores the account at once, inactive, and

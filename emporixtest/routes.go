@@ -27,13 +27,16 @@ type route struct {
 	auth    authKind
 	// has403 tells whether the spec documents 403 for the operation; a
 	// token of the wrong kind is answered with 403 where it does, else 401.
-	has403  bool
+	has403 bool
+	// cart marks the Cart Service's operations, whose errors have the
+	// cart's ErrorMessage shape {code, status, message}.
+	cart    bool
 	handler func(*Server, *call) reply
 }
 
 // routes lists every operation the fake serves: the 25 of the
-// customer-managed spec, POST /oauth/token and the tenant-managed PATCH
-// used to activate accounts.
+// customer-managed spec, POST /oauth/token, the tenant-managed PATCH used
+// to activate accounts, and five of the Cart Service.
 var routes = []*route{
 	{id: "GET-oauth-generate-anonymous-access-token", method: "GET", pattern: "/customerlogin/auth/anonymous/login", auth: authNone, handler: (*Server).anonymousLogin},
 	{id: "GET-oauth-refresh-anonymous-access-token", method: "GET", pattern: "/customerlogin/auth/anonymous/refresh", auth: authNone, handler: (*Server).anonymousRefresh},
@@ -62,6 +65,11 @@ var routes = []*route{
 	{id: "POST-customer-refresh-token", method: "POST", pattern: "/customer/{tenant}/signup/optin/refresh_token", auth: authAnonymous, handler: (*Server).resendOptIn},
 	{id: "POST-oauth-request-client-credentials", method: "POST", pattern: "/oauth/token", auth: authNone, handler: (*Server).serviceToken},
 	{id: "PATCH-customer-tenant-update-customer", method: "PATCH", pattern: "/customer/{tenant}/customers/{customerNumber}", auth: authService, has403: true, handler: (*Server).patchCustomerBySeller},
+	{id: "POST-cart-create-cart", method: "POST", pattern: "/cart/{tenant}/carts", auth: authAny, has403: true, cart: true, handler: (*Server).createCart},
+	{id: "GET-cart-retrieve-cart-by-criteria", method: "GET", pattern: "/cart/{tenant}/carts", auth: authAny, has403: true, cart: true, handler: (*Server).findCartByCriteria},
+	{id: "GET-cart-retrieve-cart-by-cartId", method: "GET", pattern: "/cart/{tenant}/carts/{cartId}", auth: authAny, has403: true, cart: true, handler: (*Server).getCart},
+	{id: "POST-cart-add-item-to-cart", method: "POST", pattern: "/cart/{tenant}/carts/{cartId}/items", auth: authAny, has403: true, cart: true, handler: (*Server).addCartItem},
+	{id: "POST-cart-merge-carts", method: "POST", pattern: "/cart/{tenant}/carts/{cartId}/merge", auth: authAny, has403: true, cart: true, handler: (*Server).mergeCarts},
 }
 
 var routeByID = map[string]*route{}

@@ -164,6 +164,9 @@ func (s *Server) handle(c *call) reply {
 		return rep
 	}
 	if t, ok := c.params["tenant"]; ok && t != s.cfg.tenant {
+		if c.route.cart {
+			return cartError(http.StatusBadRequest, "The tenant information provided with the request is not valid.")
+		}
 		return invalidTenant()
 	}
 	return c.route.handler(s, c)

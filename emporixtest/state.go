@@ -20,6 +20,8 @@ type state struct {
 	socialCodes map[string]SocialCode
 	subjects    map[string]Subject
 	configs     map[string]bool
+
+	carts map[string]*cart // by cart ID
 }
 
 func newState(cfg config) *state {
@@ -33,6 +35,7 @@ func newState(cfg config) *state {
 		socialCodes:  map[string]SocialCode{},
 		subjects:     map[string]Subject{},
 		configs:      map[string]bool{},
+		carts:        map[string]*cart{},
 	}
 	for _, name := range cfg.configs {
 		st.configs[name] = true

@@ -189,6 +189,9 @@ func (s *Server) authorize(c *call) (reply, bool) {
 // service's ErrorMessage shape, without a gateway error code because the
 // token itself is fine.
 func (s *Server) wrongKind(r *route, got TokenKind) reply {
+	if r.cart {
+		return cartForbidden() // a service token: the stand-in serves storefront calls only
+	}
 	if r.has403 {
 		return forbidden()
 	}

@@ -122,6 +122,29 @@ var patches = []patch{
 			return nil
 		},
 	},
+	{
+		// The cart document's POST .../itemsBatch does not declare the
+		// {cartId} of its path (its PUT does), which OpenAPI forbids and
+		// which fails the whole document's validation.
+		name: "cart: POST itemsBatch declares its cartId path parameter",
+		doc:  DocCart,
+		apply: func(doc *openapi3.T) error {
+			item := doc.Paths.Value("/cart/{tenant}/carts/{cartId}/itemsBatch")
+			if item == nil || item.Post == nil || item.Put == nil {
+				return fmt.Errorf("POST and PUT /cart/{tenant}/carts/{cartId}/itemsBatch not found")
+			}
+			if findParam(item, item.Post, openapi3.ParameterInPath, "cartId") != nil {
+				return fmt.Errorf("POST itemsBatch declares cartId now")
+			}
+			for _, ref := range item.Put.Parameters {
+				if ref.Value != nil && ref.Value.In == openapi3.ParameterInPath && ref.Value.Name == "cartId" {
+					item.Post.Parameters = append(item.Post.Parameters, ref)
+					return nil
+				}
+			}
+			return fmt.Errorf("PUT itemsBatch declares no cartId to copy")
+		},
+	},
 }
 
 // Patches returns the names of the applied patches, for reports.

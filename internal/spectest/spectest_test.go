@@ -54,7 +54,7 @@ func TestPatchesFailWhenStale(t *testing.T) {
 // login example (initialPassword: false), so the document check fails.
 func TestUnpatchedDocumentFailsItsOwnExamples(t *testing.T) {
 	docs := rawDocs(t, specDir(t))
-	if err := validateDoc(docs[DocCustomerManaged]); err == nil || !strings.Contains(err.Error(), "initialPassword") {
+	if err := validateDoc(docs[DocCustomerManaged], true); err == nil || !strings.Contains(err.Error(), "initialPassword") {
 		t.Errorf("validateDoc(unpatched) = %v, want an initialPassword example error", err)
 	}
 }
@@ -71,5 +71,11 @@ func TestLoadIndexesAllOperations(t *testing.T) {
 	}
 	if _, ok := s.Operation("PATCH-customer-tenant-update-customer"); !ok {
 		t.Error("tenant-managed PATCH not indexed")
+	}
+	for _, id := range []string{"POST-cart-create-cart", "GET-cart-retrieve-cart-by-criteria", "GET-cart-retrieve-cart-by-cartId",
+		"POST-cart-add-item-to-cart", "POST-cart-merge-carts", "POST-cart-add-multiple-items-to-cart"} {
+		if o, ok := s.Operation(id); !ok || o.Doc != DocCart {
+			t.Errorf("cart operation %s not indexed", id)
+		}
 	}
 }

@@ -192,13 +192,38 @@ type RefreshOptions struct {
 	// LegalEntityID rescopes the token to another legal entity the B2B
 	// customer is assigned to.
 	LegalEntityID string
+	// LeaveLegalEntity refreshes without legalEntityId, whatever the token
+	// is scoped to, for the customer's own, unscoped token: Emporix takes
+	// the parameter only when the session should be associated with a legal
+	// entity. The returned token's LegalEntityID is empty, so refreshes of
+	// it send no scope either. It cannot be combined with LegalEntityID.
+	LeaveLegalEntity bool
+}
+
+// legalEntity returns the legal entity a refresh of a token scoped to
+// current asks for.
+func (o *RefreshOptions) legalEntity(current string) (string, error) {
+	switch {
+	case o == nil:
+		return current, nil
+	case o.LeaveLegalEntity && o.LegalEntityID != "":
+		return "", invalid("RefreshOptions", "LeaveLegalEntity and LegalEntityID exclude each other")
+	case o.LeaveLegalEntity:
+		return "", nil
+	case o.LegalEntityID != "":
+		return o.LegalEntityID, nil
+	}
+	return current, nil
 }
 
 // RefreshCustomer renews a customer token with its refresh token and returns
 // the new token; cust is not modified. The refresh token may rotate: keep the
 // returned one. The response carries no SaaS token, so cust's is carried
 // forward, as are the session ID and legal entity when the response omits
-// them.
+// them. With nil opts a token scoped to a legal entity asks for the same
+// scope again; opts.LegalEntityID asks for another one, and
+// opts.LeaveLegalEntity for none, the customer's own token. Setting both
+// is an [*ValidationError] (matching [ErrInvalidInput]), before any request.
 //
 // Emporix API: GET /customer/{tenant}/refreshauthtoken. Needs the anonymous
 // token: the spec's header description mentions the customer token, but its
@@ -211,15 +236,16 @@ func (s *AuthService) RefreshCustomer(ctx context.Context, cust *Token, opts *Re
 	if cust.Kind == KindAnonymous || cust.Kind == KindService {
 		return nil, invalid("Token.Kind", "must be a customer token, not a "+cust.Kind.String()+" token")
 	}
+	legalEntity, err := opts.legalEntity(cust.LegalEntityID)
+	if err != nil {
+		return nil, err
+	}
 	c := s.client
 	k := c.newCall(opRefreshCustomer)
 	k.query = url.Values{"refreshToken": {cust.RefreshToken}}
-	legalEntity := cust.LegalEntityID
-	if opts != nil && opts.LegalEntityID != "" {
-		legalEntity = opts.LegalEntityID
-	}
 	// The spec does not say whether a refresh without legalEntityId keeps
-	// the token's legal entity, so a scoped token asks for it explicitly.
+	// the token's legal entity, so a scoped token asks for it explicitly;
+	// only LeaveLegalEntity leaves it out.
 	setIf(k.query, "legalEntityId", legalEntity)
 	k.hide(cust.RefreshToken, cust.AccessToken, cust.SaasToken)
 	resp, err := c.do(ctx, k)

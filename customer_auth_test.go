@@ -692,6 +692,30 @@ func TestRefreshCustomer_LegalEntity(t *testing.T) {
 		assert.Equal(t, url.Values{"refreshToken": {custRefresh}, "legalEntityId": {"LE-1"}}, rec.only(t).Query,
 			"the spec does not promise a plain refresh keeps the scope, so it is requested explicitly")
 	})
+	t.Run("leave: not sent, and the new token is unscoped", func(t *testing.T) {
+		c, mt := newTestClient(t)
+		rec := serve(t, mt, "GET", "/customer/mytenant/refreshauthtoken", jsonReply(200, authRefreshResponse), jsonReply(200, authRefreshResponse))
+		cust := custToken()
+		cust.LegalEntityID = "LE-1"
+		tok, err := c.Auth.RefreshCustomer(authBG, cust, &RefreshOptions{LeaveLegalEntity: true})
+		require.NoError(t, err)
+		assert.Empty(t, tok.LegalEntityID)
+		assert.Equal(t, url.Values{"refreshToken": {custRefresh}}, rec.all()[0].Query)
+		// A plain refresh of the unscoped token sends no scope either.
+		again, err := c.Auth.RefreshCustomer(authBG, tok, nil)
+		require.NoError(t, err)
+		assert.Empty(t, again.LegalEntityID)
+		assert.False(t, rec.all()[1].Query.Has("legalEntityId"))
+	})
+	t.Run("leave and switch at once: refused before sending", func(t *testing.T) {
+		c, mt := newTestClient(t)
+		rec := serve(t, mt, "GET", "/customer/mytenant/refreshauthtoken", jsonReply(200, authRefreshResponse))
+		_, err := c.Auth.RefreshCustomer(authBG, custToken(), &RefreshOptions{LegalEntityID: "LE-2", LeaveLegalEntity: true})
+		var ve *ValidationError
+		require.ErrorAs(t, err, &ve)
+		assert.Equal(t, "RefreshOptions", ve.Field)
+		assert.Empty(t, rec.all())
+	})
 }
 
 func TestRefreshCustomer_CarryForward(t *testing.T) {

@@ -1136,6 +1136,21 @@ func testE2ESession(t *testing.T) {
 		}
 	})
 
+	s.step("leaving the legal entity: back to the customer's own token", func(t *testing.T) {
+		tg.need(t, tg.admin != nil, fmt.Sprintf(missingAdmin, "a B2B legal entity assigned to the test customer"))
+		tok, err := sess.LeaveLegalEntity(ctx)
+		require.NoError(t, err)
+		assert.Empty(t, tok.LegalEntityID)
+		assert.Equal(t, sessionID, tok.SessionID)
+		assert.Equal(t, tok.AccessToken, state(t).Customer.AccessToken, "the unscoped token is stored")
+		info, err := sess.Client().Auth.Validate(ctx)
+		require.NoError(t, err)
+		assert.Empty(t, info.LegalEntityID)
+		if tg.log != nil {
+			assert.False(t, tg.lastRequest(t, opRefresh).Query.Has("legalEntityId"))
+		}
+	})
+
 	s.must("anonymous refresh token past its lifetime: a new session, reported", func(t *testing.T) {
 		before := state(t)
 		tg.clock.Advance(before.Anonymous.RefreshExpiry.Sub(tg.clock.Now()) + time.Second)

@@ -83,15 +83,34 @@ func (s *Session) update(ctx context.Context, change func(*SessionState) *Sessio
 }
 
 // SwitchLegalEntity rescopes the customer token to another legal entity the
-// B2B customer is assigned to, through a customer-token refresh.
+// B2B customer is assigned to, through a customer-token refresh; later
+// refreshes keep that scope. To leave the scope and return to the
+// customer's own, unscoped token, call [Session.LeaveLegalEntity]: an empty
+// legalEntityID is refused with a [*ValidationError].
 func (s *Session) SwitchLegalEntity(ctx context.Context, legalEntityID string) (*Token, error) {
 	if err := requireValue("legalEntityID", legalEntityID); err != nil {
 		return nil, err
 	}
+	return s.rescope(ctx, &RefreshOptions{LegalEntityID: legalEntityID})
+}
+
+// LeaveLegalEntity returns a B2B customer from a legal entity's scope (see
+// [Session.SwitchLegalEntity]) to the customer's own, unscoped token,
+// through a customer-token refresh without legalEntityId
+// ([RefreshOptions].LeaveLegalEntity); later refreshes send no scope. On an
+// unscoped token it only refreshes. It returns an error matching
+// [ErrSessionExpired] when no customer is logged in.
+func (s *Session) LeaveLegalEntity(ctx context.Context) (*Token, error) {
+	return s.rescope(ctx, &RefreshOptions{LeaveLegalEntity: true})
+}
+
+// rescope runs a customer-token refresh with opts of its own, never joining
+// one already running, which would not rescope.
+func (s *Session) rescope(ctx context.Context, opts *RefreshOptions) (*Token, error) {
 	if err := s.check(ctx); err != nil {
 		return nil, err
 	}
-	r := renewal{s: s, kind: flightCustomer, opts: &RefreshOptions{LegalEntityID: legalEntityID}, force: true}
+	r := renewal{s: s, kind: flightCustomer, opts: opts, force: true}
 	for {
 		f, ours := s.m.start(ctx, r)
 		tok, err := f.wait(ctx)

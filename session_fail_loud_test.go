@@ -263,6 +263,7 @@ func TestSessionMethodsValidateBeforeAnyRequest(t *testing.T) {
 			_, err := fresh().SwitchLegalEntity(nilCtx, "le-1")
 			return err
 		},
+		"LeaveLegalEntity(nil ctx)": func() error { _, err := fresh().LeaveLegalEntity(nilCtx); return err },
 		"emporix.Token(empty key)":  func() error { _, err := empty.Token(ctx); return err },
 		"AnonymousToken(nil ctx)":   func() error { _, err := fresh().AnonymousToken(nilCtx); return err },
 		"SessionID(empty key)":      func() error { _, err := empty.SessionID(ctx); return err },

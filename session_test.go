@@ -353,6 +353,44 @@ func TestSwitchLegalEntityRefreshesWithTheLegalEntity(t *testing.T) {
 	assert.ErrorIs(t, err, ErrInvalidInput)
 }
 
+func TestLeaveLegalEntityReturnsToTheUnscopedToken(t *testing.T) {
+	h := newSessionHarness(t)
+	ctx := context.Background()
+	s, _ := loggedIn(t, h, "cookie-1")
+	_, err := s.SwitchLegalEntity(ctx, "D165356")
+	require.NoError(t, err)
+
+	tok, err := s.LeaveLegalEntity(ctx)
+	require.NoError(t, err)
+	assert.False(t, h.fake.query("custRefresh", 1).Has("legalEntityId"), "the refresh leaves the scope out")
+	assert.Empty(t, tok.LegalEntityID)
+	assert.Empty(t, h.fake.legal[tok.AccessToken], "the service issued an unscoped token")
+	st, _, err := h.store.Load(ctx, "cookie-1")
+	require.NoError(t, err)
+	assert.Equal(t, tok.AccessToken, st.Customer.AccessToken, "the unscoped token is stored")
+
+	// Automatic refreshes no longer send the scope.
+	require.NoError(t, s.InvalidateToken(ctx, tok))
+	assert.Equal(t, 3, h.fake.count("custRefresh"))
+	assert.False(t, h.fake.query("custRefresh", 2).Has("legalEntityId"))
+
+	// Switching again scopes again; automatic refreshes then keep it.
+	_, err = s.SwitchLegalEntity(ctx, "D165357")
+	require.NoError(t, err)
+	scoped, err := s.Token(ctx)
+	require.NoError(t, err)
+	require.NoError(t, s.InvalidateToken(ctx, scoped))
+	assert.Equal(t, "D165357", h.fake.query("custRefresh", 4).Get("legalEntityId"))
+}
+
+func TestLeaveLegalEntityNeedsALogin(t *testing.T) {
+	h := newSessionHarness(t)
+	_, err := h.manager.Session("cookie-1").LeaveLegalEntity(context.Background())
+	assert.ErrorIs(t, err, ErrSessionExpired)
+	assert.Equal(t, 0, h.fake.count("custRefresh"))
+	assert.Equal(t, 0, h.fake.count("anonLogin"), "nothing is sent for a shopper who is not logged in")
+}
+
 func TestEmptySessionKeyIsRefused(t *testing.T) {
 	h := newSessionHarness(t)
 	_, err := h.manager.Session("").Token(context.Background())

@@ -78,29 +78,44 @@ func cartNotFound(id string) reply {
 }
 
 // shopper is who a cart request is made for: the session of the bearer
-// and, with a customer token, the customer.
+// and, with a customer token, the customer; or, with a service token, the
+// tenant itself.
 type shopper struct {
 	sessionID string
 	customer  string
+	service   bool
 }
 
 // cartShopper checks the session-id header against the bearer: a header
-// naming another session than the token's reaches nothing.
+// naming another session than the shopper's token's reaches nothing. With a
+// service token the header names the guest session a cart is made for.
 func (s *Server) cartShopper(c *call) (shopper, *reply) {
+	h := c.req.Header.Values("session-id")
+	if c.token.kind == KindService {
+		sh := shopper{service: true}
+		if len(h) == 1 {
+			sh.sessionID = h[0]
+		}
+		return sh, nil
+	}
 	sh := shopper{sessionID: c.token.sessionID}
 	if c.token.kind == KindCustomer {
 		sh.customer = c.token.customer
 	}
-	if h := c.req.Header.Values("session-id"); len(h) > 0 && (len(h) > 1 || h[0] != sh.sessionID) {
+	if len(h) > 0 && (len(h) > 1 || h[0] != sh.sessionID) {
 		rep := cartForbidden()
 		return sh, &rep
 	}
 	return sh, nil
 }
 
-// reaches reports whether the shopper may use cart k.
+// reaches reports whether the shopper may use cart k: a service token
+// reaches every cart of the tenant.
 func (sh shopper) reaches(k *cart) bool {
-	if k.customer != "" {
+	switch {
+	case sh.service:
+		return true
+	case k.customer != "":
 		return sh.customer == k.customer
 	}
 	return sh.sessionID != "" && sh.sessionID == k.sessionID
@@ -169,6 +184,17 @@ func (s *Server) createCart(c *call) reply {
 		k.siteCode = *body.SiteCode
 	}
 	switch c.token.kind {
+	case KindService:
+		// The tenant makes a cart for a guest session (session-id) or a
+		// customer (customerId).
+		switch {
+		case sh.sessionID != "" && body.CustomerID == "":
+			k.sessionID = sh.sessionID
+		case sh.sessionID == "" && body.CustomerID != "":
+			k.customer = body.CustomerID
+		default:
+			return cartError(http.StatusBadRequest, "Give either the session-id header or customerId.")
+		}
 	case KindAnonymous:
 		if c.req.Header.Get("session-id") == "" {
 			return cartError(http.StatusBadRequest, "The session-id header is required for an anonymous customer's cart.")
@@ -198,7 +224,7 @@ func (s *Server) createCart(c *call) reply {
 
 // findCartByCriteria serves GET /cart/{tenant}/carts: the one cart of the
 // site, type and legal entity (absent means none) of sessionId or
-// customerId, which must be the bearer's own. create=true creates it when
+// customerId, which must be the shopper's own (any, for a service token). create=true creates it when
 // missing.
 func (s *Server) findCartByCriteria(c *call) reply {
 	sh, rep := s.cartShopper(c)
@@ -214,7 +240,7 @@ func (s *Server) findCartByCriteria(c *call) reply {
 		return cartError(http.StatusBadRequest, "sessionId or customerId is required.")
 	case session != "" && customer != "":
 		return cartError(http.StatusBadRequest, "Give either sessionId or customerId, not both.")
-	case session != "" && session != sh.sessionID, customer != "" && customer != sh.customer:
+	case !sh.service && (session != "" && session != sh.sessionID || customer != "" && customer != sh.customer):
 		return cartForbidden()
 	}
 	k := s.findCart(site, q.Get("type"), q.Get("legalEntityId"), session, customer)
@@ -306,6 +332,7 @@ func (s *Server) mergeCarts(c *call) reply {
 		case g == nil:
 			return cartNotFound(id)
 		case g.customer != "" || !sh.reaches(g):
+			// A guest cart of another session: with a service token, any.
 			return cartForbidden()
 		}
 		guests = append(guests, g)

@@ -113,11 +113,15 @@ func TestSpecCartHonesty(t *testing.T) {
 		t.Errorf("merged cart items: %v", merged["items"])
 	}
 
-	// A service token is not a shopper's; expired and unknown tokens are
+	// A service token reaches every cart; expired and unknown tokens are
 	// the gateway's 401.
 	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {srv.ServiceClientID()}, "client_secret": {srv.ServiceClientSecret()}}
 	svc := h.do(ex{method: "POST", path: "/oauth/token", body: form.Encode(), contentType: "application/x-www-form-urlencoded", want: 200})
-	h.do(ex{method: "GET", path: C + "/" + mineID, bearer: str2(svc, "access_token"), want: 403})
+	service := str2(svc, "access_token")
+	h.do(ex{method: "GET", path: C + "/" + mineID, bearer: service, want: 200})
+	h.do(ex{method: "GET", path: C, bearer: service, query: url.Values{"siteCode": {"main"}, "type": {"shopping"}, "sessionId": {strangerSID}}, want: 200})
+	h.do(ex{method: "POST", path: C, bearer: service, body: guestCart, want: 400})
+	h.do(ex{method: "POST", path: C, bearer: service, header: sessionHeader(strangerSID), body: `{"siteCode":"main","currency":"EUR","type":"wishlist"}`, want: 201})
 	h.do(ex{method: "GET", path: C, bearer: "unknown", query: byCustomer, want: 401})
 	srv.Advance(srv.Lifetimes().AnonymousAccess)
 	expired := h.do(ex{method: "GET", path: C, bearer: anon, query: find, want: 401})

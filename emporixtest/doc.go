@@ -91,10 +91,13 @@
 //   - a customer cart is created with the customer token and the
 //     customer's saas-token header (missing: 400; another customer's: 403)
 //     and only that customer's token reaches it;
+//   - a service token (POST /oauth/token; the document's OAuth2 with
+//     cart.cart_manage) reaches every cart, and makes a guest's cart with
+//     the session-id header or a customer's with customerId;
 //   - a cart the bearer does not reach answers 403 with the spec's 403
-//     example, as does a session-id header naming another session, a
-//     merge into a guest cart or of another session's cart, and a service
-//     token (the stand-in serves storefront calls only).
+//     example, as does a session-id header naming another session than the
+//     shopper's token, and a merge into a guest cart or of another
+//     session's cart.
 //
 // Prices are not calculated, products are not looked up (any itemYrn is
 // accepted; external items are not), and only one open cart per site,

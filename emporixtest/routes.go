@@ -16,6 +16,7 @@ const (
 	authCustomer                  // a customer token
 	authAny                       // a customer or an anonymous token
 	authService                   // a service token from /oauth/token
+	authCart                      // any of the three: a shopper's token or a service token (cart.cart_manage)
 )
 
 // route is one operation of the fake, named by the spec's operationId.
@@ -65,11 +66,11 @@ var routes = []*route{
 	{id: "POST-customer-refresh-token", method: "POST", pattern: "/customer/{tenant}/signup/optin/refresh_token", auth: authAnonymous, handler: (*Server).resendOptIn},
 	{id: "POST-oauth-request-client-credentials", method: "POST", pattern: "/oauth/token", auth: authNone, handler: (*Server).serviceToken},
 	{id: "PATCH-customer-tenant-update-customer", method: "PATCH", pattern: "/customer/{tenant}/customers/{customerNumber}", auth: authService, has403: true, handler: (*Server).patchCustomerBySeller},
-	{id: "POST-cart-create-cart", method: "POST", pattern: "/cart/{tenant}/carts", auth: authAny, has403: true, cart: true, handler: (*Server).createCart},
-	{id: "GET-cart-retrieve-cart-by-criteria", method: "GET", pattern: "/cart/{tenant}/carts", auth: authAny, has403: true, cart: true, handler: (*Server).findCartByCriteria},
-	{id: "GET-cart-retrieve-cart-by-cartId", method: "GET", pattern: "/cart/{tenant}/carts/{cartId}", auth: authAny, has403: true, cart: true, handler: (*Server).getCart},
-	{id: "POST-cart-add-item-to-cart", method: "POST", pattern: "/cart/{tenant}/carts/{cartId}/items", auth: authAny, has403: true, cart: true, handler: (*Server).addCartItem},
-	{id: "POST-cart-merge-carts", method: "POST", pattern: "/cart/{tenant}/carts/{cartId}/merge", auth: authAny, has403: true, cart: true, handler: (*Server).mergeCarts},
+	{id: "POST-cart-create-cart", method: "POST", pattern: "/cart/{tenant}/carts", auth: authCart, has403: true, cart: true, handler: (*Server).createCart},
+	{id: "GET-cart-retrieve-cart-by-criteria", method: "GET", pattern: "/cart/{tenant}/carts", auth: authCart, has403: true, cart: true, handler: (*Server).findCartByCriteria},
+	{id: "GET-cart-retrieve-cart-by-cartId", method: "GET", pattern: "/cart/{tenant}/carts/{cartId}", auth: authCart, has403: true, cart: true, handler: (*Server).getCart},
+	{id: "POST-cart-add-item-to-cart", method: "POST", pattern: "/cart/{tenant}/carts/{cartId}/items", auth: authCart, has403: true, cart: true, handler: (*Server).addCartItem},
+	{id: "POST-cart-merge-carts", method: "POST", pattern: "/cart/{tenant}/carts/{cartId}/merge", auth: authCart, has403: true, cart: true, handler: (*Server).mergeCarts},
 }
 
 var routeByID = map[string]*route{}

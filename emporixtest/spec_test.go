@@ -105,8 +105,9 @@ func TestSpecRoutes(t *testing.T) {
 			auth = authNone
 		case o.Doc == spectest.DocCart:
 			// The cart's CustomerAccessToken stands for any storefront
-			// token: a guest's cart is made with the anonymous one.
-			auth = authAny
+			// token (a guest's cart is made with the anonymous one), and
+			// OAuth2 for a service token with cart.cart_manage.
+			auth = authCart
 		case slices.Equal(schemes, []string{"OAuth2"}):
 			auth = authService
 		case slices.Equal(schemes, []string{spectest.SchemeAnonymous}):

@@ -65,7 +65,8 @@ type loginRequest struct {
 
 // login serves POST /login. The login is authorized with the session's
 // anonymous token, so the Emporix session ID, and the guest cart keyed by
-// it, carry over; the cookie gets a fresh key.
+// it, carry over; the cookie gets a fresh key, and the guest cart is merged
+// into the customer's.
 func (s *shop) login(w http.ResponseWriter, r *http.Request) {
 	var req loginRequest
 	if !decode(w, r, &req) {
@@ -74,7 +75,13 @@ func (s *shop) login(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	sess, ok := s.existingSession(r)
 	if ok {
-		var err error
+		// A replaced session's guest cart moves before the key changes.
+		sessionID, err := sess.SessionID(ctx)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		s.moveReplacedCart(ctx, sess, sessionID)
 		if sess, err = s.renewKey(ctx, w, r, sess); err != nil {
 			s.fail(w, r, err)
 			return
@@ -90,6 +97,12 @@ func (s *shop) login(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.fail(w, r, err)
 		return
+	}
+	s.moveReplacedCart(ctx, sess, tok.SessionID)
+	if err := s.mergeGuestCart(ctx, sess, tok.SessionID); err != nil {
+		// The login stands; the guest cart stays where it is, and the next
+		// login merges it.
+		s.logger.WarnContext(ctx, "merging the guest cart into the customer's failed", "error", err)
 	}
 	writeJSON(w, http.StatusOK, sessionView{SessionID: tok.SessionID, LoggedIn: true})
 }

@@ -7,6 +7,7 @@ require (
 	github.com/emporix-go/emporix v0.0.0-00010101000000-000000000000
 	github.com/emporix-go/emporix/redisstore v0.0.0-00010101000000-000000000000
 	github.com/redis/go-redis/v9 v9.22.0
+	golang.org/x/oauth2 v0.38.0
 )
 
 require (
@@ -15,7 +16,6 @@ require (
 	github.com/hashicorp/go-retryablehttp v0.7.8 // indirect
 	github.com/yuin/gopher-lua v1.1.1 // indirect
 	go.uber.org/atomic v1.11.0 // indirect
-	golang.org/x/oauth2 v0.38.0 // indirect
 	golang.org/x/sys v0.30.0 // indirect
 )
 

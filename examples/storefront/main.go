@@ -10,7 +10,13 @@
 //	GET    /addresses        the customer's addresses
 //	POST   /addresses        {"contactName","street","streetNumber","zipCode","city","country",...}
 //	DELETE /addresses/{id}   remove one
+//	GET    /cart             the guest's cart, or the customer's once logged in
+//	POST   /cart/items       {"itemYrn","priceId","amount","quantity"}
 //	POST   /logout           end the session
+//
+// The cart routes call the Emporix Cart Service through the session's
+// HTTP client (emporix.Session.HTTPClient), which authorizes them with the
+// shopper's tokens; the login merges the guest cart into the customer's.
 //
 // Run it with
 //
@@ -34,6 +40,8 @@
 //	curl -c jar -b jar -d '{"email":"jane@example.com","password":"password123"}' localhost:8080/signup
 //	curl -c jar -b jar -d '{"email":"jane@example.com","password":"password123"}' localhost:8080/login
 //	curl -c jar -b jar localhost:8080/profile
+//	curl -c jar -b jar -d '{"itemYrn":"urn:yaas:saasag:caasproduct:product:mytenant;tomato","priceId":"p1","amount":4.99,"quantity":2}' localhost:8080/cart/items
+//	curl -c jar -b jar localhost:8080/cart
 package main
 
 import (
@@ -83,11 +91,12 @@ func serve(addr string, logger *slog.Logger) error {
 			logger.Warn("closing the session store", "error", err)
 		}
 	}()
-	sessions, err := newSessionManager(client, store, logger)
+	moves := newCartMoves()
+	sessions, err := newSessionManager(client, store, logger, moves)
 	if err != nil {
 		return err
 	}
-	var opts []Option
+	opts := []Option{WithCartMoves(moves)}
 	if creds := cfg.serviceCredentials(); creds != nil {
 		opts = append(opts, WithActivation(*creds))
 	}

@@ -9,11 +9,13 @@ import (
 
 // shop holds what the handlers share. The handlers are grouped by concern:
 // cookies.go (which session a request belongs to), browse.go, account.go
-// (sign-up, login, logout), customer.go (profile and addresses) and
+// (sign-up, login, logout), customer.go (profile and addresses), cart.go
+// and cartapi.go (the Cart Service, through the session's HTTP client) and
 // respond.go (JSON in and out, SDK errors to HTTP statuses).
 type shop struct {
 	sessions      *emporix.SessionManager
 	activation    *emporix.ServiceCredentials
+	moves         *cartMoves
 	logger        *slog.Logger
 	secureCookies bool
 }
@@ -27,6 +29,11 @@ type Option func(*shop)
 func WithActivation(creds emporix.ServiceCredentials) Option {
 	return func(s *shop) { s.activation = &creds }
 }
+
+// WithCartMoves makes the shop move a guest cart to the new session when a
+// shopper's session had to be replaced; moves is the one the session
+// manager's change hook records into (see newSessionManager).
+func WithCartMoves(moves *cartMoves) Option { return func(s *shop) { s.moves = moves } }
 
 // WithLogger logs failed calls to Emporix. The SDK's errors carry no
 // secrets, so they can be logged as they are.
@@ -53,6 +60,8 @@ func NewServer(sessions *emporix.SessionManager, opts ...Option) http.Handler {
 	mux.HandleFunc("GET /addresses", s.listAddresses)
 	mux.HandleFunc("POST /addresses", s.addAddress)
 	mux.HandleFunc("DELETE /addresses/{id}", s.deleteAddress)
+	mux.HandleFunc("GET /cart", s.getCart)
+	mux.HandleFunc("POST /cart/items", s.addToCart)
 	// Browsers send the session cookie along with cross-site requests that
 	// SameSite=Lax still allows; refuse every cross-origin POST and DELETE.
 	return http.NewCrossOriginProtection().Handler(mux)

@@ -117,12 +117,15 @@ func parseSealKeys(v string) (sealKeys, error) {
 // change of a shopper's Emporix session ID (its anonymous refresh token
 // died) is logged: a real shop would move the guest cart here, from the old
 // session ID to the new one.
-func newSessionManager(client *emporix.Client, store emporix.TokenStore, logger *slog.Logger) (*emporix.SessionManager, error) {
+func newSessionManager(client *emporix.Client, store emporix.TokenStore, logger *slog.Logger, moves *cartMoves) (*emporix.SessionManager, error) {
 	return emporix.NewSessionManager(client, store,
-		emporix.WithSessionContext(emporix.SessionContext{Currency: "EUR", SiteCode: "main"}),
+		emporix.WithSessionContext(emporix.SessionContext{Currency: currency, SiteCode: siteCode}),
 		emporix.WithSessionChangeHook(func(ctx context.Context, ch emporix.SessionChange) {
 			// ch.Key is the shopper's cookie value: a credential, never logged.
-			logger.InfoContext(ctx, "shopper session changed: move the guest cart",
+			logger.InfoContext(ctx, "shopper session changed",
 				"old_session_id", ch.OldSessionID, "new_session_id", ch.NewSessionID, "reason", string(ch.Reason))
+			if moves != nil {
+				moves.record(ch)
+			}
 		}))
 }

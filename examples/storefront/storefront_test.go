@@ -63,11 +63,12 @@ func newShop(t *testing.T, fake *emporixtest.Server, newStore func(*slog.Logger)
 		t.Fatal(err)
 	}
 	store := newStore(logger)
-	sessions, err := newSessionManager(client, store, logger)
+	moves := newCartMoves()
+	sessions, err := newSessionManager(client, store, logger, moves)
 	if err != nil {
 		t.Fatal(err)
 	}
-	shop := httptest.NewServer(NewServer(sessions, WithActivation(*cfg.serviceCredentials()), WithLogger(logger)))
+	shop := httptest.NewServer(NewServer(sessions, WithActivation(*cfg.serviceCredentials()), WithCartMoves(moves), WithLogger(logger)))
 	t.Cleanup(shop.Close)
 	return &fixture{fake: fake, store: store, shop: shop, logs: logs}
 }
@@ -499,7 +500,7 @@ func TestConfigFromEnv(t *testing.T) {
 	if _, ok := store.(*emporix.MemoryStore); !ok || !strings.Contains(logs.String(), "session store: in memory") {
 		t.Errorf("without REDIS_URL: a %T, logged %q; want a MemoryStore, logged", store, logs)
 	}
-	if _, err := newSessionManager(client, store, slog.New(slog.DiscardHandler)); err != nil {
+	if _, err := newSessionManager(client, store, slog.New(slog.DiscardHandler), nil); err != nil {
 		t.Errorf("newSessionManager: %v", err)
 	}
 }

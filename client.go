@@ -147,9 +147,13 @@ func (c *Client) WithTokenSource(ts TokenSource) *Client {
 	return &derived
 }
 
-// WithToken returns a client that authorizes requests with t, the common
-// case of a token the application already holds. See [Client.WithTokenSource].
-func (c *Client) WithToken(t *Token) *Client { return c.WithTokenSource(StaticTokenSource(t)) }
+// WithToken returns a client that authorizes every request with the one
+// token t, as with [SingleToken]. For a shopper use
+// c.WithTokenSource(StaticTokens(anonymous, customer)): several operations
+// (login among them) are authorized with the anonymous token even after
+// login, and a client holding only the customer token refuses them with
+// ErrAnonymousTokenRequired.
+func (c *Client) WithToken(t *Token) *Client { return c.WithTokenSource(SingleToken(t)) }
 
 // Tenant returns the tenant the client was built for.
 func (c *Client) Tenant() string { return c.tenant }

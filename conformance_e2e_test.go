@@ -110,7 +110,7 @@ func TestSpecConformanceEndToEnd(t *testing.T) {
 			emporix.WithBaseURL(srv.URL()),
 			emporix.WithHTTPClient(&http.Client{Transport: tr}),
 			emporix.WithNoRetries(),
-			emporix.WithTokenSource(emporix.StaticTokens(anon, cust)))
+			emporix.WithDefaultTokenSource(emporix.StaticTokens(anon, cust)))
 		require.NoError(t, err)
 		return c
 	}

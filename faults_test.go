@@ -138,7 +138,7 @@ func newFaultEnv(t *testing.T, srv *emporixtest.Server, ts *transports) *faultEn
 func newFaultClient(t *testing.T, srv *emporixtest.Server, hc *http.Client, p emporix.RetryPolicy, timeout time.Duration, ts emporix.TokenSource) *emporix.Client {
 	t.Helper()
 	opts := []emporix.Option{emporix.WithBaseURL(srv.URL()), emporix.WithHTTPClient(hc), emporix.WithRetryPolicy(p),
-		emporix.WithClock(srv.Now), emporix.WithTokenSource(ts)}
+		emporix.WithClock(srv.Now), emporix.WithDefaultTokenSource(ts)}
 	if timeout > 0 {
 		opts = append(opts, emporix.WithTimeout(timeout))
 	}

@@ -16,7 +16,7 @@ import (
 
 func TestOAuth2TokenSourceCarriesTheTokenAndItsExpiry(t *testing.T) {
 	expiry := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
-	src := emporix.OAuth2TokenSource(context.Background(), emporix.StaticTokenSource(&emporix.Token{
+	src := emporix.OAuth2TokenSource(context.Background(), emporix.SingleToken(&emporix.Token{
 		Kind: emporix.KindCustomer, AccessToken: "ACCESS-s3cr3t", TokenType: "bearer",
 		RefreshToken: "REFRESH-s3cr3t", SaasToken: "SAAS-s3cr3t", Expiry: expiry,
 	}))
@@ -38,7 +38,7 @@ func TestOAuth2TokenSourceCarriesTheTokenAndItsExpiry(t *testing.T) {
 func TestOAuth2TokenSourceErrors(t *testing.T) {
 	_, err := emporix.OAuth2TokenSource(context.Background(), nil).Token()
 	assert.ErrorIs(t, err, emporix.ErrNoToken)
-	_, err = emporix.OAuth2TokenSource(context.Background(), emporix.StaticTokenSource(nil)).Token()
+	_, err = emporix.OAuth2TokenSource(context.Background(), emporix.SingleToken(nil)).Token()
 	assert.ErrorIs(t, err, emporix.ErrNoToken)
 	failing := emporix.TokenSourceFunc(func(context.Context) (*emporix.Token, error) {
 		return nil, fmt.Errorf("refresh: %w", emporix.ErrServer)

@@ -109,14 +109,23 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
-// WithTokenSource sets the source of the tokens that authorize requests.
-// Per-shopper clients are better derived with [Client.WithTokenSource].
-func WithTokenSource(ts TokenSource) Option {
+// WithDefaultTokenSource sets the source of the tokens that authorize the
+// client's requests, such as [SingleToken] of a service token for a backend
+// job. A storefront serving many shoppers leaves it unset and derives a
+// client per shopper with [Client.WithTokenSource] (or uses a [Session]).
+func WithDefaultTokenSource(ts TokenSource) Option {
 	return func(c *config) error {
 		c.tokens = ts
 		return nil
 	}
 }
+
+// WithTokenSource is the former name of [WithDefaultTokenSource]; it is
+// the same option.
+//
+// Deprecated: Use [WithDefaultTokenSource]. The option shared its name with
+// the method [Client.WithTokenSource], which derives a client instead.
+func WithTokenSource(ts TokenSource) Option { return WithDefaultTokenSource(ts) }
 
 // WithClock replaces time.Now for computing token expiries, for tests that
 // need to control time. A [MemoryStore] created without [WithStoreClock]

@@ -324,7 +324,7 @@ func (c *Client) authorize(ctx context.Context, k *call) (*Token, error) {
 	case k.op.auth == authAnonymous:
 		tok, err = anonymousToken(ctx, k.source)
 	case k.source == nil:
-		return nil, ErrNoToken
+		return nil, errNoTokenSource
 	default:
 		tok, err = k.source.Token(ctx)
 	}
@@ -342,12 +342,12 @@ func (c *Client) authorize(ctx context.Context, k *call) (*Token, error) {
 func checkKind(auth authKind, tok *Token) (*Token, error) {
 	if tok == nil || tok.AccessToken == "" {
 		if auth == authAnonymous {
-			return nil, ErrAnonymousTokenRequired
+			return nil, errAnonymousMissing
 		}
-		return nil, ErrNoToken
+		return nil, errEmptyToken
 	}
 	if auth == authCustomer && tok.Kind == KindAnonymous {
-		return nil, ErrCustomerTokenRequired
+		return nil, errCustomerMissing
 	}
 	return tok, nil
 }
@@ -357,7 +357,7 @@ func checkKind(auth authKind, tok *Token) (*Token, error) {
 // that is not a customer token.
 func anonymousToken(ctx context.Context, src TokenSource) (*Token, error) {
 	if src == nil {
-		return nil, ErrAnonymousTokenRequired
+		return nil, errAnonymousMissing
 	}
 	if as, ok := src.(AnonymousTokenSource); ok {
 		return as.AnonymousToken(ctx)
@@ -367,7 +367,7 @@ func anonymousToken(ctx context.Context, src TokenSource) (*Token, error) {
 		return nil, err
 	}
 	if tok != nil && tok.Kind == KindCustomer {
-		return nil, ErrAnonymousTokenRequired
+		return nil, errAnonymousNotCustomer
 	}
 	return tok, nil
 }

@@ -193,13 +193,25 @@ type TokenSourceFunc func(ctx context.Context) (*Token, error)
 // Token calls f.
 func (f TokenSourceFunc) Token(ctx context.Context) (*Token, error) { return f(ctx) }
 
-// StaticTokenSource returns a [TokenSource] that always returns t. It never
-// refreshes.
-func StaticTokenSource(t *Token) TokenSource { return staticSource{token: t} }
+// SingleToken returns a [TokenSource] that always returns t, for calls that
+// need one token: a service token, or an external token of known kind. It
+// never refreshes. For a shopper, whose calls need the anonymous token for
+// some operations (login, customer-token refresh, password reset) and the
+// customer token for others, use [StaticTokens] or a [Session].
+func SingleToken(t *Token) TokenSource { return staticSource{token: t} }
 
-// StaticTokens returns a source for one shopper that returns the customer
-// token when it is not nil and the anonymous token otherwise, and supplies
-// the anonymous token to operations authorized with it. It never refreshes.
+// StaticTokenSource returns a [TokenSource] that always returns t.
+//
+// Deprecated: Use [SingleToken], or [StaticTokens] for a shopper's pair of
+// tokens; the two names were too alike for sources that differ.
+func StaticTokenSource(t *Token) TokenSource { return SingleToken(t) }
+
+// StaticTokens returns the token source for one shopper, from the tokens
+// the application holds: it returns the customer token when it is not nil
+// and the anonymous token otherwise, and supplies the anonymous token to
+// the operations authorized with it (login, customer-token refresh,
+// password reset, e-mail change confirmation). Pass customer nil for a
+// guest. It never refreshes; a [Session] does.
 func StaticTokens(anonymous, customer *Token) TokenSource {
 	return staticSource{anonymous: anonymous, token: customer}
 }
@@ -215,15 +227,18 @@ func (s staticSource) Token(context.Context) (*Token, error) {
 	if s.anonymous != nil {
 		return s.anonymous, nil
 	}
-	return nil, ErrNoToken
+	return nil, errNoStaticToken
 }
 
 func (s staticSource) AnonymousToken(ctx context.Context) (*Token, error) {
 	if s.anonymous != nil {
 		return s.anonymous, nil
 	}
-	if s.token == nil || s.token.Kind == KindCustomer {
-		return nil, ErrAnonymousTokenRequired
+	if s.token == nil {
+		return nil, errAnonymousMissing
+	}
+	if s.token.Kind == KindCustomer {
+		return nil, errAnonymousNotCustomer
 	}
 	return s.token, nil
 }

@@ -188,7 +188,7 @@ func (t *sessionTransport) token(ctx context.Context) (*Token, error) {
 	case KindCustomer:
 		tok, err = t.s.Token(ctx)
 		if err == nil && tok.Kind != KindCustomer {
-			return nil, ErrCustomerTokenRequired
+			return nil, errSessionNotLoggedIn
 		}
 	case KindService:
 		return nil, invalid("token kind", "a shopper session has no service token")

@@ -1,6 +1,9 @@
 // Command quickstart walks the Emporix Customer Management tutorial through
 // the SDK, one step at a time: anonymous session, sign-up, activation,
-// login, profile, addresses, credentials and logout.
+// guest cart, login, cart merge, profile, addresses, credentials and logout.
+// The shopper's tokens live in an emporix.Session (SessionManager over a
+// MemoryStore), which refreshes them when due or rejected, as a storefront
+// would keep them.
 //
 //	go run ./examples/quickstart
 //
@@ -13,7 +16,10 @@
 //
 // EMPORIX_API_URL overrides https://api.emporix.io. The service credentials
 // are optional: they activate the new account on tenants that keep sign-ups
-// inactive. Each run signs up a new customer with a fresh e-mail address
+// inactive. The cart steps run on a tenant only when asked to, since a cart
+// needs a product and its price there: EMPORIX_CART_ITEM_YRN,
+// EMPORIX_CART_PRICE_ID, EMPORIX_CART_PRICE_AMOUNT and optionally
+// EMPORIX_CART_SITE (default main). Each run signs up a new customer with a fresh e-mail address
 // (the API has no self-deletion). Identifiers and session IDs are printed;
 // tokens, passwords and e-mailed codes never are.
 package main

@@ -17,17 +17,20 @@ import (
 )
 
 var stepNames = []string{
-	"anonymous token", "anonymous refresh", "sign-up", "activation", "login", "validate",
+	"anonymous token", "anonymous refresh", "sign-up", "activation", "guest cart", "login", "cart merge", "validate",
 	"profile read", "profile update", "address create", "address list", "address get",
 	"address update", "address add tags", "address remove tags", "address delete",
 	"customer-token refresh", "password change", "password-reset request",
 	"e-mail change request", "logout",
 }
 
+// fakeConfig points the quickstart at srv as at a tenant, opted in to the
+// cart steps.
 func fakeConfig(srv *emporixtest.Server) config {
 	return config{
 		APIURL: srv.URL(), Tenant: srv.Tenant(), ClientID: srv.ClientID(),
 		ServiceClientID: srv.ServiceClientID(), ServiceClientSecret: srv.ServiceClientSecret(),
+		CartItemYrn: "urn:yaas:saasag:caasproduct:product:" + srv.Tenant() + ";tea", CartPriceID: "p1", CartAmount: 2.5,
 	}
 }
 
@@ -52,7 +55,7 @@ func TestQuickstartWalksEveryStep(t *testing.T) {
 			t.Errorf("output lacks step line %q", want)
 		}
 	}
-	if !strings.Contains(text, "All 20 steps passed.") {
+	if !strings.Contains(text, "All 22 steps passed.") {
 		t.Errorf("output lacks the final summary")
 	}
 	if strings.Contains(text, "in-process fake") {
@@ -162,7 +165,7 @@ func TestQuickstartStartsTheFakeWithoutATenant(t *testing.T) {
 		t.Fatalf("run: %v\noutput:\n%s", err, out.String())
 	}
 	text := out.String()
-	for _, want := range []string{"EMPORIX_TENANT is not set", "in-process fake", "All 20 steps passed."} {
+	for _, want := range []string{"EMPORIX_TENANT is not set", "in-process fake", "All 22 steps passed."} {
 		if !strings.Contains(text, want) {
 			t.Errorf("output lacks %q:\n%s", want, text)
 		}
@@ -242,6 +245,23 @@ func TestConfigFromEnv(t *testing.T) {
 	})); err == nil {
 		t.Errorf("a service client ID without its secret was accepted")
 	}
+
+	cfg, err = configFromEnv(env(map[string]string{
+		"EMPORIX_TENANT": "mytenant", "EMPORIX_CLIENT_ID": "sf", "EMPORIX_CART_ITEM_YRN": "urn:x", "EMPORIX_CART_PRICE_ID": "p1",
+		"EMPORIX_CART_PRICE_AMOUNT": "4.99", "EMPORIX_CART_SITE": "de",
+	}))
+	if err != nil || !cfg.cartSteps() || cfg.CartAmount != 4.99 || cfg.site() != "de" {
+		t.Errorf("cart opt-in: got %+v, %v", cfg, err)
+	}
+	for _, bad := range []map[string]string{
+		{"EMPORIX_CART_ITEM_YRN": "urn:x"},
+		{"EMPORIX_CART_ITEM_YRN": "urn:x", "EMPORIX_CART_PRICE_ID": "p1", "EMPORIX_CART_PRICE_AMOUNT": "cheap"},
+	} {
+		bad["EMPORIX_TENANT"], bad["EMPORIX_CLIENT_ID"] = "mytenant", "sf"
+		if _, err := configFromEnv(env(bad)); err == nil {
+			t.Errorf("accepted %v", bad)
+		}
+	}
 }
 
 func TestQuickstartWithoutServiceCredentialsSkipsActivation(t *testing.T) {
@@ -273,5 +293,88 @@ func TestQuickstartExplainsAnInactiveAccount(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "EMPORIX_SERVICE_CLIENT_ID") {
 		t.Errorf("error %q does not hint at the service credentials", err)
+	}
+}
+
+const (
+	opAnonymousLogin   = "GET-oauth-generate-anonymous-access-token"
+	opAnonymousRefresh = "GET-oauth-refresh-anonymous-access-token"
+)
+
+// TestQuickstartOnTwoSecondAnonymousTokens: with anonymous tokens that
+// live 2 seconds and expire between every two steps, the quickstart
+// completes on one anonymous session: the session refreshes its tokens,
+// ahead of time on the fake's clock, and on a 401 when the client's clock
+// does not know they expired.
+func TestQuickstartOnTwoSecondAnonymousTokens(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		fakeClock bool
+		want401s  bool
+	}{
+		{name: "client on the fake's clock", fakeClock: true},
+		{name: "client on the system clock", want401s: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := emporixtest.NewServer(emporixtest.WithSignupMode(emporixtest.SignupInactive),
+				emporixtest.WithLifetimes(emporixtest.Lifetimes{AnonymousAccess: 2 * time.Second}))
+			defer srv.Close()
+			cfg := fakeConfig(srv)
+			cfg.between = func() { srv.Advance(3 * time.Second) }
+			if tc.fakeClock {
+				cfg.clock = srv.Now
+			}
+
+			var out bytes.Buffer
+			if err := run(testContext(t), cfg, &out); err != nil {
+				t.Fatalf("run: %v\noutput:\n%s", err, out.String())
+			}
+			if !strings.Contains(out.String(), "All 22 steps passed.") {
+				t.Fatalf("output lacks the final summary:\n%s", out.String())
+			}
+			if n := len(srv.Requests(opAnonymousLogin)); n != 1 {
+				t.Errorf("%d anonymous logins, want exactly 1", n)
+			}
+			if n := len(srv.Requests(opAnonymousRefresh)); n < 5 {
+				t.Errorf("%d anonymous refreshes; the tokens did not expire as the test meant", n)
+			}
+			expired := 0
+			for _, r := range srv.Requests() {
+				if r.Status == http.StatusUnauthorized && strings.Contains(string(r.ResponseBody), "access_token_expired") {
+					expired++
+				}
+			}
+			if tc.want401s != (expired > 0) {
+				t.Errorf("%d answers said the token expired; want some: %v", expired, tc.want401s)
+			}
+			carts := srv.Carts()
+			if len(carts) != 1 || carts[0].CustomerNumber == "" || len(carts[0].Items) != 1 || carts[0].Items[0].Quantity != 2 {
+				t.Errorf("carts at the end: %+v; want the customer's, holding the guest's 2 items", carts)
+			}
+		})
+	}
+}
+
+func TestQuickstartSkipsTheCartOnATenantUnlessAskedTo(t *testing.T) {
+	srv := emporixtest.NewServer(emporixtest.WithSignupMode(emporixtest.SignupInactive))
+	defer srv.Close()
+	cfg := fakeConfig(srv)
+	cfg.CartItemYrn, cfg.CartPriceID = "", ""
+
+	var out bytes.Buffer
+	if err := run(testContext(t), cfg, &out); err != nil {
+		t.Fatalf("run: %v\noutput:\n%s", err, out.String())
+	}
+	text := out.String()
+	if n := strings.Count(text, "skipped:"); n != 2 {
+		t.Errorf("%d steps say skipped, want the two cart steps:\n%s", n, text)
+	}
+	if !strings.Contains(text, "EMPORIX_CART_ITEM_YRN") || !strings.Contains(text, "All 22 steps passed.") {
+		t.Errorf("output does not explain the skipped cart steps:\n%s", text)
+	}
+	for _, r := range srv.Requests() {
+		if strings.HasPrefix(r.Path, "/cart/") {
+			t.Errorf("a skipped cart step called %s %s", r.Method, r.Path)
+		}
 	}
 }

@@ -36,6 +36,10 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 			ClientID:            srv.ClientID(),
 			ServiceClientID:     srv.ServiceClientID(),
 			ServiceClientSecret: srv.ServiceClientSecret(),
+			// The fake's carts take any product.
+			CartItemYrn: "urn:yaas:saasag:caasproduct:product:" + srv.Tenant() + ";quickstart-tea",
+			CartPriceID: "quickstart-price", CartAmount: 4.99,
+			clock: srv.Now,
 		}
 		fmt.Fprintln(out, "EMPORIX_TENANT is not set: running against emporixtest, an in-process fake of the")
 		fmt.Fprintln(out, "Emporix API that keeps new sign-ups inactive and has service credentials for activation.")
@@ -45,8 +49,20 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 	if err := cfg.check(); err != nil {
 		return err
 	}
-	client, err := emporix.NewClient(cfg.Tenant, cfg.ClientID,
-		emporix.WithBaseURL(cfg.APIURL), emporix.WithUserAgent("emporix-go-quickstart"))
+	opts := []emporix.Option{emporix.WithBaseURL(cfg.APIURL), emporix.WithUserAgent("emporix-go-quickstart")}
+	if cfg.clock != nil {
+		opts = append(opts, emporix.WithClock(cfg.clock))
+	}
+	client, err := emporix.NewClient(cfg.Tenant, cfg.ClientID, opts...)
+	if err != nil {
+		return err
+	}
+	// The shopper's tokens live in a session, which refreshes them when
+	// they are due or rejected, keeping the session ID (and the guest
+	// cart). A storefront keeps one SessionManager per process and one
+	// Session per shopper, named by a cookie.
+	sessions, err := emporix.NewSessionManager(client, emporix.NewMemoryStore(),
+		emporix.WithSessionContext(emporix.SessionContext{Currency: "EUR", SiteCode: cfg.site()}))
 	if err != nil {
 		return err
 	}
@@ -56,6 +72,7 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 		cfg:      cfg,
 		out:      out,
 		client:   client,
+		sess:     sessions.Session(emporix.NewSessionKey()),
 		email:    "quickstart-" + suffix + "@example.com",
 		newEmail: "quickstart-" + suffix + "-new@example.com",
 		password: rand.Text(),
@@ -72,6 +89,9 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 		if err := s.run(ctx); err != nil {
 			fmt.Fprintf(out, "    FAILED: %v\n", err)
 			return &StepError{Step: s.name, Err: err}
+		}
+		if cfg.between != nil {
+			cfg.between()
 		}
 	}
 	fmt.Fprintf(out, "\nAll %d steps passed.\n", len(steps))

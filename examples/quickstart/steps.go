@@ -12,21 +12,23 @@ import (
 	"github.com/emporix-go/emporix"
 )
 
-// tour is the state the tutorial steps share: the tokens, the new customer
-// and the address it creates. Nothing secret in it is ever printed.
+// tour is the state the tutorial steps share: the shopper's session, the
+// new customer and the address and carts it creates. The tokens live in the
+// session, which renews them; nothing secret is ever printed.
 type tour struct {
 	cfg    config
 	out    io.Writer
 	client *emporix.Client
+	sess   *emporix.Session
 
 	email, newEmail string
 	password        string
 
-	anon, cust     *emporix.Token
 	customerNumber string
 	activated      bool
 	version        int
 	addressID      string
+	guestCartID    string
 }
 
 type step struct {
@@ -41,7 +43,9 @@ func (t *tour) steps() []step {
 		{"anonymous refresh", t.anonymousRefresh},
 		{"sign-up", t.signup},
 		{"activation", t.activate},
+		{"guest cart", t.guestCart},
 		{"login", t.login},
+		{"cart merge", t.cartMerge},
 		{"validate", t.validate},
 		{"profile read", t.profileRead},
 		{"profile update", t.profileUpdate},
@@ -68,12 +72,10 @@ func (t *tour) say(label string, format string, args ...any) {
 	fmt.Fprintf(t.out, "    %-22s %s\n", label, fmt.Sprintf(format, args...))
 }
 
-// shopper is a client acting for the shopper: with the customer token once
-// logged in, and with the anonymous token for the operations Emporix
-// authorizes with it.
-func (t *tour) shopper() *emporix.Client {
-	return t.client.WithTokenSource(emporix.StaticTokens(t.anon, t.cust))
-}
+// shopper is the client of the shopper's session: it authorizes each call
+// with the customer token once logged in, and with the anonymous token for
+// the operations Emporix authorizes with it, renewing either when due.
+func (t *tour) shopper() *emporix.Client { return t.sess.Client() }
 
 // until prints the time left until deadline, such as "59m59s" or
 // "29d23h59m59s".
@@ -88,27 +90,35 @@ func until(deadline time.Time) string {
 	return d.String()
 }
 
-// 1. A visitor arrives: an anonymous token with a session ID.
+// 1. A visitor arrives: the session logs in anonymously (Auth.AnonymousLogin)
+// and keeps the anonymous token with its session ID.
 func (t *tour) anonymousToken(ctx context.Context) error {
-	tok, err := t.client.Auth.AnonymousLogin(ctx, &emporix.SessionContext{Currency: "EUR"})
+	tok, err := t.sess.AnonymousToken(ctx)
 	if err != nil {
 		return err
 	}
-	t.anon = tok
 	t.say("session ID", "%s", tok.SessionID)
 	t.say("token valid for", "%s (refresh token: %s)", until(tok.Expiry), until(tok.RefreshExpiry))
 	return nil
 }
 
-// 2. Refresh it with its refresh token: the session ID stays.
+// 2. Refresh it with its refresh token (Auth.AnonymousRefresh): the session
+// does so on its own before the token expires, and at once when the service
+// rejects it, as InvalidateToken tells it here. The session ID stays.
 func (t *tour) anonymousRefresh(ctx context.Context) error {
-	tok, err := t.client.Auth.AnonymousRefresh(ctx, t.anon)
+	old, err := t.sess.AnonymousToken(ctx)
 	if err != nil {
 		return err
 	}
-	t.say("session ID", "%s (same as before: %t)", tok.SessionID, tok.SessionID == t.anon.SessionID)
-	t.say("token valid for", "%s", until(tok.Expiry))
-	t.anon = tok
+	if err := t.sess.InvalidateToken(ctx, old); err != nil {
+		return err
+	}
+	tok, err := t.sess.AnonymousToken(ctx)
+	if err != nil {
+		return err
+	}
+	t.say("session ID", "%s (same as before: %t)", tok.SessionID, tok.SessionID == old.SessionID)
+	t.say("new access token", "%t, valid for %s", tok.AccessToken != old.AccessToken, until(tok.Expiry))
 	return nil
 }
 
@@ -160,23 +170,27 @@ func (t *tour) activate(ctx context.Context) error {
 	return nil
 }
 
-// 5. Log in with the anonymous token: the session (and guest cart) carries over.
+// 6. Log in with the anonymous token: the session (and guest cart) carries
+// over, and the session keeps the customer token.
 func (t *tour) login(ctx context.Context) error {
-	tok, err := t.shopper().Auth.Login(ctx, &emporix.LoginRequest{Email: t.email, Password: t.password})
+	anon, err := t.sess.AnonymousToken(ctx)
+	if err != nil {
+		return err
+	}
+	tok, err := t.sess.Login(ctx, &emporix.LoginRequest{Email: t.email, Password: t.password})
 	if err != nil {
 		if !t.activated && errors.Is(err, emporix.ErrUnauthorized) {
 			return fmt.Errorf("%w (the new account may need activation: set EMPORIX_SERVICE_CLIENT_ID and EMPORIX_SERVICE_CLIENT_SECRET)", err)
 		}
 		return err
 	}
-	t.cust = tok
-	t.say("session ID", "%s (carried over from the anonymous session: %t)", tok.SessionID, tok.SessionID == t.anon.SessionID)
+	t.say("session ID", "%s (carried over from the anonymous session: %t)", tok.SessionID, tok.SessionID == anon.SessionID)
 	t.say("customer token", "valid for %s", until(tok.Expiry))
 	t.say("SaaS token received", "%t", tok.SaasToken != "")
 	return nil
 }
 
-// 6. Ask the service about the customer token.
+// 8. Ask the service about the customer token.
 func (t *tour) validate(ctx context.Context) error {
 	info, err := t.shopper().Auth.Validate(ctx)
 	if err != nil {
@@ -189,7 +203,7 @@ func (t *tour) validate(ctx context.Context) error {
 	return nil
 }
 
-// 7. Read the profile with its addresses and mixins.
+// 9. Read the profile with its addresses and mixins.
 func (t *tour) profileRead(ctx context.Context) error {
 	p, err := t.shopper().Profile.Get(ctx, &emporix.ProfileGetOptions{Expand: []string{"addresses", "mixin:*"}})
 	if err != nil {
@@ -204,7 +218,7 @@ func (t *tour) profileRead(ctx context.Context) error {
 	return nil
 }
 
-// 8. Update it, sending back metadata.version for optimistic locking: a
+// 10. Update it, sending back metadata.version for optimistic locking: a
 // stale version would fail with ErrConflict.
 func (t *tour) profileUpdate(ctx context.Context) error {
 	me := t.shopper()
@@ -247,7 +261,7 @@ func describe(a *emporix.Address) string {
 	return s
 }
 
-// 9. Add a shipping address.
+// 11. Add a shipping address.
 func (t *tour) addressCreate(ctx context.Context) error {
 	id, err := t.shopper().Addresses.Create(ctx, &emporix.AddressCreate{
 		ContactName: "John Doe", CompanyName: "Emporix",
@@ -263,7 +277,7 @@ func (t *tour) addressCreate(ctx context.Context) error {
 	return nil
 }
 
-// 10. List all addresses: the one from the sign-up and the new one.
+// 12. List all addresses: the one from the sign-up and the new one.
 func (t *tour) addressList(ctx context.Context) error {
 	list, err := t.shopper().Addresses.List(ctx)
 	if err != nil {
@@ -276,10 +290,10 @@ func (t *tour) addressList(ctx context.Context) error {
 	return nil
 }
 
-// 11. Read one address.
+// 13. Read one address.
 func (t *tour) addressGet(ctx context.Context) error { return t.showAddress(ctx, "address") }
 
-// 12. Change the street number and appendix.
+// 14. Change the street number and appendix.
 func (t *tour) addressUpdate(ctx context.Context) error {
 	err := t.shopper().Addresses.Update(ctx, t.addressID, &emporix.AddressUpdate{
 		StreetNumber: emporix.Ptr("78"), StreetAppendix: emporix.Ptr("Hinterhaus"),
@@ -290,7 +304,7 @@ func (t *tour) addressUpdate(ctx context.Context) error {
 	return t.showAddress(ctx, "updated")
 }
 
-// 13. Tag it for billing too, and with a custom tag.
+// 15. Tag it for billing too, and with a custom tag.
 func (t *tour) addressAddTags(ctx context.Context) error {
 	if err := t.shopper().Addresses.AddTags(ctx, t.addressID, emporix.TagBilling, "CUSTOM"); err != nil {
 		return err
@@ -298,7 +312,7 @@ func (t *tour) addressAddTags(ctx context.Context) error {
 	return t.showAddress(ctx, "tagged")
 }
 
-// 14. Remove the custom tag.
+// 16. Remove the custom tag.
 func (t *tour) addressRemoveTags(ctx context.Context) error {
 	if err := t.shopper().Addresses.RemoveTags(ctx, t.addressID, "CUSTOM"); err != nil {
 		return err
@@ -306,7 +320,7 @@ func (t *tour) addressRemoveTags(ctx context.Context) error {
 	return t.showAddress(ctx, "untagged")
 }
 
-// 15. Delete it; reading it afterwards answers 404.
+// 17. Delete it; reading it afterwards answers 404.
 func (t *tour) addressDelete(ctx context.Context) error {
 	me := t.shopper()
 	if err := me.Addresses.Delete(ctx, t.addressID); err != nil {
@@ -324,20 +338,27 @@ func (t *tour) addressDelete(ctx context.Context) error {
 	}
 }
 
-// 16. Renew the customer token, authorized with the anonymous token. The
-// refresh token may rotate: keep the new token.
+// 18. Renew the customer token (Auth.RefreshCustomer, authorized with the
+// anonymous token). The session does so when the token is due or rejected,
+// and keeps the rotated refresh token; InvalidateToken asks for it here.
 func (t *tour) customerRefresh(ctx context.Context) error {
-	tok, err := t.shopper().Auth.RefreshCustomer(ctx, t.cust, nil)
+	old, err := t.sess.Token(ctx)
 	if err != nil {
 		return err
 	}
-	t.say("session ID", "%s (same as before: %t)", tok.SessionID, tok.SessionID == t.cust.SessionID)
-	t.say("new access token", "%t, valid for %s", tok.AccessToken != t.cust.AccessToken, until(tok.Expiry))
-	t.cust = tok
+	if err := t.sess.InvalidateToken(ctx, old); err != nil {
+		return err
+	}
+	tok, err := t.sess.Token(ctx)
+	if err != nil {
+		return err
+	}
+	t.say("session ID", "%s (same as before: %t)", tok.SessionID, tok.SessionID == old.SessionID)
+	t.say("new access token", "%t, valid for %s", tok.AccessToken != old.AccessToken, until(tok.Expiry))
 	return nil
 }
 
-// 17. Change the password while logged in.
+// 19. Change the password while logged in.
 func (t *tour) passwordChange(ctx context.Context) error {
 	next := rand.Text()
 	err := t.shopper().Credentials.ChangePassword(ctx, &emporix.PasswordChange{
@@ -351,7 +372,7 @@ func (t *tour) passwordChange(ctx context.Context) error {
 	return nil
 }
 
-// 18. Ask for a password-reset e-mail, authorized with the anonymous token.
+// 20. Ask for a password-reset e-mail, authorized with the anonymous token.
 func (t *tour) passwordResetRequest(ctx context.Context) error {
 	err := t.shopper().Credentials.RequestPasswordReset(ctx, &emporix.PasswordResetRequest{Email: t.email})
 	if err != nil {
@@ -362,7 +383,7 @@ func (t *tour) passwordResetRequest(ctx context.Context) error {
 	return nil
 }
 
-// 19. Ask to change the login e-mail; the change takes effect once the
+// 21. Ask to change the login e-mail; the change takes effect once the
 // token mailed to the new address is confirmed.
 func (t *tour) emailChangeRequest(ctx context.Context) error {
 	err := t.shopper().Credentials.RequestEmailChange(ctx, &emporix.EmailChangeRequest{
@@ -375,13 +396,17 @@ func (t *tour) emailChangeRequest(ctx context.Context) error {
 	return nil
 }
 
-// 20. Log out: the customer token is invalidated on the server.
+// 22. Log out (Auth.Logout): the customer token is invalidated on the
+// server and the session ends.
 func (t *tour) logout(ctx context.Context) error {
-	me := t.shopper()
-	if err := me.Auth.Logout(ctx); err != nil {
+	cust, err := t.sess.Token(ctx)
+	if err != nil {
 		return err
 	}
-	_, err := me.Auth.Validate(ctx)
+	if err := t.sess.Logout(ctx); err != nil {
+		return err
+	}
+	_, err = t.client.WithToken(cust).Auth.Validate(ctx)
 	switch {
 	case errors.Is(err, emporix.ErrUnauthorized):
 		t.say("customer token", "invalidated (validating it now answers 401)")

@@ -160,7 +160,7 @@ func (c *Client) do(ctx context.Context, k *call) (*response, error) {
 		if errors.Is(ierr, ErrSessionExpired) {
 			// One line that matches both: the session is over, and the
 			// call was refused for it.
-			return nil, &sessionEndedError{err: tokenFailed(ierr), rejected: err}
+			return nil, k.failed(&sessionEndedError{err: tokenFailed(ierr), rejected: err})
 		}
 		return nil, err
 	}
@@ -305,6 +305,16 @@ func (c *Client) unusable(k *call, status int, reason string, err error) error {
 // failing before any network traffic when the right kind is not available.
 // A token already fixed on the call is kept.
 func (c *Client) authorize(ctx context.Context, k *call) (*Token, error) {
+	tok, err := c.authorizeToken(ctx, k)
+	if err != nil {
+		return nil, k.failed(err)
+	}
+	return tok, nil
+}
+
+// authorizeToken is authorize without naming the operation in its errors,
+// for a retry, whose failure the *RequestError names.
+func (c *Client) authorizeToken(ctx context.Context, k *call) (*Token, error) {
 	// Every call passes here before any use of ctx, including the
 	// operations that resolve their token before sending.
 	if ctx == nil {
@@ -404,7 +414,7 @@ func (c *Client) prepareRetry(r *http.Request) error {
 		return nil
 	}
 	k.token, k.fromSource = nil, false
-	tok, err := c.authorize(r.Context(), k)
+	tok, err := c.authorizeToken(r.Context(), k)
 	if err != nil {
 		return err
 	}

@@ -218,6 +218,7 @@ func TestEndedLoginIsReportedAndTheNextCustomerCallFailsLoudly(t *testing.T) {
 			_, err = s.Client().Profile.Get(ctx, nil)
 			require.ErrorIs(t, err, emporix.ErrSessionExpired, "a call for the customer fails instead of answering as a guest")
 			assert.NotContains(t, err.Error(), "\n", "one line")
+			assert.Contains(t, err.Error(), "GET /customer/{tenant}/me", "names the operation")
 			assert.NotContains(t, err.Error(), tok.RefreshToken)
 
 			assert.Equal(t, []emporix.SessionChange{{Key: s.Key(), OldSessionID: sessionID, NewSessionID: sessionID,
@@ -310,3 +311,51 @@ func TestSessionMethodsValidateBeforeAnyRequest(t *testing.T) {
 }
 
 func store(m *emporix.SessionManager) *emporix.MemoryStore { return m.Store().(*emporix.MemoryStore) }
+
+func TestErrorsNameTheOperationAndKeepTheirSentinel(t *testing.T) {
+	f := newFakeShop(t)
+	ctx := context.Background()
+	anon := &emporix.Token{Kind: emporix.KindAnonymous, AccessToken: "anon-at"}
+	cust := &emporix.Token{Kind: emporix.KindCustomer, AccessToken: "cust-at"}
+	expired, cancel := context.WithDeadline(ctx, time.Now().Add(-time.Second))
+	defer cancel()
+	m := f.manager(t, emporix.NewMemoryStore())
+	loggedIn, _, _ := loginOnFake(t, f, m, 1)
+	f.srv.Advance(31 * 24 * time.Hour) // the customer token expired: a lookup must wait for its refresh
+
+	for _, tc := range []struct {
+		name   string
+		call   func() error
+		target error
+		op     string
+	}{
+		{"customer token required", func() error {
+			_, err := f.client.WithToken(anon).Addresses.List(ctx)
+			return err
+		}, emporix.ErrCustomerTokenRequired, "GET /customer/{tenant}/me/addresses"},
+		{"anonymous token required", func() error {
+			_, err := f.client.WithTokenSource(emporix.StaticTokens(nil, cust)).Auth.Login(ctx,
+				&emporix.LoginRequest{Email: "a@example.com", Password: "password123"})
+			return err
+		}, emporix.ErrAnonymousTokenRequired, "POST /customer/{tenant}/login"},
+		{"no token", func() error {
+			_, err := f.client.Profile.Get(ctx, nil)
+			return err
+		}, emporix.ErrNoToken, "GET /customer/{tenant}/me"},
+		{"context ended during a fresh session's token lookup", func() error {
+			_, err := m.Session(emporix.NewSessionKey()).Client().Profile.Get(expired, nil)
+			return err
+		}, context.DeadlineExceeded, "GET /customer/{tenant}/me"},
+		{"context ended while waiting for a customer refresh", func() error {
+			_, err := loggedIn.Client().Addresses.List(expired)
+			return err
+		}, context.DeadlineExceeded, "GET /customer/{tenant}/me/addresses"},
+	} {
+		err := tc.call()
+		require.Error(t, err, tc.name)
+		assert.ErrorIs(t, err, tc.target, tc.name)
+		assert.Contains(t, err.Error(), tc.op, "%s: names the operation", tc.name)
+		assert.NotContains(t, err.Error(), "\n", "%s: one line", tc.name)
+		assert.Equal(t, 1, strings.Count(err.Error(), "emporix: "), "%s: one prefix: %v", tc.name, err)
+	}
+}

@@ -3,6 +3,7 @@ package emporix
 import (
 	"context"
 	"errors"
+	"strings"
 )
 
 // TokenError reports that the token for a request could not be obtained:
@@ -61,3 +62,24 @@ func (e *sessionEndedError) Error() string {
 }
 
 func (e *sessionEndedError) Unwrap() []error { return []error{e.err, e.rejected} }
+
+// operationError names the operation (method and path template) in an
+// error that has no request line of its own: a refusal before sending (a
+// missing token or one of the wrong kind, a failed token lookup, a context
+// that ended while the session waited for a refresh) or an ended session.
+// errors.Is and errors.As see the cause.
+type operationError struct {
+	method, path string
+	err          error
+}
+
+func (e *operationError) Error() string {
+	return "emporix: " + e.method + " " + e.path + ": " + strings.TrimPrefix(e.err.Error(), "emporix: ")
+}
+
+func (e *operationError) Unwrap() error { return e.err }
+
+// failed names k's operation in err.
+func (k *call) failed(err error) error {
+	return &operationError{method: k.op.method, path: k.op.path, err: err}
+}

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -198,6 +199,8 @@ type Session struct {
 	m      *SessionManager
 	key    string
 	client Client
+	// entry is where the session was last found in a MemoryStore.
+	entry atomic.Pointer[memEntry]
 }
 
 // Key returns the application's key of the session.
@@ -344,7 +347,11 @@ func (s *Session) lookup(ctx context.Context) (*SessionState, time.Time, error) 
 	}
 	if ms := s.m.mem; ms != nil {
 		now := s.m.client.now()
-		st, _, err := ms.loadAt(s.key, now)
+		hint := s.entry.Load()
+		st, _, e, err := ms.loadAt(s.key, now, hint)
+		if e != hint {
+			s.entry.Store(e)
+		}
 		return st, now, err
 	}
 	st, _, err := s.m.store.Load(ctx, s.key)

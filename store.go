@@ -207,19 +207,27 @@ func NewMemoryStore(opts ...MemoryStoreOption) *MemoryStore {
 
 // Load implements [TokenStore].
 func (m *MemoryStore) Load(_ context.Context, key string) (*SessionState, uint64, error) {
-	return m.loadAt(key, m.now())
+	st, version, _, err := m.loadAt(key, m.now(), nil)
+	return st, version, err
 }
 
 // loadAt is Load at the time now, so that a session that reads the same
-// clock reads it once per token lookup.
-func (m *MemoryStore) loadAt(key string, now time.Time) (*SessionState, uint64, error) {
+// clock reads it once per token lookup. hint is the entry an earlier call
+// returned for key: while it is still stored, it saves the map lookup.
+func (m *MemoryStore) loadAt(key string, now time.Time, hint *memEntry) (*SessionState, uint64, *memEntry, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	e, ok := m.entries[key]
-	if !ok || e.expired(now) {
-		return nil, 0, ErrSessionNotFound
+	e := hint
+	if e == nil || e.state == nil {
+		var ok bool
+		if e, ok = m.entries[key]; !ok {
+			return nil, 0, nil, ErrSessionNotFound
+		}
 	}
-	return e.state, e.version, nil
+	if e.expired(now) {
+		return nil, 0, nil, ErrSessionNotFound
+	}
+	return e.state, e.version, e, nil
 }
 
 // Save implements [TokenStore].
@@ -264,8 +272,10 @@ func (m *MemoryStore) putLocked(key string, state *SessionState, version uint64)
 	return version
 }
 
-// removeLocked forgets the entry e.
+// removeLocked forgets the entry e. Its state is cleared, so a session
+// handle that remembers the entry (loadAt's hint) looks the key up again.
 func (m *MemoryStore) removeLocked(e *memEntry) {
+	e.state = nil
 	delete(m.entries, e.key)
 	if e.index >= 0 {
 		heap.Remove(&m.expiry, e.index)

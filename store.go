@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -155,17 +156,37 @@ type MemoryStore struct {
 	mu      sync.RWMutex
 	entries map[string]*memEntry
 	expiry  expiryHeap
+	hot     hotRing
 }
 
-// memEntry is one stored session. It is updated in place when the session
-// is saved again, so a session costs one entry, and at most one heap slot,
-// however often it is refreshed.
+// memEntry is one stored session, packed (see store_packed.go). It is
+// updated in place when the session is saved again, so a session costs one
+// entry, and at most one heap slot, however often it is refreshed.
 type memEntry struct {
 	key      string
-	state    *SessionState
+	data     string // the session's strings
 	version  uint64
-	deadline time.Time // when the entry may be forgotten: state deadline + grace
-	index    int       // position in the expiry heap, -1 when not in it
+	deadline int64 // when the entry may be forgotten, Unix ns: state deadline + grace; noDeadline for never
+	hot      atomic.Pointer[SessionState]
+	index    int32 // position in the expiry heap, -1 when not in it
+	flags    uint8
+	anon     packedToken
+	cust     packedToken
+}
+
+// noDeadline is the deadline of an entry kept until deleted.
+const noDeadline = math.MaxInt64
+
+// unixDeadline converts a KeepUntil time, clamping what Unix nanoseconds
+// cannot hold.
+func unixDeadline(t time.Time) int64 {
+	switch {
+	case t.IsZero() || t.Year() > 2261:
+		return noDeadline
+	case t.Year() < 1678:
+		return math.MinInt64
+	}
+	return t.UnixNano()
 }
 
 // DefaultStoreGrace is how long a MemoryStore keeps a session past its
@@ -218,7 +239,7 @@ func (m *MemoryStore) loadAt(key string, now time.Time, hint *memEntry) (*Sessio
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	e := hint
-	if e == nil || e.state == nil {
+	if e == nil || e.flags&removed != 0 {
 		var ok bool
 		if e, ok = m.entries[key]; !ok {
 			return nil, 0, nil, ErrSessionNotFound
@@ -227,7 +248,7 @@ func (m *MemoryStore) loadAt(key string, now time.Time, hint *memEntry) (*Sessio
 	if e.expired(now) {
 		return nil, 0, nil, ErrSessionNotFound
 	}
-	return e.state, e.version, e, nil
+	return m.state(e), e.version, e, nil
 }
 
 // Save implements [TokenStore].
@@ -258,27 +279,31 @@ func (m *MemoryStore) putLocked(key string, state *SessionState, version uint64)
 		e = &memEntry{key: key, index: -1}
 		m.entries[key] = e
 	}
-	e.state, e.version = state, version
-	e.deadline = state.KeepUntil(m.grace)
+	e.pack(state)
+	e.version = version
+	e.deadline = unixDeadline(state.KeepUntil(m.grace))
 	switch {
-	case e.deadline.IsZero() && e.index >= 0:
-		heap.Remove(&m.expiry, e.index)
-	case e.deadline.IsZero():
+	case e.deadline == noDeadline && e.index >= 0:
+		heap.Remove(&m.expiry, int(e.index))
+	case e.deadline == noDeadline:
 	case e.index >= 0:
-		heap.Fix(&m.expiry, e.index)
+		heap.Fix(&m.expiry, int(e.index))
 	default:
 		heap.Push(&m.expiry, e)
 	}
 	return version
 }
 
-// removeLocked forgets the entry e. Its state is cleared, so a session
+// removeLocked forgets the entry e. It is marked removed, so a session
 // handle that remembers the entry (loadAt's hint) looks the key up again.
 func (m *MemoryStore) removeLocked(e *memEntry) {
-	e.state = nil
+	e.flags |= removed
 	delete(m.entries, e.key)
 	if e.index >= 0 {
-		heap.Remove(&m.expiry, e.index)
+		heap.Remove(&m.expiry, int(e.index))
+	}
+	if e.flags&pinned == 0 {
+		e.hot.Store(nil) // an entry left in the hot ring holds no state
 	}
 }
 
@@ -333,7 +358,7 @@ func (m *MemoryStore) sweepLocked(now time.Time, limit int) {
 }
 
 func (e *memEntry) expired(now time.Time) bool {
-	return !e.deadline.IsZero() && !now.Before(e.deadline)
+	return e.deadline != noDeadline && now.UnixNano() >= e.deadline
 }
 
 // expiryHeap orders the entries that have a deadline, soonest first; each
@@ -341,14 +366,14 @@ func (e *memEntry) expired(now time.Time) bool {
 type expiryHeap []*memEntry
 
 func (h expiryHeap) Len() int           { return len(h) }
-func (h expiryHeap) Less(i, j int) bool { return h[i].deadline.Before(h[j].deadline) }
+func (h expiryHeap) Less(i, j int) bool { return h[i].deadline < h[j].deadline }
 func (h expiryHeap) Swap(i, j int) {
 	h[i], h[j] = h[j], h[i]
-	h[i].index, h[j].index = i, j
+	h[i].index, h[j].index = int32(i), int32(j)
 }
 func (h *expiryHeap) Push(x any) {
 	e := x.(*memEntry)
-	e.index = len(*h)
+	e.index = int32(len(*h))
 	*h = append(*h, e)
 }
 func (h *expiryHeap) Pop() any {
@@ -368,7 +393,7 @@ func (m *MemoryStore) WriteTo(w io.Writer) (int64, error) {
 	snapshot := make(map[string]*SessionState, len(m.entries))
 	for k, e := range m.entries {
 		if !e.expired(now) {
-			snapshot[k] = e.state
+			snapshot[k] = e.build()
 		}
 	}
 	m.mu.RUnlock()

@@ -1,0 +1,5 @@
+//go:build !race
+
+package emporix
+
+const raceEnabled = false

@@ -158,7 +158,7 @@ var (
 		notIs: []error{ErrBadRequest, ErrConflict}, typ: "application/json", message: "Customer not Found", details: 1}
 	authErr409 = authErrorCase{name: "409 duplicate", status: 409, body: authBody409, sentinel: ErrConflict,
 		notIs: []error{ErrBadRequest, ErrNotFound}, typ: "conflict_resource",
-		message: "Duplicate account 'example@customer.com' for tenant 'mytenant'."}
+		message: "Duplicate account 'e***@customer.com' for tenant 'mytenant'."}
 )
 
 // check asserts the decoded error.

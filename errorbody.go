@@ -68,6 +68,7 @@ func (e *APIError) fill(body []byte, secrets scrubber) {
 			e.Details[i] = json.RawMessage(s)
 		}
 	}
+	e.maskPersonal(secrets)
 	if e.Message != "" {
 		return
 	}
@@ -77,7 +78,31 @@ func (e *APIError) fill(body []byte, secrets scrubber) {
 	}
 	// Scrub the whole text before cutting the snippet: a secret that
 	// straddles the cut would otherwise survive in part.
-	e.Body = snippet(secrets.apply(text))
+	e.Body = snippet(maskPersonal(secrets.apply(text)))
+}
+
+// maskPersonal keeps the server's message in ServerMessage and masks the
+// e-mail addresses in every text the error shows, then decodes Fields,
+// scrubbing the decoded texts again: a secret JSON-escaped in Details
+// (\u0026 for &) is plain text once decoded.
+func (e *APIError) maskPersonal(secrets scrubber) {
+	e.ServerMessage = e.Message
+	e.Message = maskPersonal(e.Message)
+	e.Type = maskPersonal(e.Type)
+	e.ErrorCode = maskPersonal(e.ErrorCode)
+	e.MoreInfo = maskPersonal(e.MoreInfo)
+	for i, d := range e.Details {
+		if m := maskPersonal(string(d)); m != string(d) {
+			e.Details[i] = json.RawMessage(m) // "*" needs no escaping: still JSON
+		}
+	}
+	e.Fields = fieldErrorsOf(e.Details)
+	for i := range e.Fields {
+		f := &e.Fields[i]
+		for _, s := range []*string{&f.Field, &f.Type, &f.Message, &f.MoreInfo} {
+			*s = maskPersonal(secrets.apply(*s))
+		}
+	}
 }
 
 // errorFields are the members of a JSON error object by lower-case name:

@@ -93,14 +93,24 @@ type APIError struct {
 	// Type is the ErrorMessage type, such as "conflict_resource". The
 	// service does not use it consistently; treat it as a hint.
 	Type string
-	// Message is the server's message, or the gateway's faultstring.
+	// Message is the server's message, or the gateway's faultstring, with
+	// e-mail addresses masked ("j***@example.com"), so that the error text
+	// can be logged; ServerMessage has the server's own words.
 	Message string
+	// ServerMessage is the server's message unmasked. It may hold personal
+	// data the service echoes, such as the shopper's e-mail address: show
+	// it to that shopper, don't log it. Error never prints it.
+	ServerMessage string
 	// MoreInfo is the ErrorMessage moreInfo link, if any.
 	MoreInfo string
-	// Details holds the ErrorMessage details entries as raw JSON. The spec
-	// says objects ({field, type, message, moreInfo}); some tenants send
-	// strings, so they are kept loosely.
+	// Details holds the ErrorMessage details entries as raw JSON, e-mail
+	// addresses masked. The spec says objects ({field, type, message,
+	// moreInfo}); some tenants send strings, so they are kept loosely.
+	// Fields has them decoded.
 	Details []json.RawMessage
+	// Fields are the field-level problems of Details, decoded: what a
+	// storefront shows next to its form fields. See [FieldErrors].
+	Fields []FieldError
 	// ErrorCode is the gateway error code of a 401 (see ErrorCodeAccessTokenExpired),
 	// or an errorCode field when the body carries one.
 	ErrorCode string
@@ -187,6 +197,11 @@ func (e *APIError) TokenRejected() bool {
 type ValidationError struct {
 	// Field is the Go name of the offending input, such as "LoginRequest.Password".
 	Field string
+	// JSONField is the offending field's JSON path in the request body,
+	// such as "customerAddress.country", when it is a body field; a
+	// storefront that decodes its forms into the SDK's request types can
+	// show the error next to the form field. See [FieldErrors].
+	JSONField string
 	// Reason says what is wrong with it, never the value itself.
 	Reason string
 }
@@ -268,10 +283,10 @@ func (c *Client) requestFailed(ctx context.Context, k *call, err error) error {
 	if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
 		err = ctxErr
 	}
-	if k.secrets != nil {
-		if text := err.Error(); k.secrets.apply(text) != text {
-			err = &scrubbedError{text: k.secrets.apply(text), err: err}
-		}
+	// A proxy's error may quote the request: its secrets, and personal
+	// data such as the e-mail address in the body.
+	if text := err.Error(); maskPersonal(k.secrets.apply(text)) != text {
+		err = &scrubbedError{text: maskPersonal(k.secrets.apply(text)), err: err}
 	}
 	attempts := max(k.attempts, 1)
 	c.logger.LogAttrs(ctx, slog.LevelDebug, "emporix: request failed",

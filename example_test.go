@@ -383,3 +383,44 @@ func ExampleWithLogger() {
 	// level=DEBUG msg="emporix: request" operation=GET-oauth-generate-anonymous-access-token method=GET path=/customerlogin/auth/anonymous/login query="client_id=REDACTED&tenant=emporixtest" status=200 attempts=1
 	// level=DEBUG msg="emporix: request" operation=GET-oauth-refresh-anonymous-access-token method=GET path=/customerlogin/auth/anonymous/refresh query="client_id=REDACTED&refresh_token=REDACTED&tenant=emporixtest" status=200 attempts=1
 }
+
+func ExampleFieldErrors() {
+	srv := emporixtest.NewServer()
+	defer srv.Close()
+	if _, err := srv.AddCustomer("jane@example.com", "password123"); err != nil {
+		log.Fatal(err)
+	}
+	client, err := emporix.NewClient(srv.Tenant(), srv.ClientID(), emporix.WithBaseURL(srv.URL()))
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx := context.Background()
+	anon, err := client.Auth.AnonymousLogin(ctx, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	cust, err := client.WithTokenSource(emporix.StaticTokens(anon, nil)).Auth.Login(ctx,
+		&emporix.LoginRequest{Email: "jane@example.com", Password: "password123"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	me := client.WithTokenSource(emporix.StaticTokens(anon, cust))
+
+	// A rule the SDK checks before sending: the field comes by its JSON name.
+	_, err = me.Addresses.Create(ctx, &emporix.AddressCreate{ContactName: "Jane Doe", Country: "Germany"})
+	for _, fe := range emporix.FieldErrors(err) {
+		fmt.Printf("%s: %s\n", fe.Field, fe.Message)
+	}
+
+	// A rule only the service knows, answered with a 400 validation_failure.
+	srv.InjectFault("POST-customer-add-address", emporixtest.Fault{Status: 400, Body: `{"status":400,
+		"type":"validation_failure","message":"The request is not valid.","details":[
+		{"field":"zipCode","type":"invalid_value","message":"zipCode is not a postal code of DE."}]}`})
+	_, err = me.Addresses.Create(ctx, &emporix.AddressCreate{ContactName: "Jane Doe", Country: "DE", ZipCode: "1"})
+	for _, fe := range emporix.FieldErrors(err) {
+		fmt.Printf("%s (%s): %s\n", fe.Field, fe.Type, fe.Message)
+	}
+	// Output:
+	// country: must be a two-letter country code
+	// zipCode (invalid_value): zipCode is not a postal code of DE.
+}

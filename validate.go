@@ -83,6 +83,7 @@ func requirePathParam(field, value string) error {
 type fieldRule struct {
 	index    int
 	name     string
+	jsonName string // the field's JSON name, "" when it has none
 	required bool
 	notBlank bool
 	min      int
@@ -105,6 +106,9 @@ func rulesOf(t reflect.Type) []fieldRule {
 			continue
 		}
 		r := fieldRule{index: i, name: f.Name}
+		if tag, _, _ := strings.Cut(f.Tag.Get("json"), ","); tag != "-" {
+			r.jsonName = tag
+		}
 		for _, rule := range strings.Split(f.Tag.Get("validate"), ",") {
 			switch {
 			case rule == "":
@@ -147,34 +151,43 @@ func checkFields(name string, req any) error {
 	if v.Kind() != reflect.Pointer || v.IsNil() {
 		return invalid(name, "is required")
 	}
-	return checkStruct(name, v.Elem())
+	return checkStruct(name, "", v.Elem())
 }
 
-func checkStruct(name string, v reflect.Value) error {
+// checkStruct checks v, whose Go path is name and JSON path jsonPath: ""
+// for the request itself, and below a field without a JSON name.
+func checkStruct(name, jsonPath string, v reflect.Value) error {
 	for _, r := range rulesOf(v.Type()) {
 		f := v.Field(r.index)
-		field := name + "." + r.name
+		at := fieldAt{goPath: name + "." + r.name}
+		switch {
+		case r.jsonName == "":
+		case jsonPath != "":
+			at.json = jsonPath + "." + r.jsonName
+		case !strings.Contains(name, "."): // a field of the request itself
+			at.json = r.jsonName
+		}
 		switch f.Kind() {
 		case reflect.Pointer:
 			if f.IsNil() {
 				if r.required {
-					return invalid(field, "is required")
+					return at.invalid("is required")
 				}
 				continue
 			}
 			if r.nested {
-				if err := checkStruct(field, f.Elem()); err != nil {
+				if err := checkStruct(at.goPath, at.json, f.Elem()); err != nil {
 					return err
 				}
 				continue
 			}
 			if f.Elem().Kind() == reflect.String {
-				if err := checkString(field, f.Elem().String(), r, true); err != nil {
+				if err := checkString(at, f.Elem().String(), r, true); err != nil {
 					return err
 				}
 			}
 		case reflect.String:
-			if err := checkString(field, f.String(), r, false); err != nil {
+			if err := checkString(at, f.String(), r, false); err != nil {
 				return err
 			}
 		}
@@ -182,21 +195,28 @@ func checkStruct(name string, v reflect.Value) error {
 	return nil
 }
 
+// fieldAt names a field by its Go path and, for a body field, its JSON path.
+type fieldAt struct{ goPath, json string }
+
+func (f fieldAt) invalid(reason string) error {
+	return &ValidationError{Field: f.goPath, JSONField: f.json, Reason: reason}
+}
+
 // checkString applies r to s; set tells a *string that is not nil. An empty
 // string field means "not given"; a *string set to "" is a value, so the
 // length rules apply to it.
-func checkString(field, s string, r fieldRule, set bool) error {
+func checkString(at fieldAt, s string, r fieldRule, set bool) error {
 	if blank(s) && (r.required || (set && r.notBlank)) {
-		return invalid(field, "must not be empty")
+		return at.invalid("must not be empty")
 	}
 	if s == "" && !set {
 		return nil
 	}
 	if r.min > 0 && utf8.RuneCountInString(s) < r.min {
-		return invalid(field, "must be at least "+strconv.Itoa(r.min)+" characters long")
+		return at.invalid("must be at least " + strconv.Itoa(r.min) + " characters long")
 	}
 	if r.letters > 0 && !isLetters(s, r.letters) {
-		return invalid(field, r.lettersR)
+		return at.invalid(r.lettersR)
 	}
 	return nil
 }

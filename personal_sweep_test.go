@@ -1,0 +1,90 @@
+package emporix
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"reflect"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The e-mail addresses the sweep's requests carry, and one every fake
+// answer adds, as a service echoing another record would.
+var sweepEmails = []string{"jane@example.com", "new@example.com", "login@example.com", "jane.doe+shop@example.co.uk"}
+
+// TestPersonalDataSweep runs every operation against every failure mode of
+// the secrets sweep, each answer echoing the request and naming a
+// shopper's e-mail address, plus the duplicate sign-up answer, and checks
+// that no address appears in any printing of the error (every fmt verb,
+// slog text and JSON), in the error's typed fields meant for display, or
+// in the SDK's log records at Debug level; ServerMessage keeps the server's
+// words.
+func TestPersonalDataSweep(t *testing.T) {
+	set := newSecretSet("sentinels", "")
+	ops := sweepOps()
+	lc := newLeakChecker(t, sweepEmails)
+	modes := append(failureModes(), failureMode{name: "409 duplicate account",
+		respond: func(req *http.Request, _ string, _ *secretSet) (*http.Response, error) {
+			return bodyResponse(req, 409, "application/json", `{"status":409,"type":"conflict_resource",`+
+				`"message":"Duplicate account 'jane.doe+shop@example.co.uk' for tenant 'mytenant'."}`), nil
+		}})
+	for _, mode := range modes {
+		t.Run(mode.name, func(t *testing.T) {
+			lc.t = t
+			var logBuf bytes.Buffer
+			logger := slog.New(slog.NewTextHandler(&logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+			c, mt := newTestClient(t, WithLogger(logger), WithDefaultTokenSource(StaticTokens(set.anon, set.cust)))
+			mt.RegisterNoResponder(func(req *http.Request) (*http.Response, error) {
+				return mode.respond(req, echoOf(req)+" | account jane.doe+shop@example.co.uk", set)
+			})
+			for _, op := range ops {
+				_, err := op.run(context.Background(), c, set)
+				label := op.name + " (" + mode.name + ")"
+				if !mode.success {
+					require.Error(t, err, label)
+				}
+				if err == nil {
+					continue
+				}
+				lc.check(label+": error", printings(err)...)
+				var apiErr *APIError
+				if errors.As(err, &apiErr) {
+					shown := []string{apiErr.Message, apiErr.Type, apiErr.ErrorCode, apiErr.MoreInfo, apiErr.Body,
+						fmt.Sprint(apiErr.Fields), fmt.Sprint(FieldErrors(err))}
+					for _, d := range apiErr.Details {
+						shown = append(shown, string(d))
+					}
+					lc.check(label+": APIError fields", shown...)
+					if mode.name == "409 duplicate account" {
+						assert.Equal(t, "Duplicate account 'j***@example.co.uk' for tenant 'mytenant'.", apiErr.Message, label)
+						assert.Equal(t, "Duplicate account 'jane.doe+shop@example.co.uk' for tenant 'mytenant'.", apiErr.ServerMessage,
+							"%s: the server's words stay available", label)
+					}
+				}
+				var reqErr *RequestError
+				if errors.As(err, &reqErr) {
+					lc.check(label+": RequestError", reqErr.Err.Error())
+				}
+			}
+			lc.check("debug log", logBuf.String())
+			assert.Contains(t, logBuf.String(), "operation=", "the debug log recorded the requests")
+		})
+	}
+}
+
+// %#v prints the fields of a struct; an APIError's prints only masked text.
+func TestAPIErrorGoSyntaxIsMasked(t *testing.T) {
+	e := &APIError{StatusCode: 409, Message: "Duplicate account 'j***@example.com'",
+		ServerMessage: "Duplicate account 'jane@example.com'", Details: nil}
+	out := fmt.Sprintf("%#v", e)
+	assert.NotContains(t, out, "jane@example.com")
+	assert.Contains(t, out, "j***@example.com")
+	assert.Contains(t, out, "StatusCode:409")
+	assert.Equal(t, reflect.TypeOf(e).String(), "*emporix.APIError")
+}

@@ -29,17 +29,26 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func writeError(w http.ResponseWriter, status int, message string) {
-	writeJSON(w, status, map[string]string{"error": message})
+	writeJSON(w, status, errorBody{Error: message})
+}
+
+// errorBody is every error answer: a message and, for refused input, what
+// is wrong with which field, for the page to show next to its form fields.
+type errorBody struct {
+	Error  string               `json:"error"`
+	Fields []emporix.FieldError `json:"fields,omitempty"`
 }
 
 // fail answers an SDK error with the matching status. The SDK's errors
-// never hold tokens or passwords, so their text is safe to log and, for
-// refused input, to show.
+// never hold tokens or passwords and mask e-mail addresses, so their text
+// is safe to log and, for refused input, to show. Refused input, whether
+// the SDK refused it before sending or the service answered 400, comes
+// with its field errors.
 func (s *shop) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var apiErr *emporix.APIError
 	switch {
 	case errors.Is(err, emporix.ErrInvalidInput):
-		writeError(w, http.StatusBadRequest, err.Error())
+		writeJSON(w, http.StatusBadRequest, errorBody{Error: err.Error(), Fields: emporix.FieldErrors(err)})
 	case errors.Is(err, emporix.ErrCustomerTokenRequired):
 		writeError(w, http.StatusUnauthorized, "log in first")
 	case errors.Is(err, emporix.ErrSessionExpired):
@@ -49,7 +58,7 @@ func (s *shop) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, emporix.ErrConflict):
 		writeError(w, http.StatusConflict, "changed meanwhile: reload and try again")
 	case errors.Is(err, emporix.ErrBadRequest) && errors.As(err, &apiErr):
-		writeError(w, http.StatusBadRequest, apiErr.Message)
+		writeJSON(w, http.StatusBadRequest, errorBody{Error: apiErr.Message, Fields: emporix.FieldErrors(err)})
 	case r.Context().Err() != nil:
 		// The shopper went away; nobody reads the answer.
 	default:

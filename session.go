@@ -405,18 +405,24 @@ func (m *SessionManager) due(t *Token, now time.Time) bool {
 	if t.AccessToken == "" {
 		return true
 	}
-	if t.Expiry.IsZero() {
-		return false
+	// The same expiry as Token.ExpiredAt and the stores' deadlines: a
+	// token without one (stored by an older release) lives its documented
+	// lifetime from IssuedAt.
+	expiry := t.Expiry
+	if expiry.IsZero() {
+		if expiry = t.accessDeadline(); expiry.IsZero() {
+			return false
+		}
 	}
-	if now.Before(t.Expiry.Add(-m.cfg.refreshWindow)) {
+	if now.Before(expiry.Add(-m.cfg.refreshWindow)) {
 		return false
 	}
 	window := m.cfg.refreshWindow
 	if !t.IssuedAt.IsZero() {
-		window = min(window, t.Expiry.Sub(t.IssuedAt)/10)
+		window = min(window, expiry.Sub(t.IssuedAt)/10)
 	}
 	window -= window * time.Duration(tokenJitter(t.AccessToken)) / 100
-	return !now.Before(t.Expiry.Add(-window))
+	return !now.Before(expiry.Add(-window))
 }
 
 // tokenJitter derives a stable 0–19 from the token, so every check of one

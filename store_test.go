@@ -215,3 +215,30 @@ func TestMemoryStoreHeapDoesNotGrowWithSaves(t *testing.T) {
 	t.Logf("heap per live session: %.0f B saved once, %.0f B saved 24 times", once, many)
 	assert.LessOrEqual(t, many, once*1.10, "24 saves may cost at most 10%% more than 1")
 }
+
+// A token stored without expiries but with its issue time (as an older
+// release stored an answer that omitted them) lives its documented
+// lifetimes everywhere: in the store, in ExpiredAt and RefreshExpiredAt,
+// and in the session's refresh schedule.
+func TestTokenWithoutExpiriesLivesItsDocumentedLifetime(t *testing.T) {
+	anon := &Token{Kind: KindAnonymous, AccessToken: "a", RefreshToken: "r", IssuedAt: testNow}
+	st := &SessionState{Anonymous: anon}
+	assert.Equal(t, testNow.Add(DefaultAnonymousRefreshLifetime), st.Deadline())
+	assert.Equal(t, testNow.Add(DefaultAnonymousRefreshLifetime+time.Hour), st.KeepUntil(time.Hour))
+	assert.False(t, anon.ExpiredAt(testNow.Add(DefaultAnonymousAccessLifetime-time.Second)))
+	assert.True(t, anon.ExpiredAt(testNow.Add(DefaultAnonymousAccessLifetime)))
+	assert.False(t, anon.RefreshExpiredAt(testNow.Add(DefaultAnonymousRefreshLifetime-time.Second)))
+	assert.True(t, anon.RefreshExpiredAt(testNow.Add(DefaultAnonymousRefreshLifetime)))
+
+	h := newSessionHarness(t)
+	assert.False(t, h.manager.due(anon, testNow.Add(30*time.Minute)))
+	assert.True(t, h.manager.due(anon, testNow.Add(DefaultAnonymousAccessLifetime-time.Second)), "refreshed before its documented expiry")
+
+	// Without an issue time nothing can be known: kept until deleted.
+	unknown := &SessionState{Anonymous: &Token{Kind: KindAnonymous, AccessToken: "a", RefreshToken: "r"}}
+	assert.True(t, unknown.Deadline().IsZero())
+	// A customer token without expiries: 30 days of access, and a refresh
+	// token assumed to live the longest documented customer lifetime.
+	cust := &SessionState{Customer: &Token{Kind: KindCustomer, AccessToken: "c", RefreshToken: "r", IssuedAt: testNow}}
+	assert.Equal(t, testNow.Add(DefaultExchangeRefreshLifetime), cust.Deadline())
+}

@@ -432,6 +432,24 @@ func TestTransportHerdOneRefresh(t *testing.T) {
 		assert.EqualValues(t, herd, sent.Load(), "no request went out with the expired token")
 	})
 
+	t.Run("customer expired", func(t *testing.T) {
+		ctx := testCtx(t)
+		s := newShop(t, emporixtest.WithLifetimes(emporixtest.Lifetimes{CustomerAccess: time.Minute}))
+		sess := s.customerSession(t, ctx)
+		old, err := sess.Token(ctx)
+		require.NoError(t, err)
+		s.srv.Advance(2 * time.Minute) // the customer token has expired; the anonymous one lives on
+		rt := &recordingTransport{answer: func(r *http.Request) *http.Response {
+			if r.Header.Get("Authorization") == "Bearer "+old.AccessToken || r.Header.Get("saas-token") == "" {
+				return answer(r, 401, `{"fault":{"faultstring":"Access Token expired","detail":{"errorcode":"keymanagement.service.access_token_expired"}}}`, nil)
+			}
+			return answer(r, 200, "{}", nil)
+		}}
+		run(t, &http.Client{Transport: sess.Transport(rt)}, s.srv.URL()+"/cart/x/items")
+		assert.Len(t, s.srv.Requests(opRefresh), 1)
+		assert.Empty(t, s.srv.Requests(opAnonRefresh))
+	})
+
 	t.Run("rejected", func(t *testing.T) {
 		ctx := testCtx(t)
 		s := newShop(t)

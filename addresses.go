@@ -50,20 +50,20 @@ const (
 // the first address given at sign-up (Address, which requires ContactName).
 type Address struct {
 	ID             string    `json:"id,omitempty"`
-	ContactName    string    `json:"contactName,omitempty" validate:"required"`
+	ContactName    string    `json:"contactName,omitempty" validate:"required" emporix:"personal"`
 	CompanyName    string    `json:"companyName,omitempty"`
-	Street         string    `json:"street,omitempty"`
+	Street         string    `json:"street,omitempty" emporix:"personal"`
 	StreetNumber   string    `json:"streetNumber,omitempty"`
-	StreetAppendix string    `json:"streetAppendix,omitempty"`
-	ExtraLine1     string    `json:"extraLine1,omitempty"`
-	ExtraLine2     string    `json:"extraLine2,omitempty"`
-	ExtraLine3     string    `json:"extraLine3,omitempty"`
-	ExtraLine4     string    `json:"extraLine4,omitempty"`
+	StreetAppendix string    `json:"streetAppendix,omitempty" emporix:"personal"`
+	ExtraLine1     string    `json:"extraLine1,omitempty" emporix:"personal"`
+	ExtraLine2     string    `json:"extraLine2,omitempty" emporix:"personal"`
+	ExtraLine3     string    `json:"extraLine3,omitempty" emporix:"personal"`
+	ExtraLine4     string    `json:"extraLine4,omitempty" emporix:"personal"`
 	ZipCode        string    `json:"zipCode,omitempty"`
 	City           string    `json:"city,omitempty"`
 	Country        string    `json:"country,omitempty" validate:"country"`
 	State          string    `json:"state,omitempty"`
-	ContactPhone   string    `json:"contactPhone,omitempty"`
+	ContactPhone   string    `json:"contactPhone,omitempty" emporix:"personal"`
 	IsDefault      bool      `json:"isDefault,omitempty"`
 	Tags           []string  `json:"tags,omitempty"`
 	Metadata       *Metadata `json:"metadata,omitempty"`
@@ -85,20 +85,20 @@ func (a *Address) HasTag(tag string) bool {
 // AddressCreateDto marks nothing required, but the service checks a new
 // address against the Address schema it reads addresses back with.
 type AddressCreate struct {
-	ContactName    string         `json:"contactName,omitempty" validate:"required"`
+	ContactName    string         `json:"contactName,omitempty" validate:"required" emporix:"personal"`
 	CompanyName    string         `json:"companyName,omitempty"`
-	Street         string         `json:"street,omitempty"`
+	Street         string         `json:"street,omitempty" emporix:"personal"`
 	StreetNumber   string         `json:"streetNumber,omitempty"`
-	StreetAppendix string         `json:"streetAppendix,omitempty"`
-	ExtraLine1     string         `json:"extraLine1,omitempty"`
-	ExtraLine2     string         `json:"extraLine2,omitempty"`
-	ExtraLine3     string         `json:"extraLine3,omitempty"`
-	ExtraLine4     string         `json:"extraLine4,omitempty"`
+	StreetAppendix string         `json:"streetAppendix,omitempty" emporix:"personal"`
+	ExtraLine1     string         `json:"extraLine1,omitempty" emporix:"personal"`
+	ExtraLine2     string         `json:"extraLine2,omitempty" emporix:"personal"`
+	ExtraLine3     string         `json:"extraLine3,omitempty" emporix:"personal"`
+	ExtraLine4     string         `json:"extraLine4,omitempty" emporix:"personal"`
 	ZipCode        string         `json:"zipCode,omitempty"`
 	City           string         `json:"city,omitempty"`
 	Country        string         `json:"country,omitempty" validate:"country"`
 	State          string         `json:"state,omitempty"`
-	ContactPhone   string         `json:"contactPhone,omitempty"`
+	ContactPhone   string         `json:"contactPhone,omitempty" emporix:"personal"`
 	Tags           []string       `json:"tags,omitempty"`
 	Metadata       *BasicMetadata `json:"metadata,omitempty"`
 	Mixins         Mixins         `json:"mixins,omitempty"`
@@ -114,20 +114,20 @@ type BasicMetadata struct {
 // are left unchanged; use [Ptr] to set one. Tags, when not nil, replace the
 // address's tags: an empty, non-nil slice is sent as [] to clear them.
 type AddressUpdate struct {
-	ContactName    *string  `json:"contactName,omitempty" validate:"notblank"`
+	ContactName    *string  `json:"contactName,omitempty" validate:"notblank" emporix:"personal"`
 	CompanyName    *string  `json:"companyName,omitempty"`
-	Street         *string  `json:"street,omitempty"`
+	Street         *string  `json:"street,omitempty" emporix:"personal"`
 	StreetNumber   *string  `json:"streetNumber,omitempty"`
-	StreetAppendix *string  `json:"streetAppendix,omitempty"`
-	ExtraLine1     *string  `json:"extraLine1,omitempty"`
-	ExtraLine2     *string  `json:"extraLine2,omitempty"`
-	ExtraLine3     *string  `json:"extraLine3,omitempty"`
-	ExtraLine4     *string  `json:"extraLine4,omitempty"`
+	StreetAppendix *string  `json:"streetAppendix,omitempty" emporix:"personal"`
+	ExtraLine1     *string  `json:"extraLine1,omitempty" emporix:"personal"`
+	ExtraLine2     *string  `json:"extraLine2,omitempty" emporix:"personal"`
+	ExtraLine3     *string  `json:"extraLine3,omitempty" emporix:"personal"`
+	ExtraLine4     *string  `json:"extraLine4,omitempty" emporix:"personal"`
 	ZipCode        *string  `json:"zipCode,omitempty"`
 	City           *string  `json:"city,omitempty"`
 	Country        *string  `json:"country,omitempty" validate:"country"`
 	State          *string  `json:"state,omitempty"`
-	ContactPhone   *string  `json:"contactPhone,omitempty"`
+	ContactPhone   *string  `json:"contactPhone,omitempty" emporix:"personal"`
 	Tags           []string `json:"tags,omitzero"`
 	IsDefault      *bool    `json:"isDefault,omitempty"`
 	// Metadata.Version, when non-zero, enables optimistic locking.

@@ -38,11 +38,11 @@ var (
 // three, so they are required here.
 type EmailChangeRequest struct {
 	// Email is the current login e-mail.
-	Email string `json:"email" validate:"required"`
+	Email string `json:"email" validate:"required" emporix:"personal"`
 	// Password is the account password.
 	Password string `json:"password" emporix:"secret" validate:"required"`
 	// NewEmail is the new login e-mail.
-	NewEmail string `json:"newEmail" validate:"required"`
+	NewEmail string `json:"newEmail" validate:"required" emporix:"personal"`
 	// SyncContactEmail also changes the contact e-mail to NewEmail.
 	SyncContactEmail bool `json:"syncContactEmail"`
 }
@@ -102,7 +102,7 @@ func (s *CredentialsService) ConfirmEmailChange(ctx context.Context, emailToken 
 // PasswordResetRequest asks for a password-reset e-mail (PasswordResetRequestDto).
 type PasswordResetRequest struct {
 	// Email is the account's e-mail. Required.
-	Email string `json:"email" validate:"required"`
+	Email string `json:"email" validate:"required" emporix:"personal"`
 	// Site is the site the request came from, if any.
 	Site string `json:"site,omitempty"`
 }

@@ -50,7 +50,7 @@ var (
 
 // LoginRequest holds a customer's login credentials (PasswordAuthentication).
 type LoginRequest struct {
-	Email    string `json:"email" validate:"required"`
+	Email    string `json:"email" validate:"required" emporix:"personal"`
 	Password string `json:"password" emporix:"secret" validate:"required,min=6"`
 }
 
@@ -71,7 +71,7 @@ func (r LoginRequest) LogValue() slog.Value { return redactedLogValue(r) }
 // SignupRequest creates a customer account (CustomerSignup).
 type SignupRequest struct {
 	// Email and Password are the new account's credentials. Both are required.
-	Email    string `json:"email" validate:"required"`
+	Email    string `json:"email" validate:"required" emporix:"personal"`
 	Password string `json:"password" emporix:"secret" validate:"required"`
 	// CustomerDetails is the optional profile; its ContactEmail, when set,
 	// must equal Email.

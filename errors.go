@@ -285,8 +285,11 @@ func (c *Client) requestFailed(ctx context.Context, k *call, err error) error {
 	}
 	// A proxy's error may quote the request: its secrets, and personal
 	// data such as the e-mail address in the body.
-	if text := err.Error(); maskPersonal(k.secrets.apply(text)) != text {
-		err = &scrubbedError{text: maskPersonal(k.secrets.apply(text)), err: err}
+	if text := err.Error(); maskPersonal(k.secrets.apply(text)) != text || len(personalValues(k.request)) > 0 {
+		masked := maskValues(maskPersonal(k.secrets.apply(text)), personalValues(k.request))
+		if masked != text {
+			err = &scrubbedError{text: masked, err: err}
+		}
 	}
 	attempts := max(k.attempts, 1)
 	c.logger.LogAttrs(ctx, slog.LevelDebug, "emporix: request failed",
@@ -337,6 +340,7 @@ func (c *Client) checkResponse(k *call, resp *http.Response) *APIError {
 	}
 	body, _ := readBody(resp, maxErrorBody)
 	e.fill(body, k.secrets)
+	e.maskValues(personalValues(k.request))
 	return e
 }
 

@@ -80,13 +80,16 @@ func (e *APIError) Format(f fmt.State, verb rune) {
 	fmt.Fprintf(f, fmt.FormatString(f, verb), e.Error())
 }
 
-// GoString prints the error's fields for %#v with ServerMessage masked like
-// Message: %#v is how a debugging session or a careless log line dumps it.
+// GoString prints the error's fields for %#v, except ServerMessage, which
+// may hold personal data: %#v is how a debugging session or a careless log
+// line dumps an error.
 func (e *APIError) GoString() string {
 	if e == nil {
 		return "(*emporix.APIError)(nil)"
 	}
 	c := *e // a value: its method set has no GoString, so no recursion
-	c.ServerMessage = maskPersonal(c.ServerMessage)
+	if c.ServerMessage != "" {
+		c.ServerMessage = "(not printed: it may hold personal data)"
+	}
 	return "&" + fmt.Sprintf("%#v", c)
 }

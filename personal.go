@@ -1,6 +1,8 @@
 package emporix
 
 import (
+	"encoding/json"
+	"reflect"
 	"regexp"
 	"strings"
 )
@@ -39,4 +41,94 @@ func maskEmail(addr string) string {
 		keep++
 	}
 	return local[:keep] + "***" + domain
+}
+
+// Other personal data (names, phone numbers, street addresses) has no
+// pattern, but the SDK knows what the request carried: fields tagged
+// `emporix:"personal"`. Where the service's answer echoes one of those
+// values, it is masked as "***" in the texts the error shows.
+
+// minPersonalValue is the shortest value masked: shorter ones ("1" as a
+// street number) would mask unrelated text.
+const minPersonalValue = 3
+
+// personalValues returns the values of req's fields tagged
+// `emporix:"personal"` (strings and *strings), in nested request structs
+// too. It runs only when an error is built.
+func personalValues(req any) []string {
+	if req == nil {
+		return nil
+	}
+	var out []string
+	var walk func(v reflect.Value, depth int)
+	walk = func(v reflect.Value, depth int) {
+		for v.Kind() == reflect.Pointer {
+			if v.IsNil() {
+				return
+			}
+			v = v.Elem()
+		}
+		if v.Kind() != reflect.Struct || depth > 4 {
+			return
+		}
+		t := v.Type()
+		for i := 0; i < t.NumField(); i++ {
+			f, fv := t.Field(i), v.Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			if f.Tag.Get("emporix") == "personal" {
+				for fv.Kind() == reflect.Pointer && !fv.IsNil() {
+					fv = fv.Elem()
+				}
+				if fv.Kind() == reflect.String && len(strings.TrimSpace(fv.String())) >= minPersonalValue {
+					out = append(out, fv.String())
+				}
+				continue
+			}
+			walk(fv, depth+1)
+		}
+	}
+	walk(reflect.ValueOf(req), 0)
+	return out
+}
+
+// maskValues replaces the values in text, as they are and JSON-escaped,
+// with "***"; e-mail addresses keep the form maskEmail gives them.
+func maskValues(text string, values []string) string {
+	for _, v := range values {
+		mask := "***"
+		if emailPattern.MatchString(v) {
+			mask = maskPersonal(v)
+		}
+		text = strings.ReplaceAll(text, v, mask)
+		if b, err := json.Marshal(v); err == nil {
+			if esc := string(b[1 : len(b)-1]); esc != v {
+				text = strings.ReplaceAll(text, esc, mask)
+			}
+		}
+	}
+	return text
+}
+
+// maskValues masks values in every text the error shows; ServerMessage
+// keeps the server's words.
+func (e *APIError) maskValues(values []string) {
+	if len(values) == 0 {
+		return
+	}
+	for _, s := range []*string{&e.Message, &e.Type, &e.ErrorCode, &e.MoreInfo, &e.Body} {
+		*s = maskValues(*s, values)
+	}
+	for i, d := range e.Details {
+		if m := maskValues(string(d), values); m != string(d) && json.Valid([]byte(m)) {
+			e.Details[i] = json.RawMessage(m)
+		}
+	}
+	for i := range e.Fields {
+		f := &e.Fields[i]
+		for _, s := range []*string{&f.Field, &f.Type, &f.Message, &f.MoreInfo} {
+			*s = maskValues(*s, values)
+		}
+	}
 }

@@ -85,6 +85,41 @@ func TestAPIErrorGoSyntaxIsMasked(t *testing.T) {
 	out := fmt.Sprintf("%#v", e)
 	assert.NotContains(t, out, "jane@example.com")
 	assert.Contains(t, out, "j***@example.com")
+	assert.Contains(t, out, "ServerMessage:\"(not printed: it may hold personal data)\"")
 	assert.Contains(t, out, "StatusCode:409")
 	assert.Equal(t, reflect.TypeOf(e).String(), "*emporix.APIError")
+}
+
+// Names, phone numbers and street addresses have no pattern; the values the
+// request carried in fields tagged personal are masked where the answer
+// echoes them, e-mail addresses as j***@example.com, the rest as ***.
+func TestEchoedPersonalValuesAreMasked(t *testing.T) {
+	var logBuf bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	c, mt := newTestClient(t, WithLogger(logger))
+	allowOffSpecResponses(t, "the details echo the request as a careless service would")
+	const echoed = `contactPhone '+49 170 1234567' of Jane Doe (Main Street, c/o Erika Mustermann) is not valid`
+	serve(t, mt, "POST", "/customer/mytenant/me/addresses", jsonReply(400, `{"status":400,"type":"validation_failure",
+		"message":"`+echoed+`","details":[{"field":"contactPhone","type":"invalid_value","message":"`+echoed+`"}]}`))
+	_, err := c.Addresses.Create(context.Background(), &AddressCreate{ContactName: "Jane Doe", Street: "Main Street",
+		ExtraLine1: "c/o Erika Mustermann", ContactPhone: "+49 170 1234567", City: "Berlin", Country: "DE"})
+	require.ErrorIs(t, err, ErrBadRequest)
+	lc := newLeakChecker(t, []string{"Jane Doe", "+49 170 1234567", "Main Street", "Erika Mustermann"})
+	lc.check("error", printings(err)...)
+	lc.check("fields", fmt.Sprint(FieldErrors(err)))
+	lc.check("log", logBuf.String())
+	var apiErr *APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, "contactPhone '***' of *** (***, ***) is not valid", apiErr.Message)
+	assert.Equal(t, echoed, apiErr.ServerMessage)
+	assert.Equal(t, "contactPhone", FieldErrors(err)[0].Field, "the field names stay")
+
+	// A transport error quoting the request is masked the same way.
+	mt.RegisterResponder("PATCH", testBase+"/customer/mytenant/me/addresses/a1", func(*http.Request) (*http.Response, error) {
+		return nil, errors.New("proxy refused body for Jane Doe")
+	})
+	err = c.Addresses.Update(context.Background(), "a1", &AddressUpdate{ContactName: Ptr("Jane Doe")})
+	require.Error(t, err)
+	lc.check("transport error", printings(err)...)
+	assert.Contains(t, err.Error(), "proxy refused body for ***")
 }

@@ -116,11 +116,11 @@ type Metadata struct {
 // CustomerDetails is the profile given at sign-up (CustomerUpdateDto).
 type CustomerDetails struct {
 	Title             string     `json:"title,omitempty"`
-	FirstName         string     `json:"firstName,omitempty"`
-	MiddleName        string     `json:"middleName,omitempty"`
-	LastName          string     `json:"lastName,omitempty"`
-	ContactEmail      string     `json:"contactEmail,omitempty"`
-	ContactPhone      string     `json:"contactPhone,omitempty"`
+	FirstName         string     `json:"firstName,omitempty" emporix:"personal"`
+	MiddleName        string     `json:"middleName,omitempty" emporix:"personal"`
+	LastName          string     `json:"lastName,omitempty" emporix:"personal"`
+	ContactEmail      string     `json:"contactEmail,omitempty" emporix:"personal"`
+	ContactPhone      string     `json:"contactPhone,omitempty" emporix:"personal"`
 	Company           string     `json:"company,omitempty"`
 	PreferredLanguage string     `json:"preferredLanguage,omitempty"`
 	PreferredCurrency string     `json:"preferredCurrency,omitempty" validate:"currency"`
@@ -150,10 +150,10 @@ func (d *CustomerDetails) validate(field string) error {
 // are left unchanged; use [Ptr] to set one.
 type ProfileUpdate struct {
 	Title             *string    `json:"title,omitempty"`
-	FirstName         *string    `json:"firstName,omitempty"`
-	MiddleName        *string    `json:"middleName,omitempty"`
-	LastName          *string    `json:"lastName,omitempty"`
-	ContactPhone      *string    `json:"contactPhone,omitempty"`
+	FirstName         *string    `json:"firstName,omitempty" emporix:"personal"`
+	MiddleName        *string    `json:"middleName,omitempty" emporix:"personal"`
+	LastName          *string    `json:"lastName,omitempty" emporix:"personal"`
+	ContactPhone      *string    `json:"contactPhone,omitempty" emporix:"personal"`
 	Company           *string    `json:"company,omitempty"`
 	PreferredLanguage *string    `json:"preferredLanguage,omitempty"`
 	PreferredCurrency *string    `json:"preferredCurrency,omitempty" validate:"currency"`
@@ -163,7 +163,7 @@ type ProfileUpdate struct {
 	Metadata *Metadata `json:"metadata,omitempty"`
 	Mixins   Mixins    `json:"mixins,omitempty"`
 	// ContactEmail cannot be unset once a value is present.
-	ContactEmail *string `json:"contactEmail,omitempty"`
+	ContactEmail *string `json:"contactEmail,omitempty" emporix:"personal"`
 }
 
 func (u *ProfileUpdate) validate() error {

@@ -62,6 +62,7 @@ type call struct {
 	path        string // escaped, expanded path: a suffix of url
 	query       url.Values
 	body        []byte
+	request     any // the request body's value, for masking its personal data in errors
 	contentType string
 	header      [][2]string
 	token       *Token      // the token authorizing this call
@@ -118,7 +119,7 @@ func (k *call) jsonBody(v any, contentType string) error {
 	if err != nil {
 		return err
 	}
-	k.body = b
+	k.body, k.request = b, v
 	k.contentType = contentType
 	return nil
 }

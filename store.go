@@ -148,6 +148,13 @@ type RefreshLocker interface {
 // refresh token died get a new session whose change is reported with the
 // old session ID, instead of one that looks brand new. Its contents can be
 // written out and read back with WriteTo and ReadFrom to survive a restart.
+//
+// Sessions are kept packed, about 600 bytes for a logged-in shopper and 400
+// for a guest (BENCHMARKS.md), however often they are refreshed. Load
+// returns a state shared by every caller until the session is saved again,
+// which callers must not modify (see [SessionState]); the states of the
+// 4,096 sessions loaded last stay built, so loading a busy session
+// allocates nothing.
 type MemoryStore struct {
 	now    func() time.Time
 	follow atomic.Pointer[func() time.Time] // see followClock

@@ -78,7 +78,9 @@ func WithKeyPrefix(prefix string) Option {
 }
 
 // WithGrace sets how long a session is kept past its
-// [emporix.SessionState.Deadline], by default [DefaultGrace]. The grace lets
+// [emporix.SessionState.Deadline], by default [DefaultGrace]: the key expires
+// at [emporix.SessionState.KeepUntil], the deadline [emporix.MemoryStore]
+// keeps too. The grace lets
 // a shopper who returns just after the refresh token died get a new session
 // whose change is reported with the old session ID; it also absorbs clock
 // skew between the replicas and Redis.
@@ -94,7 +96,10 @@ func WithGrace(d time.Duration) Option {
 
 // WithMaxTTL caps how long any session is kept after it was last saved,
 // sessions without a deadline included, which are otherwise kept until
-// deleted. Zero, the default, sets no cap.
+// deleted. Zero, the default, sets no cap. A cap shorter than the refresh
+// tokens' lifetime (24 hours for a guest, see
+// [emporix.DefaultAnonymousRefreshLifetime]) forgets sessions that could
+// still be renewed: a guest who returns later gets a new session ID.
 func WithMaxTTL(d time.Duration) Option {
 	return func(s *Store) error {
 		if d < 0 {

@@ -24,6 +24,18 @@
 // [ErrCustomerTokenRequired] instead of a 401. Serve each shopper through a
 // client derived with [Client.WithTokenSource]: it shares the connection pool.
 //
+// # Sessions and other Emporix services
+//
+// A [SessionManager] keeps each shopper's tokens in a [TokenStore] and a
+// [Session] renews them, keeping the session ID that keys the guest cart.
+// The cart, checkout and other Emporix services the SDK does not wrap take
+// the same tokens: [Session.HTTPClient] and [Session.Transport] authorize any
+// request to the API host with them (plus the session-id or saas-token
+// header those services read), renewing a rejected token and resending
+// once; [WithTokenKind] picks the anonymous token after the login.
+// [OAuth2TokenSource] hands a session or a service-token source to clients
+// built on golang.org/x/oauth2.
+//
 // # Errors
 //
 // A non-success answer is an [*APIError], decoded from either of the

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -41,9 +42,14 @@ func skipOrFail(t testing.TB, missing, hint string) {
 	t.Skipf("%s: skipping this test (%s)", missing, hint)
 }
 
-// testRedis connects to REDIS_URL, or to an embedded Redis when it is unset.
-func testRedis(t testing.TB) *redis.Client {
+// testRedis connects to the Redis Cluster at REDIS_CLUSTER_ADDRS (a comma-separated
+// list of node addresses, as .ci/redis-cluster.sh starts it) when that is
+// set, else to REDIS_URL, or to an embedded Redis when neither is.
+func testRedis(t testing.TB) redis.UniversalClient {
 	t.Helper()
+	if addrs := clusterAddrs(); len(addrs) > 0 {
+		return testCluster(t, addrs)
+	}
 	url := os.Getenv("REDIS_URL")
 	if url == "" {
 		if requireRedis() {
@@ -96,9 +102,61 @@ func embeddedClient(t testing.TB, m *miniredis.Miniredis) *redis.Client {
 	return rdb
 }
 
+// clusterAddrs returns the node addresses in REDIS_CLUSTER_ADDRS.
+func clusterAddrs() []string {
+	var out []string
+	for _, a := range strings.Split(os.Getenv("REDIS_CLUSTER_ADDRS"), ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// testCluster connects to the Redis Cluster at addrs, closed when the test
+// ends, and checks that every slot is served.
+func testCluster(t testing.TB, addrs []string) *redis.ClusterClient {
+	t.Helper()
+	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs})
+	t.Cleanup(func() { _ = rdb.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	info, err := rdb.ClusterInfo(ctx).Result()
+	require.NoError(t, err, "REDIS_CLUSTER_ADDRS is set but the cluster does not answer")
+	require.Contains(t, info, "cluster_state:ok", "REDIS_CLUSTER_ADDRS: the cluster is not ready")
+	return rdb
+}
+
+// scanKeys returns the keys matching pattern, on every master of a cluster.
+func scanKeys(t testing.TB, rdb redis.UniversalClient, pattern string) []string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var mu sync.Mutex
+	var keys []string
+	scan := func(ctx context.Context, node redis.Cmdable) error {
+		iter := node.Scan(ctx, 0, pattern, 1000).Iterator()
+		for iter.Next(ctx) {
+			mu.Lock()
+			keys = append(keys, iter.Val())
+			mu.Unlock()
+		}
+		return iter.Err()
+	}
+	var err error
+	if cluster, ok := rdb.(*redis.ClusterClient); ok {
+		err = cluster.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error { return scan(ctx, node) })
+	} else {
+		err = scan(ctx, rdb)
+	}
+	require.NoError(t, err)
+	return keys
+}
+
 // testPrefix returns a key prefix of the test's own and deletes every key
-// under it when the test ends.
-func testPrefix(t testing.TB, rdb *redis.Client) string {
+// under it when the test ends (on a cluster, on every master: SCAN covers
+// one node).
+func testPrefix(t testing.TB, rdb redis.UniversalClient) string {
 	t.Helper()
 	var b [6]byte
 	_, _ = rand.Read(b[:])
@@ -107,17 +165,25 @@ func testPrefix(t testing.TB, rdb *redis.Client) string {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		iter := rdb.Scan(ctx, 0, prefix+":*", 1000).Iterator()
-		var keys []string
-		for iter.Next(ctx) {
-			keys = append(keys, iter.Val())
+		clean := func(ctx context.Context, node redis.Cmdable) error {
+			iter := node.Scan(ctx, 0, prefix+":*", 1000).Iterator()
+			for iter.Next(ctx) {
+				// One key at a time: on a cluster, keys of one DEL must
+				// share a slot.
+				if err := node.Del(ctx, iter.Val()).Err(); err != nil {
+					return err
+				}
+			}
+			return iter.Err()
 		}
-		if err := iter.Err(); err != nil {
+		var err error
+		if cluster, ok := rdb.(*redis.ClusterClient); ok {
+			err = cluster.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error { return clean(ctx, node) })
+		} else {
+			err = clean(ctx, rdb)
+		}
+		if err != nil {
 			t.Logf("cleaning up %s: %v", prefix, err)
-			return
-		}
-		if len(keys) > 0 {
-			_ = rdb.Del(ctx, keys...).Err()
 		}
 	})
 	return prefix
@@ -125,7 +191,7 @@ func testPrefix(t testing.TB, rdb *redis.Client) string {
 
 // newTestStore returns a store on REDIS_URL (or an embedded Redis) under a
 // fresh prefix.
-func newTestStore(t testing.TB, opts ...Option) (*Store, *redis.Client) {
+func newTestStore(t testing.TB, opts ...Option) (*Store, redis.UniversalClient) {
 	t.Helper()
 	rdb := testRedis(t)
 	store, err := New(rdb, testTenant, append([]Option{WithKeyPrefix(testPrefix(t, rdb))}, opts...)...)

@@ -142,12 +142,7 @@ func TestRedisNeverSeesSessionKeysInClear(t *testing.T) {
 			}
 
 			// Everything under the test's prefix, while the locks are held.
-			var rkeys []string
-			iter := rdb.Scan(ctx, 0, store.prefix+":*", 1000).Iterator()
-			for iter.Next(ctx) {
-				rkeys = append(rkeys, iter.Val())
-			}
-			require.NoError(t, iter.Err())
+			rkeys := scanKeys(t, rdb, store.prefix+":*")
 			assert.ElementsMatch(t, []string{
 				store.prefix + ":mytenant:session:" + sha256Base64URL(key1),
 				store.prefix + ":mytenant:session:" + sha256Base64URL(key2),

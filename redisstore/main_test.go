@@ -89,6 +89,7 @@ func announce(msg string) {
 // on an embedded Redis instead of skipping.
 func TestTheSuiteRunsWithoutRedisURL(t *testing.T) {
 	t.Setenv("REDIS_URL", "")
+	t.Setenv("REDIS_CLUSTER_ADDRS", "")
 	t.Setenv("EMPORIX_REQUIRE_REDIS", "")
 	var sub *testing.T
 	t.Run("store", func(t *testing.T) {

@@ -31,6 +31,14 @@ var (
 	buildOut  []byte
 )
 
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binary != "" {
+		_ = os.RemoveAll(filepath.Dir(binary))
+	}
+	os.Exit(code)
+}
+
 // build compiles the command once per test run.
 func build(t *testing.T) string {
 	t.Helper()

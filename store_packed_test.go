@@ -2,6 +2,7 @@ package emporix
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -136,4 +137,62 @@ func TestMemoryStoreLoggedInSessionFitsIn640Bytes(t *testing.T) {
 	perSession := storeHeapPerSession(t, n, 1)
 	t.Logf("heap per logged-in session: %.0f B", perSession)
 	assert.LessOrEqual(t, perSession, 640.0)
+}
+
+// FuzzMemoryStorePacking: whatever a session holds, it loads back as saved,
+// packed or kept as given.
+func FuzzMemoryStorePacking(f *testing.F) {
+	f.Add("at", "Bearer", "rt", "saas", "sid", "tenant=t", "", "sid", int64(0), int64(3600e9), int64(86400e9), uint8(0))
+	f.Add("", "", "", "", "", "", "le", "x", int64(-1), int64(1<<62), int64(-(1 << 62)), uint8(7))
+	f.Fuzz(func(t *testing.T, access, typ, refresh, saas, sid, scope, le, custSID string, issued, expiry, refreshExp int64, flags uint8) {
+		locs := []*time.Location{time.UTC, time.Local, time.FixedZone("X", 7200)}
+		at := func(ns int64, i int) time.Time {
+			if flags&(1<<i) != 0 {
+				return time.Time{}
+			}
+			return time.Unix(0, ns).In(locs[int(flags>>3)%len(locs)])
+		}
+		anon := &Token{Kind: KindAnonymous, AccessToken: access, TokenType: typ, RefreshToken: refresh, SessionID: sid,
+			Scope: scope, IssuedAt: at(issued, 0), Expiry: at(expiry, 1), RefreshExpiry: at(refreshExp, 2),
+			SessionIdleTime: time.Duration(expiry), InitialPassword: flags&64 != 0}
+		cust := &Token{Kind: KindCustomer, AccessToken: refresh, TokenType: typ, RefreshToken: access, SaasToken: saas,
+			SessionID: custSID, Scope: scope + le, LegalEntityID: le, IssuedAt: at(expiry, 1), Expiry: at(refreshExp, 0),
+			SocialAccessToken: saas, SocialIDToken: le}
+		st := &SessionState{Anonymous: anon}
+		if flags&128 != 0 {
+			st.Customer = cust
+		}
+		store := NewMemoryStore(WithStoreClock(func() time.Time { return time.Unix(0, 0) }), WithStoreGrace(0))
+		if _, err := store.Save(context.Background(), "k", st, 0); err != nil {
+			t.Fatal(err)
+		}
+		forgetBuilt(store)
+		got, _, err := store.Load(context.Background(), "k")
+		if errors.Is(err, ErrSessionNotFound) {
+			return // its deadline had passed: nothing to compare
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, pair := range [][2]*Token{{st.Anonymous, got.Anonymous}, {st.Customer, got.Customer}} {
+			w, g := pair[0], pair[1]
+			if (w == nil) != (g == nil) {
+				t.Fatalf("token present %v, loaded %v", w != nil, g != nil)
+			}
+			if w == nil {
+				continue
+			}
+			for i, tm := range [][2]time.Time{{w.IssuedAt, g.IssuedAt}, {w.Expiry, g.Expiry}, {w.RefreshExpiry, g.RefreshExpiry}} {
+				if !tm[0].Equal(tm[1]) || tm[0].Location() != tm[1].Location() || tm[0].IsZero() != tm[1].IsZero() {
+					t.Fatalf("time %d: saved %v, loaded %v", i, tm[0], tm[1])
+				}
+			}
+			wc, gc := *w, *g
+			wc.IssuedAt, wc.Expiry, wc.RefreshExpiry = time.Time{}, time.Time{}, time.Time{}
+			gc.IssuedAt, gc.Expiry, gc.RefreshExpiry = time.Time{}, time.Time{}, time.Time{}
+			if wc != gc {
+				t.Fatalf("token fields differ after loading")
+			}
+		}
+	})
 }

@@ -42,13 +42,13 @@ func (b *endlessBody) consumed() int64 {
 }
 
 // TestReadBodyConsumesAtMostOneBytePastTheLimit: however large the reader's
-// reads and whatever the Content-Length claims, readBody consumes at most
+// reads and whatever the Content-Length claims, readCapped consumes at most
 // limit+1 bytes, so an endless body costs no more memory than the cap.
 func TestReadBodyConsumesAtMostOneBytePastTheLimit(t *testing.T) {
 	for _, limit := range []int64{0, 1, 100, 511, 512, 513, 4096, 100_000} {
 		for _, length := range []int64{-1, 0, limit / 2, limit} { // unknown or understated
 			body := &endlessBody{}
-			_, err := readBody(&http.Response{Body: body, ContentLength: length}, limit)
+			_, err := readCapped(body, length, limit, false)
 			require.ErrorIs(t, err, errBodyTooLarge, "limit %d, Content-Length %d", limit, length)
 			assert.LessOrEqual(t, body.consumed(), limit+1, "limit %d, Content-Length %d", limit, length)
 		}
@@ -62,7 +62,7 @@ func TestEndlessBodiesAreCutAtTheirCaps(t *testing.T) {
 	for _, tc := range []struct {
 		status int
 		limit  int64
-	}{{200, maxResponseBody}, {503, maxErrorBody}} {
+	}{{200, DefaultMaxResponseBytes}, {503, maxErrorBody}} {
 		c, mt := newTestClient(t)
 		var (
 			mu     sync.Mutex

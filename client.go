@@ -34,7 +34,8 @@ type Client struct {
 	tokens    TokenSource
 	logger    *slog.Logger
 	retry     RetryPolicy
-	http      *retryablehttp.Client
+	maxBody   int64                 // cap on a success body, in bytes
+	http      *retryablehttp.Client // the retry engine (retry.go)
 	now       func() time.Time
 
 	common service
@@ -74,6 +75,7 @@ func NewClient(tenant, clientID string, opts ...Option) (*Client, error) {
 	cfg := config{
 		baseURL: DefaultBaseURL,
 		retry:   DefaultRetryPolicy,
+		maxBody: DefaultMaxResponseBytes,
 		logger:  slog.New(slog.DiscardHandler),
 		now:     time.Now,
 	}
@@ -110,20 +112,10 @@ func NewClient(tenant, clientID string, opts ...Option) (*Client, error) {
 		tokens:    cfg.tokens,
 		logger:    cfg.logger,
 		retry:     cfg.retry,
+		maxBody:   cfg.maxBody,
 		now:       cfg.now,
 	}
-	c.http = &retryablehttp.Client{
-		HTTPClient:     hc,
-		Logger:         nil, // the SDK logs through slog, redacted
-		RetryMax:       cfg.retry.MaxRetries,
-		RetryWaitMin:   cfg.retry.MinWait,
-		RetryWaitMax:   cfg.retry.MaxWait,
-		CheckRetry:     checkRetry,
-		Backoff:        backoff,
-		ErrorHandler:   keepLastResponse,
-		RequestLogHook: c.beforeAttempt,
-		PrepareRetry:   c.prepareRetry,
-	}
+	c.http = c.newRetryEngine(hc)
 	c.initServices()
 	return c, nil
 }

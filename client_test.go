@@ -137,7 +137,7 @@ func TestWithHTTPClientCopies(t *testing.T) {
 	require.NotNil(t, used)
 	assert.NotSame(t, hc, used)
 	assert.Equal(t, 2*time.Second, used.Timeout)
-	assert.Same(t, hc.Transport, used.Transport)
+	assert.Same(t, hc.Transport, used.Transport.(*poolGuard).rt, "the caller's transport, behind the pool guard")
 	assert.Same(t, hc.Jar, used.Jar)
 
 	// Without WithTimeout the caller's timeout is kept, on the copy.
@@ -162,7 +162,7 @@ func TestDefaultHTTPClient(t *testing.T) {
 	assert.NotSame(t, http.DefaultClient, hc)
 	assert.Equal(t, DefaultTimeout, hc.Timeout, "the default client must bound each attempt")
 	assert.Positive(t, hc.Timeout)
-	tr, ok := hc.Transport.(*http.Transport)
+	tr, ok := hc.Transport.(*poolGuard).rt.(*http.Transport)
 	require.True(t, ok)
 	assert.NotSame(t, http.DefaultTransport, tr, "a private pool, not the process-wide transport")
 	assert.Equal(t, defaultBefore, http.DefaultTransport.(*http.Transport).MaxIdleConnsPerHost)

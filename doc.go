@@ -38,19 +38,32 @@
 //
 // # Errors
 //
-// A non-success answer is an [*APIError], decoded from either of the
-// service's error shapes; match its class with [errors.Is] against
-// [ErrNotFound], [ErrConflict], [ErrUnauthorized], [ErrTokenExpired] and the
-// other sentinels, and read details with [errors.As]. Input the SDK refuses
-// before sending is a [*ValidationError] (matching [ErrInvalidInput]). A
-// request that got no answer is a [*RequestError] wrapping the cause, such as
-// [context.DeadlineExceeded].
+// Every error the SDK returns is one of these types, reached with
+// [errors.As]; match classes with [errors.Is] against the sentinels:
+//
+//	Type               When it appears                                  Matches
+//	*ValidationError   bad input, refused before sending                ErrInvalidInput
+//	*APIError          a non-success status, after any retries          ErrNotFound, ErrConflict, ErrUnauthorized,
+//	                                                                    ErrTokenExpired, ErrRateLimited, ErrServer, ...
+//	*ResponseError     a success whose body cannot be used (empty,      ErrInvalidResponse
+//	                   malformed, over the size cap)
+//	*RequestError      no answer: a broken connection, a timeout, a     its cause, such as context.DeadlineExceeded
+//	                   cancelled context
+//	*TokenError        the request's token could not be had (a          the cause's ErrSessionExpired, ErrServer, ...
+//	                   session's refresh failed)
+//
+// A missing token of the right kind is [ErrNoToken],
+// [ErrCustomerTokenRequired] or [ErrAnonymousTokenRequired], before any
+// request. An [*APIError] keeps the server's message from any common error
+// shape, or a masked snippet of the body when it has none.
 //
 // # Retries
 //
 // Retries are decided per operation, not per HTTP method; see [RetryPolicy].
 // Reads are retried after transport errors and transient statuses; anything
 // that may change state is retried only when the server surely did not act.
+// A Retry-After longer than the policy allows or the context has left is
+// returned at once as the [*APIError], with RetryAfter set.
 //
 // # Logging and secrets
 //

@@ -40,7 +40,8 @@ var (
 	// call before sending anything.
 	ErrInvalidInput = errors.New("emporix: invalid input")
 	// ErrInvalidResponse matches a success response whose body the SDK
-	// could not use, such as a token response without an access token.
+	// could not use, such as a token response without an access token or
+	// a body over the size cap (see [WithMaxResponseBytes]).
 	ErrInvalidResponse = errors.New("emporix: invalid response")
 	// ErrNoToken is returned before any request when an operation needs a
 	// token and the client has no [TokenSource] or the source has none.
@@ -338,7 +339,9 @@ func (c *Client) checkResponse(k *call, resp *http.Response) *APIError {
 	if d, ok := retryAfter(resp.Header, time.Now()); ok { // wall clock, as backoff
 		e.RetryAfter = d
 	}
-	body, _ := readBody(resp, maxErrorBody)
+	// An error body over the cap is cut rather than dropped: its start
+	// still explains the error.
+	body, _ := readCapped(resp.Body, resp.ContentLength, min(maxErrorBody, k.maxBody), true)
 	e.fill(body, k.secrets)
 	e.maskValues(personalValues(k.request))
 	return e

@@ -212,8 +212,8 @@ func faultMatrix() []faultCase {
 		{name: "503, create not repeated", op: fmAddressCreate, faults: faults(times(unavailable, 3)),
 			kind: wantAPI, status: 503, is: []error{emporix.ErrServer}, attempts: 1, requests: 1, effects: 0},
 		{name: "503 with Retry-After, create repeated: the service says it did not act", op: fmAddressCreate,
-			faults: faults(emporixtest.Fault{Status: 503, RetryAfter: time.Second}),
-			kind:   wantOK, requests: 2, effects: 1},
+			faults: faults(emporixtest.Fault{Status: 503, RetryAfter: time.Second}), policy: emporix.RetryPolicy{MaxRetries: 2, MaxWait: 2 * time.Second},
+			kind: wantOK, requests: 2, effects: 1},
 
 		// 429 and Retry-After.
 		{name: "429 with Retry-After in seconds, honoured", op: fmProfileGet,
@@ -225,22 +225,27 @@ func faultMatrix() []faultCase {
 				return []emporixtest.Fault{retryAfter(tooMany, time.Now().Add(2*time.Second).UTC().Format(http.TimeFormat))}
 			}, policy: emporix.RetryPolicy{MaxRetries: 2, MaxWait: 5 * time.Second},
 			kind: wantOK, requests: 2, minDur: 900 * time.Millisecond, maxDur: 3 * time.Second},
-		{name: "429 with an absurd Retry-After in seconds, capped at MaxWait", op: fmAddressList,
-			faults: faults(times(retryAfter(tooMany, "999999999"), 3)), policy: emporix.RetryPolicy{MaxRetries: 2, MaxWait: 50 * time.Millisecond},
-			kind: wantAPI, status: 429, is: []error{emporix.ErrRateLimited}, attempts: 3, requests: 3,
-			minDur: 100 * time.Millisecond, maxDur: time.Second, // two waits of 50 ms, not 31 years
+		{name: "429 with a Retry-After in seconds over MaxWait, surfaced at once", op: fmAddressList,
+			faults: faults(times(retryAfter(tooMany, "999999999"), 3)), policy: emporix.RetryPolicy{MaxRetries: 2, MaxWait: 10 * time.Second},
+			kind: wantAPI, status: 429, is: []error{emporix.ErrRateLimited}, attempts: 1, requests: 1,
+			maxDur: 500 * time.Millisecond, // no wait, neither 31 years nor MaxWait
 			check: func(t *testing.T, err error) {
 				var apiErr *emporix.APIError
 				require.ErrorAs(t, err, &apiErr)
 				assert.Greater(t, apiErr.RetryAfter, 24*time.Hour, "the server's wish is surfaced")
 			}},
-		{name: "429 with an absurd Retry-After date, capped at MaxWait", op: fmProfileGet,
-			faults: faults(retryAfter(tooMany, "Fri, 31 Dec 9999 23:59:59 GMT")), policy: emporix.RetryPolicy{MaxRetries: 2, MaxWait: 50 * time.Millisecond},
-			kind: wantOK, requests: 2, minDur: 50 * time.Millisecond, maxDur: time.Second},
+		{name: "429 with a Retry-After date over MaxWait, surfaced at once", op: fmProfileGet,
+			faults: faults(retryAfter(tooMany, "Fri, 31 Dec 9999 23:59:59 GMT")), policy: emporix.RetryPolicy{MaxRetries: 2, MaxWait: 10 * time.Second},
+			kind: wantAPI, status: 429, is: []error{emporix.ErrRateLimited}, attempts: 1, requests: 1, maxDur: 500 * time.Millisecond,
+			check: func(t *testing.T, err error) {
+				var apiErr *emporix.APIError
+				require.ErrorAs(t, err, &apiErr)
+				assert.Greater(t, apiErr.RetryAfter, 24*time.Hour)
+			}},
 		{name: "429 without Retry-After, create not repeated", op: fmAddressCreate, faults: faults(times(tooMany, 3)),
 			kind: wantAPI, status: 429, is: []error{emporix.ErrRateLimited}, attempts: 1, requests: 1, effects: 0},
 		{name: "429 with Retry-After, update repeated", op: fmProfileUpdate, faults: faults(retryAfter(tooMany, "1")),
-			policy: emporix.RetryPolicy{MaxRetries: 2, MaxWait: 20 * time.Millisecond},
+			policy: emporix.RetryPolicy{MaxRetries: 2, MaxWait: 2 * time.Second},
 			kind:   wantOK, requests: 2, effects: 1},
 
 		// The connection dropped without an answer.
@@ -310,9 +315,18 @@ func faultMatrix() []faultCase {
 			faults: faults(times(retryAfter(unavailable, "10"), 3)), policy: emporix.RetryPolicy{MaxRetries: 2, MaxWait: 10 * time.Second},
 			kind: wantRequest, is: []error{context.Canceled}, attempts: 1, requests: 1, effects: 0},
 		{name: "deadline during backoff", op: fmAddressList, ctxTimeout: 200 * time.Millisecond,
-			faults: faults(times(retryAfter(unavailable, "10"), 3)), policy: emporix.RetryPolicy{MaxRetries: 2, MaxWait: 10 * time.Second},
+			// A jittered wait in [0, 1 h]: below 200 ms once in 18000.
+			faults: faults(times(unavailable, 3)), policy: emporix.RetryPolicy{MaxRetries: 2, MinWait: time.Hour, MaxWait: time.Hour},
 			kind: wantRequest, is: []error{context.DeadlineExceeded}, attempts: 1, requests: 1,
 			minDur: 200 * time.Millisecond, maxDur: 250 * time.Millisecond},
+		{name: "Retry-After beyond the deadline: the answer at once", op: fmAddressList, ctxTimeout: 2 * time.Second,
+			faults: faults(times(retryAfter(unavailable, "10"), 3)), policy: emporix.RetryPolicy{MaxRetries: 2, MaxWait: 10 * time.Second},
+			kind: wantAPI, status: 503, is: []error{emporix.ErrServer}, attempts: 1, requests: 1, maxDur: 500 * time.Millisecond,
+			check: func(t *testing.T, err error) {
+				var apiErr *emporix.APIError
+				require.ErrorAs(t, err, &apiErr)
+				assert.Equal(t, 10*time.Second, apiErr.RetryAfter)
+			}},
 
 		// The connection broke in the middle of the body. The service
 		// answered, so a write must not be repeated; a read is, because

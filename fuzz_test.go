@@ -943,24 +943,34 @@ func (r *chunkReader) Read(p []byte) (int, error) {
 func (r *chunkReader) Close() error { return nil }
 
 func FuzzReadBody(f *testing.F) {
-	f.Add([]byte(`{"id":"b05c20e034"}`), uint16(64), uint8(7), true, false)
-	f.Add([]byte(``), uint16(0), uint8(1), false, true)
-	f.Add([]byte(`[1,2,3]`), uint16(6), uint8(3), true, true)
-	f.Add([]byte(`[1,2,3]`), uint16(7), uint8(255), false, false)
-	f.Add(bytes.Repeat([]byte("x"), 2000), uint16(1500), uint8(200), true, false)
-	f.Fuzz(func(t *testing.T, body []byte, limit16 uint16, chunk8 uint8, knownLength, eofWithData bool) {
+	f.Add([]byte(`{"id":"b05c20e034"}`), uint16(64), uint8(7), true, false, false)
+	f.Add([]byte(``), uint16(0), uint8(1), false, true, false)
+	f.Add([]byte(`[1,2,3]`), uint16(6), uint8(3), true, true, false)
+	f.Add([]byte(`[1,2,3]`), uint16(7), uint8(255), false, false, true)
+	f.Add(bytes.Repeat([]byte("x"), 2000), uint16(1500), uint8(200), true, false, false)
+	f.Add(bytes.Repeat([]byte("y"), 5000), uint16(4000), uint8(63), false, false, false)
+	f.Add(bytes.Repeat([]byte("z"), 5000), uint16(4999), uint8(63), false, true, true)
+	f.Fuzz(func(t *testing.T, body []byte, limit16 uint16, chunk8 uint8, knownLength, eofWithData, truncate bool) {
 		limit := int64(limit16)
 		r := &chunkReader{body: body, chunk: int(chunk8)%64 + 1, eofWithData: eofWithData}
-		resp := &http.Response{Body: r, ContentLength: -1}
+		size := int64(-1)
 		if knownLength {
-			resp.ContentLength = int64(len(body))
+			size = int64(len(body))
 		}
-		got, err := readBody(resp, limit)
-		if int64(len(body)) > limit {
-			if err == nil {
-				t.Fatalf("%d bytes read under a limit of %d", len(body), limit)
+		got, err := readCapped(r, size, limit, truncate)
+		switch {
+		case truncate:
+			if want := body[:min(int64(len(body)), limit)]; err != nil || !bytes.Equal(got, want) {
+				t.Fatalf("read %q, %v; want %q", got, err, want)
 			}
-		} else if err != nil || !bytes.Equal(got, body) {
+		case int64(len(body)) > limit:
+			if !errors.Is(err, errBodyTooLarge) || got != nil {
+				t.Fatalf("%d bytes read under a limit of %d: %v", len(body), limit, err)
+			}
+			if knownLength && r.read != 0 {
+				t.Fatalf("read %d bytes of a body declared over the limit", r.read)
+			}
+		case err != nil || !bytes.Equal(got, body):
 			t.Fatalf("read %q, %v; want %q", got, err, body)
 		}
 		if int64(r.read) > limit+1 {

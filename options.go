@@ -21,6 +21,7 @@ type config struct {
 	logger     *slog.Logger
 	tokens     TokenSource
 	now        func() time.Time
+	maxBody    int64
 }
 
 // WithBaseURL sets the API base URL, by default [DefaultBaseURL]. A path
@@ -84,6 +85,25 @@ func WithRetryPolicy(p RetryPolicy) Option {
 			return err
 		}
 		c.retry = p
+		return nil
+	}
+}
+
+// DefaultMaxResponseBytes caps a success body of a client built without
+// WithMaxResponseBytes. The service's largest answers (a profile with its
+// addresses) are a few KiB.
+const DefaultMaxResponseBytes = 8 << 20
+
+// WithMaxResponseBytes caps the size of a success body, by default
+// [DefaultMaxResponseBytes]. A larger body is refused with an error matching
+// [ErrInvalidResponse]: before reading when its Content-Length says so,
+// otherwise after reading n+1 bytes. n must be positive.
+func WithMaxResponseBytes(n int64) Option {
+	return func(c *config) error {
+		if n <= 0 {
+			return invalid("max response bytes", "must be positive")
+		}
+		c.maxBody = n
 		return nil
 	}
 }

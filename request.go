@@ -1,36 +1,17 @@
 package emporix
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"log/slog"
-	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
-)
-
-// authKind is how an operation is authorized.
-type authKind uint8
-
-const (
-	// authNone sends no Authorization header.
-	authNone authKind = iota
-	// authAnonymous needs the shopper's anonymous token.
-	authAnonymous
-	// authCustomer needs a logged-in customer's token.
-	authCustomer
-	// authAny takes whichever token the source has (GET /me).
-	authAny
-	// authExplicit uses the token passed to the call (service token).
-	authExplicit
 )
 
 // operation describes one documented endpoint.
@@ -51,10 +32,6 @@ const (
 	contentForm       = "application/x-www-form-urlencoded"
 )
 
-// maxResponseBody caps a success body; the service's largest answers (a
-// profile with addresses) are a few KiB.
-const maxResponseBody = 8 << 20
-
 // call is one invocation of an operation.
 type call struct {
 	op          *operation
@@ -69,8 +46,11 @@ type call struct {
 	fromSource  bool        // token came from source, which may renew it
 	source      TokenSource // the client's source when the call started
 	secrets     scrubber
-	attempts    int
-	respBody    []byte // the success body, read inside the retry loop
+	maxBody     int64         // the cap on a success body, in bytes
+	attempts    int           // attempts started, counted by the retry stage
+	wait        time.Duration // the wait before the next attempt, set by the retry stage
+	status      int           // the status of the last response received
+	respBody    []byte        // the success body, read inside the retry loop
 	// secretBuf backs secrets for the usual one or two values, saving an
 	// allocation per call.
 	secretBuf [2]string
@@ -81,7 +61,7 @@ type callKey struct{}
 // newCall starts a call of op on the client's tenant path. pathParams fill
 // the template's placeholders after {tenant}, in order; each is escaped.
 func (c *Client) newCall(op *operation, pathParams ...string) *call {
-	k := &call{op: op, url: c.expandPath(op.path, pathParams), source: c.tokens}
+	k := &call{op: op, url: c.expandPath(op.path, pathParams), source: c.tokens, maxBody: c.maxBody}
 	k.path = k.url[len(c.baseURL):]
 	k.secrets = k.secretBuf[:0]
 	return k
@@ -141,56 +121,84 @@ type response struct {
 	body   []byte
 }
 
-// do runs a call: authorize, send with retries, and turn a non-success
-// status into an *APIError. It returns the body of a 2xx response.
+// The request path has four stages, each testable on its own:
 //
-// When the service rejects a token that came from the client's source
-// (a 401 whose gateway code says expired or invalid) and the source can
-// replace tokens, the source is asked once to renew it and the call is sent
-// once more; a second rejection is ErrSessionExpired. Never a loop.
+//  1. build: newRequest turns a call into an HTTP request (this file);
+//  2. authorize: authorize picks and sets the token, reauthorize renews it
+//     for each retry, renewRejected allows the one replay after a rejected
+//     token (auth.go);
+//  3. send with retries: the retry engine, its retry classes, attempt
+//     counting, waits and Retry-After (retry.go);
+//  4. decode: readSuccess and the do* helpers read the answer
+//     (response.go); checkResponse and requestFailed build the error
+//     (errors.go).
+//
+// do is where an operation starts and ends; every attempt starts in
+// attemptStarts and ends in checkRetry (retry.go).
+
+// do runs one operation: authorize, send with retries, and turn a
+// non-success status into an *APIError. It returns the body of a 2xx
+// response.
+//
+// When the service rejects a token that came from the client's source, the
+// source may renew it and the call is sent once more (see renewRejected); a
+// second rejection is ErrSessionExpired. Never a loop.
 func (c *Client) do(ctx context.Context, k *call) (*response, error) {
-	resp, err := c.send(ctx, k)
-	if err == nil || !k.fromSource || k.op.noAuthRetry || !tokenRejected(err) {
-		return resp, err
+	resp, err := c.bareDo(ctx, k)
+	if err == nil {
+		return resp, nil
 	}
-	invalidator, ok := k.source.(TokenInvalidator)
-	if !ok {
+	if err = c.renewRejected(ctx, k, err); err != nil {
 		return nil, err
 	}
-	if ierr := invalidator.InvalidateToken(ctx, k.token); ierr != nil {
-		if errors.Is(ierr, ErrSessionExpired) {
-			// One line that matches both: the session is over, and the
-			// call was refused for it.
-			return nil, k.failed(&sessionEndedError{err: tokenFailed(ierr), rejected: err})
-		}
-		return nil, err
-	}
-	k.token, k.fromSource = nil, false
-	resp, err = c.send(ctx, k)
-	if err != nil && tokenRejected(err) {
-		return nil, fmt.Errorf("%w: %w", ErrSessionExpired, err)
-	}
-	return resp, err
+	resp, err = c.bareDo(ctx, k)
+	return resp, rejectedAgain(err)
 }
 
-// tokenRejected reports whether err is an *APIError saying the token was
-// rejected. A function of its own so that the *APIError errors.As needs is
-// allocated on the failure path only, not on every call.
-func tokenRejected(err error) bool {
-	var apiErr *APIError
-	return errors.As(err, &apiErr) && apiErr.TokenRejected()
-}
-
-// send makes one call through the retry loop.
-func (c *Client) send(ctx context.Context, k *call) (*response, error) {
+// bareDo sends a call once through the retry stage, with the token the
+// authorize stage picks, and decodes a non-success status into an
+// *APIError.
+func (c *Client) bareDo(ctx context.Context, k *call) (*response, error) {
 	tok, err := c.authorize(ctx, k)
 	if err != nil {
 		return nil, err
 	}
-	if tok != nil {
-		k.hide(tok.AccessToken)
+	req, err := c.newRequest(ctx, k)
+	if err != nil {
+		return nil, err
 	}
+	setBearer(req.Request, tok)
 
+	start := time.Now()
+	resp, err := c.http.Do(req)
+	if err != nil {
+		if errors.Is(err, errBodyTooLarge) {
+			// The response did arrive; repeating it would not shrink it.
+			c.logDone(ctx, k, k.status, start)
+			return nil, c.unusable(k, k.status, "body larger than "+strconv.FormatInt(k.maxBody, 10)+" bytes", nil)
+		}
+		return nil, c.requestFailed(ctx, k, err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		apiErr := c.checkResponse(k, resp)
+		c.logDone(ctx, k, resp.StatusCode, start)
+		if apiErr.Attempts > 1 {
+			c.logger.LogAttrs(ctx, slog.LevelWarn, "emporix: giving up after retries",
+				slog.String("operation", k.op.id), slog.Int("status", apiErr.StatusCode), slog.Int("attempts", apiErr.Attempts))
+		}
+		return nil, apiErr
+	}
+	c.logDone(ctx, k, resp.StatusCode, start)
+	return &response{status: resp.StatusCode, body: k.respBody}, nil
+}
+
+// newRequest is the build stage: the URL with its query, the headers and
+// the body of a call, without authorization. The call travels in the
+// request's context, because the retry engine's hooks see the context but
+// not the call.
+func (c *Client) newRequest(ctx context.Context, k *call) (*retryablehttp.Request, error) {
 	target := k.url
 	if len(k.query) > 0 {
 		target += "?" + k.query.Encode()
@@ -211,249 +219,11 @@ func (c *Client) send(ctx context.Context, k *call) (*response, error) {
 	for _, h := range k.header {
 		req.Header.Set(h[0], h[1])
 	}
-	setBearer(req.Request, tok)
 	// A success body is read inside the retry loop: a read that breaks
 	// off is then a transport error the operation's retry class judges,
 	// so a safe read is retried while a write that was answered is not.
 	req.SetResponseHandler(k.readSuccess)
-
-	start := time.Now()
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return nil, c.requestFailed(ctx, k, err)
-	}
-	defer func() { _ = resp.Body.Close() }()
-
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		apiErr := c.checkResponse(k, resp)
-		c.logDone(ctx, k, resp.StatusCode, start)
-		if apiErr.Attempts > 1 {
-			c.logger.LogAttrs(ctx, slog.LevelWarn, "emporix: giving up after retries",
-				slog.String("operation", k.op.id), slog.Int("status", apiErr.StatusCode), slog.Int("attempts", apiErr.Attempts))
-		}
-		return nil, apiErr
-	}
-	c.logDone(ctx, k, resp.StatusCode, start)
-	return &response{status: resp.StatusCode, body: k.respBody}, nil
-}
-
-// errBodyTooLarge reports a success body over maxResponseBody; repeating
-// the request would not shrink it.
-var errBodyTooLarge = errors.New("response body too large")
-
-// readSuccess is the retryablehttp response handler: it reads a 2xx body
-// in full, leaving error bodies to apiError.
-func (k *call) readSuccess(resp *http.Response) error {
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil
-	}
-	data, err := readBody(resp, maxResponseBody)
-	if err != nil {
-		return err
-	}
-	k.respBody = data
-	return nil
-}
-
-// doJSON runs a call and decodes a required JSON body into out.
-func (c *Client) doJSON(ctx context.Context, k *call, out any) error {
-	resp, err := c.do(ctx, k)
-	if err != nil {
-		return err
-	}
-	if len(bytes.TrimSpace(resp.body)) == 0 {
-		return c.unusable(k, resp.status, "empty body", nil)
-	}
-	if err := json.Unmarshal(resp.body, out); err != nil {
-		return c.unusable(k, resp.status, "malformed JSON", err)
-	}
-	return nil
-}
-
-// doCreated runs a create whose answer is a ResourceLocation and returns
-// the new resource's ID.
-func (c *Client) doCreated(ctx context.Context, k *call) (string, error) {
-	var loc struct {
-		ID string `json:"id"`
-	}
-	resp, err := c.do(ctx, k)
-	if err != nil {
-		return "", err
-	}
-	if err := json.Unmarshal(resp.body, &loc); err != nil {
-		if len(bytes.TrimSpace(resp.body)) == 0 {
-			return "", c.unusable(k, resp.status, "empty body", nil)
-		}
-		return "", c.unusable(k, resp.status, "malformed JSON", err)
-	}
-	if loc.ID == "" {
-		return "", c.unusable(k, resp.status, "no id in response", nil)
-	}
-	return loc.ID, nil
-}
-
-// doNoContent runs a call whose success body, if any, carries nothing.
-func (c *Client) doNoContent(ctx context.Context, k *call) error {
-	_, err := c.do(ctx, k)
-	return err
-}
-
-func (c *Client) unusable(k *call, status int, reason string, err error) error {
-	return &ResponseError{Method: k.op.method, Path: redactPath(k.path), StatusCode: status, Reason: reason, Err: err}
-}
-
-// authorize picks the token the operation needs and fixes it on the call,
-// failing before any network traffic when the right kind is not available.
-// A token already fixed on the call is kept.
-func (c *Client) authorize(ctx context.Context, k *call) (*Token, error) {
-	tok, err := c.authorizeToken(ctx, k)
-	if err != nil {
-		return nil, k.failed(err)
-	}
-	return tok, nil
-}
-
-// authorizeToken is authorize without naming the operation in its errors,
-// for a retry, whose failure the *RequestError names.
-func (c *Client) authorizeToken(ctx context.Context, k *call) (*Token, error) {
-	// Every call passes here before any use of ctx, including the
-	// operations that resolve their token before sending.
-	if ctx == nil {
-		return nil, invalid("context", "must not be nil")
-	}
-	if k.op.auth == authNone {
-		return nil, nil
-	}
-	if k.token != nil || k.op.auth == authExplicit {
-		return checkKind(k.op.auth, k.token)
-	}
-	var (
-		tok *Token
-		err error
-	)
-	switch {
-	case k.op.auth == authAnonymous:
-		tok, err = anonymousToken(ctx, k.source)
-	case k.source == nil:
-		return nil, errNoTokenSource
-	default:
-		tok, err = k.source.Token(ctx)
-	}
-	if err != nil {
-		return nil, tokenFailed(err)
-	}
-	if tok, err = checkKind(k.op.auth, tok); err != nil {
-		return nil, err
-	}
-	k.token, k.fromSource = tok, true
-	return tok, nil
-}
-
-// checkKind refuses a missing token or one of the wrong kind.
-func checkKind(auth authKind, tok *Token) (*Token, error) {
-	if tok == nil || tok.AccessToken == "" {
-		if auth == authAnonymous {
-			return nil, errAnonymousMissing
-		}
-		return nil, errEmptyToken
-	}
-	if auth == authCustomer && tok.Kind == KindAnonymous {
-		return nil, errCustomerMissing
-	}
-	return tok, nil
-}
-
-// anonymousToken gets the shopper's anonymous token from src: from
-// AnonymousToken when src implements it, otherwise from Token as long as
-// that is not a customer token.
-func anonymousToken(ctx context.Context, src TokenSource) (*Token, error) {
-	if src == nil {
-		return nil, errAnonymousMissing
-	}
-	if as, ok := src.(AnonymousTokenSource); ok {
-		return as.AnonymousToken(ctx)
-	}
-	tok, err := src.Token(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if tok != nil && tok.Kind == KindCustomer {
-		return nil, errAnonymousNotCustomer
-	}
-	return tok, nil
-}
-
-func setBearer(r *http.Request, tok *Token) {
-	if tok == nil {
-		return
-	}
-	tokenType := tok.TokenType
-	if tokenType == "" || strings.EqualFold(tokenType, "bearer") {
-		tokenType = "Bearer"
-	}
-	r.Header.Set("Authorization", tokenType+" "+tok.AccessToken)
-}
-
-// beforeAttempt is the retryablehttp RequestLogHook: it counts attempts.
-func (c *Client) beforeAttempt(_ retryablehttp.Logger, r *http.Request, retry int) {
-	k, _ := r.Context().Value(callKey{}).(*call)
-	if k == nil {
-		return
-	}
-	k.attempts++
-	if retry > 0 {
-		c.logger.LogAttrs(r.Context(), slog.LevelDebug, "emporix: retrying",
-			slog.String("operation", k.op.id), slog.Int("attempt", k.attempts))
-	}
-}
-
-// prepareRetry is the retryablehttp PrepareRetry: each retry asks the token
-// source again, so a token that expired during the backoff is replaced.
-func (c *Client) prepareRetry(r *http.Request) error {
-	k, _ := r.Context().Value(callKey{}).(*call)
-	if k == nil || !k.fromSource || k.op.noAuthRetry {
-		return nil
-	}
-	k.token, k.fromSource = nil, false
-	tok, err := c.authorizeToken(r.Context(), k)
-	if err != nil {
-		return err
-	}
-	k.hide(tok.AccessToken)
-	setBearer(r, tok)
-	return nil
-}
-
-// readBody reads at most limit bytes of the response body. With a known
-// Content-Length the buffer is sized once, with a spare byte so that the
-// end of the body is seen without growing it.
-func readBody(resp *http.Response, limit int64) ([]byte, error) {
-	if resp.ContentLength > limit {
-		return nil, errBodyTooLarge
-	}
-	size := 512
-	if resp.ContentLength >= 0 {
-		size = int(resp.ContentLength) + 1
-	}
-	buf := make([]byte, 0, size)
-	for {
-		if len(buf) == cap(buf) {
-			buf = slices.Grow(buf, 1)
-		}
-		// Never ask for more than one byte past the limit.
-		room := buf[len(buf):min(int64(cap(buf)), limit+1)]
-		n, err := resp.Body.Read(room)
-		buf = buf[:len(buf)+n]
-		if int64(len(buf)) > limit {
-			return nil, errBodyTooLarge
-		}
-		if err == io.EOF {
-			return buf, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
+	return req, nil
 }
 
 func (c *Client) logDone(ctx context.Context, k *call, status int, start time.Time) {

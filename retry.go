@@ -3,6 +3,7 @@ package emporix
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -23,9 +24,12 @@ import (
 //     was never made (dial or DNS failure).
 //
 // Waits use exponential backoff with full jitter, honour Retry-After (in
-// seconds or as an HTTP date) up to MaxWait, and end as soon as the
-// request's context is done. The request body is identical on every
-// attempt.
+// seconds or as an HTTP date) and end as soon as the request's context is
+// done. A server's wait the call cannot afford is not started: when
+// Retry-After asks for more than MaxWait, or for as long as the context has
+// left or longer, the call returns the answer at once, an [*APIError] with
+// RetryAfter set (matching [ErrRateLimited] for a 429). The request body is
+// identical on every attempt.
 type RetryPolicy struct {
 	// MaxRetries is how many times a request may be repeated after the
 	// first attempt. Zero disables retries.
@@ -33,7 +37,8 @@ type RetryPolicy struct {
 	// MinWait is the backoff base: retry n waits a random time in
 	// [0, MinWait·2ⁿ], capped at MaxWait.
 	MinWait time.Duration
-	// MaxWait caps every wait, including one asked for by Retry-After.
+	// MaxWait caps every backoff wait. A Retry-After longer than MaxWait
+	// ends the retries instead.
 	MaxWait time.Duration
 }
 
@@ -64,41 +69,137 @@ const (
 	retrySafe
 )
 
-// checkRetry is the retryablehttp CheckRetry. The operation travels in the
-// request context because CheckRetry does not see the request.
-func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+// newRetryEngine returns the go-retryablehttp client that sends every
+// attempt of c's calls, driven by the hooks below. hc is copied, and its
+// transport wrapped so that the engine cannot empty the connection pool.
+func (c *Client) newRetryEngine(hc *http.Client) *retryablehttp.Client {
+	shared := *hc
+	rt := shared.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	shared.Transport = &poolGuard{rt: rt}
+	return &retryablehttp.Client{
+		HTTPClient: &shared,
+		Logger:     nil, // the SDK logs through slog, redacted
+		RetryMax:   c.retry.MaxRetries,
+		// The waits are the SDK's own (see checkRetry and prepareRetry):
+		// the engine's Backoff cannot decide against a wait.
+		Backoff:        noBackoff,
+		CheckRetry:     c.checkRetry,
+		ErrorHandler:   keepLastResponse,
+		RequestLogHook: c.attemptStarts,
+		PrepareRetry:   c.prepareRetry,
+	}
+}
+
+// poolGuard passes requests on to the transport and hides its
+// CloseIdleConnections: go-retryablehttp calls that whenever one request
+// gives up or its context ends, which would close the idle connections
+// every derived client and Session shares, and make the next burst of
+// requests dial (and handshake) anew.
+type poolGuard struct{ rt http.RoundTripper }
+
+// RoundTrip sends r through the guarded transport.
+func (g *poolGuard) RoundTrip(r *http.Request) (*http.Response, error) { return g.rt.RoundTrip(r) }
+
+// attemptStarts is the engine's RequestLogHook, called as each attempt
+// starts: it counts attempts.
+func (c *Client) attemptStarts(_ retryablehttp.Logger, r *http.Request, retry int) {
+	k, _ := r.Context().Value(callKey{}).(*call)
+	if k == nil {
+		return
+	}
+	k.attempts++
+	if retry > 0 {
+		c.logger.LogAttrs(r.Context(), slog.LevelDebug, "emporix: retrying",
+			slog.String("operation", k.op.id), slog.Int("attempt", k.attempts))
+	}
+}
+
+// checkRetry is the engine's CheckRetry, called as each attempt ends: it
+// decides whether to try again and how long to wait first. The call travels
+// in the request context because CheckRetry does not see the request.
+//
+// A server's wait the call cannot afford ends the retries at once, so that
+// the caller gets the answer (429 and RetryAfter) instead of its context's
+// deadline: a Retry-After over the policy's MaxWait, or one at least as long
+// as the time left before the context's deadline. A backoff wait of the
+// SDK's own choosing is random and short; the context ends it.
+func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return false, ctxErr
 	}
-	c, _ := ctx.Value(callKey{}).(*call)
-	if c == nil {
+	k, _ := ctx.Value(callKey{}).(*call)
+	if k == nil || !retryable(k.op.retry, ctx, resp, err) {
 		return false, nil
 	}
+	if resp != nil {
+		if d, ok := retryAfter(resp.Header, time.Now()); ok {
+			if d > c.retry.MaxWait {
+				return false, nil
+			}
+			if deadline, ok := ctx.Deadline(); ok && d >= time.Until(deadline) {
+				return false, nil
+			}
+		}
+	}
+	wait := backoff(c.retry.MinWait, c.retry.MaxWait, max(k.attempts-1, 0), resp)
+	k.wait = wait
+	return true, nil
+}
+
+// retryable reports whether an attempt of an operation of class may be
+// repeated after resp or err.
+func retryable(class retryClass, ctx context.Context, resp *http.Response, err error) bool {
 	if err != nil {
 		if errors.Is(err, errBodyTooLarge) {
-			return false, nil
+			return false
 		}
-		if c.op.retry == retrySafe {
+		if class == retrySafe {
 			retry, _ := retryablehttp.ErrorPropagatedRetryPolicy(ctx, nil, err)
-			return retry, nil
+			return retry
 		}
-		return connectionNeverMade(err), nil
+		return connectionNeverMade(err)
 	}
-	if c.op.retry == retrySafe {
+	if class == retrySafe {
 		switch resp.StatusCode {
 		case http.StatusRequestTimeout, http.StatusTooManyRequests, http.StatusInternalServerError,
 			http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-			return true, nil
+			return true
 		}
-		return false, nil
+		return false
 	}
 	switch resp.StatusCode {
 	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
 		_, ok := retryAfter(resp.Header, time.Now())
-		return ok, nil
+		return ok
 	}
-	return false, nil
+	return false
 }
+
+// prepareRetry is the engine's PrepareRetry, called before each retry: it
+// waits the time checkRetry chose, ending early with the context, then
+// has the authorize stage renew the token.
+func (c *Client) prepareRetry(r *http.Request) error {
+	k, _ := r.Context().Value(callKey{}).(*call)
+	if k == nil {
+		return nil
+	}
+	if k.wait > 0 {
+		t := time.NewTimer(k.wait)
+		select {
+		case <-r.Context().Done():
+			t.Stop()
+			return r.Context().Err()
+		case <-t.C:
+		}
+	}
+	return c.reauthorize(r, k)
+}
+
+// noBackoff is the engine's Backoff: prepareRetry does the waiting.
+func noBackoff(time.Duration, time.Duration, int, *http.Response) time.Duration { return 0 }
 
 // connectionNeverMade reports a transport error raised before a connection
 // to the server existed, so nothing can have reached it.
@@ -114,8 +215,8 @@ func connectionNeverMade(err error) bool {
 	return false
 }
 
-// backoff is the retryablehttp Backoff: full jitter, Retry-After honoured,
-// every wait capped at max. A Retry-After date is read against the wall
+// backoff is the wait before retry number attempt (from 0): full jitter,
+// Retry-After honoured, every wait capped at max. A Retry-After date is read against the wall
 // clock, never the clock WithClock injects for token expiries: the wait is
 // real time.
 func backoff(minWait, maxWait time.Duration, attempt int, resp *http.Response) time.Duration {
@@ -157,7 +258,7 @@ func retryAfter(h http.Header, now time.Time) (time.Duration, bool) {
 	return 0, false
 }
 
-// keepLastResponse is the retryablehttp ErrorHandler: once retries are spent
+// keepLastResponse is the engine's ErrorHandler: once retries are spent
 // it hands back the last response, so the caller decodes the real status and
 // body, instead of the library's generic "giving up" error. With an error
 // (a cancelled context, or a token source that failed before a retry) the

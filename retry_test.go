@@ -171,7 +171,6 @@ func TestRetryUnsafeOperations(t *testing.T) {
 
 			// 429 and 503 with Retry-After: the server did not act.
 			for _, r := range []reply{statusReply(429, "Retry-After", "0"), statusReply(503, "Retry-After", "0"),
-				statusReply(429, "Retry-After", "3"), // waits min(3s, MaxWait 0)
 				statusReply(503, "Retry-After", testNow.Add(-time.Hour).Format(http.TimeFormat))} {
 				c, mt := newTestClient(t)
 				rec := serve(t, mt, op.method, op.path, r, op.ok)
@@ -469,22 +468,71 @@ func TestBackoffFullJitter(t *testing.T) {
 	}
 }
 
-func TestRetryAfterWaitIsCappedByMaxWait(t *testing.T) {
-	c, mt := newTestClient(t, WithRetryPolicy(RetryPolicy{MaxRetries: 1, MaxWait: 50 * time.Millisecond}))
-	rec := serve(t, mt, "GET", "/customer/mytenant/me", statusReply(503, "Retry-After", "999999"), jsonReply(200, `{"id":"1"}`))
+// A Retry-After the call cannot afford is not slept through: the answer,
+// with the server's wish, comes back at once. Every call here runs under a
+// 3 s deadline, so a broken check fails on the assertions instead of
+// hanging.
+func TestRetryAfterSurfacesAtOnce(t *testing.T) {
+	cases := []struct {
+		name       string
+		policy     RetryPolicy
+		timeout    time.Duration
+		status     int
+		retryAfter string
+		want       time.Duration
+		sentinel   error
+	}{
+		{"429 over MaxWait", RetryPolicy{MaxRetries: 2, MaxWait: 10 * time.Second}, 3 * time.Second, 429, "999999", 999999 * time.Second, ErrRateLimited},
+		{"429 over MaxWait, as a date", RetryPolicy{MaxRetries: 2, MaxWait: 10 * time.Second}, 3 * time.Second, 429,
+			time.Now().Add(time.Hour).UTC().Format(http.TimeFormat), time.Hour, ErrRateLimited},
+		{"429 within MaxWait, beyond the deadline", RetryPolicy{MaxRetries: 2, MaxWait: time.Hour}, 3 * time.Second, 429, "5", 5 * time.Second, ErrRateLimited},
+		{"503 beyond the deadline", RetryPolicy{MaxRetries: 2, MaxWait: time.Hour}, 3 * time.Second, 503, "60", time.Minute, ErrServer},
+		{"429 with retries off", RetryPolicy{}, 3 * time.Second, 429, "1", time.Second, ErrRateLimited},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, op := range []retryOp{safeOps()[0], unsafeOps()[0]} {
+				c, mt := newTestClient(t, WithRetryPolicy(tc.policy))
+				rec := serve(t, mt, op.method, op.path, statusReply(tc.status, "Retry-After", tc.retryAfter), op.ok)
+				ctx, cancel := context.WithTimeout(context.Background(), tc.timeout)
+				start := time.Now()
+				err := op.call(ctx, c)
+				elapsed := time.Since(start)
+				cancel()
+				require.ErrorIs(t, err, tc.sentinel, op.name)
+				var apiErr *APIError
+				require.ErrorAs(t, err, &apiErr, "the answer, not the context's deadline: %v", err)
+				assert.Equal(t, tc.status, apiErr.StatusCode)
+				assert.InDelta(t, tc.want, apiErr.RetryAfter, float64(2*time.Second), op.name)
+				assert.Equal(t, 1, apiErr.Attempts)
+				assert.Equal(t, 1, rec.count(), "%s: not retried", op.name)
+				assert.Less(t, elapsed, time.Second, "%s: returned at once", op.name)
+			}
+		})
+	}
+
+	// A Retry-After the call can afford is still honoured.
+	c, mt := newTestClient(t, WithRetryPolicy(RetryPolicy{MaxRetries: 1, MaxWait: time.Minute}))
+	rec := serve(t, mt, "GET", "/customer/mytenant/me", statusReply(429, "Retry-After", "1"), jsonReply(200, `{"id":"1"}`))
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
 	start := time.Now()
-	_, err := c.Profile.Get(context.Background(), nil)
-	elapsed := time.Since(start)
+	_, err := c.Profile.Get(ctx, nil)
 	require.NoError(t, err)
 	assert.Equal(t, 2, rec.count())
-	assert.GreaterOrEqual(t, elapsed, 50*time.Millisecond, "the capped wait happened")
-	assert.Less(t, elapsed, time.Second, "Retry-After: 999999 waited only MaxWait")
+	assert.GreaterOrEqual(t, time.Since(start), 900*time.Millisecond, "the server's wait was honoured")
 }
 
 // slowRetryClient waits 5 s before every retry: long enough that only
 // cancellation can end the call quickly.
 func slowRetryClient(t *testing.T) (*Client, *httpmock.MockTransport) {
 	return newTestClient(t, WithRetryPolicy(RetryPolicy{MaxRetries: 2, MinWait: 5 * time.Second, MaxWait: 5 * time.Second}))
+}
+
+// jitterClient waits a random time in [0, 1 h] before a retry: below 50 ms
+// once in 72000 calls.
+func jitterClient(t *testing.T) (*Client, *httpmock.MockTransport) {
+	return newTestClient(t, WithRetryPolicy(RetryPolicy{MaxRetries: 2, MinWait: time.Hour, MaxWait: time.Hour}))
 }
 
 func assertCancelled(t *testing.T, err error, target error, returnedAfter time.Duration) {
@@ -519,8 +567,8 @@ func TestCancelDuringBackoff(t *testing.T) {
 }
 
 func TestDeadlineDuringBackoff(t *testing.T) {
-	c, mt := slowRetryClient(t)
-	rec := serve(t, mt, "GET", "/customer/mytenant/me/addresses", statusReply(503, "Retry-After", "5"), jsonReply(200, `[]`))
+	c, mt := jitterClient(t)
+	rec := serve(t, mt, "GET", "/customer/mytenant/me/addresses", statusReply(503), jsonReply(200, `[]`))
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	deadline, _ := ctx.Deadline()

@@ -136,20 +136,20 @@ func TestWithHTTPClientCopies(t *testing.T) {
 	used := c.http.HTTPClient
 	require.NotNil(t, used)
 	assert.NotSame(t, hc, used)
-	assert.Equal(t, 2*time.Second, used.Timeout)
+	assert.Equal(t, 2*time.Second, used.Transport.(*poolGuard).timeout)
 	assert.Same(t, hc.Transport, used.Transport.(*poolGuard).rt, "the caller's transport, behind the pool guard")
 	assert.Same(t, hc.Jar, used.Jar)
 
 	// Without WithTimeout the caller's timeout is kept, on the copy.
 	c2, err := NewClient(testTenant, testClientID, WithHTTPClient(hc))
 	require.NoError(t, err)
-	assert.Equal(t, 7*time.Second, c2.http.HTTPClient.Timeout)
+	assert.Equal(t, 7*time.Second, c2.http.HTTPClient.Transport.(*poolGuard).timeout)
 	assert.NotSame(t, hc, c2.http.HTTPClient)
 
 	// WithTimeout placed before WithHTTPClient still applies to the copy.
 	c3, err := NewClient(testTenant, testClientID, WithTimeout(3*time.Second), WithHTTPClient(hc))
 	require.NoError(t, err)
-	assert.Equal(t, 3*time.Second, c3.http.HTTPClient.Timeout)
+	assert.Equal(t, 3*time.Second, c3.http.HTTPClient.Transport.(*poolGuard).timeout)
 	assert.Equal(t, 7*time.Second, hc.Timeout)
 }
 
@@ -160,8 +160,7 @@ func TestDefaultHTTPClient(t *testing.T) {
 	hc := c.http.HTTPClient
 	require.NotNil(t, hc)
 	assert.NotSame(t, http.DefaultClient, hc)
-	assert.Equal(t, DefaultTimeout, hc.Timeout, "the default client must bound each attempt")
-	assert.Positive(t, hc.Timeout)
+	assert.Equal(t, DefaultTimeout, hc.Transport.(*poolGuard).timeout, "the default client must bound each attempt")
 	tr, ok := hc.Transport.(*poolGuard).rt.(*http.Transport)
 	require.True(t, ok)
 	assert.NotSame(t, http.DefaultTransport, tr, "a private pool, not the process-wide transport")
@@ -171,9 +170,9 @@ func TestDefaultHTTPClient(t *testing.T) {
 
 	c2, err := NewClient(testTenant, testClientID, WithTimeout(5*time.Second))
 	require.NoError(t, err)
-	assert.Equal(t, 5*time.Second, c2.http.HTTPClient.Timeout)
+	assert.Equal(t, 5*time.Second, c2.http.HTTPClient.Transport.(*poolGuard).timeout)
 	assert.NotSame(t, hc, c2.http.HTTPClient, "clients do not share a default client they mutate")
-	assert.Equal(t, DefaultTimeout, hc.Timeout)
+	assert.Equal(t, DefaultTimeout, hc.Transport.(*poolGuard).timeout)
 }
 
 func TestWithBaseURLPathPrefix(t *testing.T) {

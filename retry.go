@@ -3,6 +3,7 @@ package emporix
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -78,7 +79,11 @@ func (c *Client) newRetryEngine(hc *http.Client) *retryablehttp.Client {
 	if rt == nil {
 		rt = http.DefaultTransport
 	}
-	shared.Transport = &poolGuard{rt: rt}
+	// The guard bounds each attempt instead of the client: http.Client
+	// enforces its Timeout on a transport it does not know with a
+	// goroutine and a timer per request.
+	shared.Transport = &poolGuard{rt: rt, timeout: shared.Timeout}
+	shared.Timeout = 0
 	return &retryablehttp.Client{
 		HTTPClient: &shared,
 		Logger:     nil, // the SDK logs through slog, redacted
@@ -97,11 +102,40 @@ func (c *Client) newRetryEngine(hc *http.Client) *retryablehttp.Client {
 // CloseIdleConnections: go-retryablehttp calls that whenever one request
 // gives up or its context ends, which would close the idle connections
 // every derived client and Session shares, and make the next burst of
-// requests dial (and handshake) anew.
-type poolGuard struct{ rt http.RoundTripper }
+// requests dial (and handshake) anew. It also bounds each attempt, the
+// response body included, by timeout when that is positive.
+type poolGuard struct {
+	rt      http.RoundTripper
+	timeout time.Duration
+}
 
 // RoundTrip sends r through the guarded transport.
-func (g *poolGuard) RoundTrip(r *http.Request) (*http.Response, error) { return g.rt.RoundTrip(r) }
+func (g *poolGuard) RoundTrip(r *http.Request) (*http.Response, error) {
+	if g.timeout <= 0 {
+		return g.rt.RoundTrip(r)
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), g.timeout)
+	resp, err := g.rt.RoundTrip(r.WithContext(ctx))
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
+	return resp, nil
+}
+
+// cancelOnClose ends an attempt's deadline when its body is closed.
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+// Close closes the body and releases the attempt's deadline.
+func (b *cancelOnClose) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
+}
 
 // attemptStarts is the engine's RequestLogHook, called as each attempt
 // starts: it counts attempts.

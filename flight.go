@@ -77,13 +77,19 @@ func (m *SessionManager) start(ctx context.Context, r renewal) (*flight, bool) {
 }
 
 func (m *SessionManager) run(ctx context.Context, k flightKey, f *flight, r renewal) {
-	defer func() {
+	published := false
+	publish := func() {
+		if published {
+			return
+		}
+		published = true
 		g := &m.flights
 		g.mu.Lock()
 		delete(g.m, k)
 		g.mu.Unlock()
 		close(f.done)
-	}()
+	}
+	defer publish()
 	ctx, cancel := context.WithTimeout(ctx, m.cfg.refreshTimeout)
 	defer cancel()
 	if locker, ok := m.store.(RefreshLocker); ok {
@@ -98,6 +104,16 @@ func (m *SessionManager) run(ctx context.Context, k flightKey, f *flight, r rene
 		f.tok, f.err = r.s.renewCustomer(ctx, r.rejected, r.opts, r.force)
 	} else {
 		f.tok, f.err = r.s.renewAnonymousLocked(ctx, r.rejected)
+	}
+	// The callers have their tokens; if the store did not take them yet,
+	// keep the lock until it does (bounded by the refresh timeout), so
+	// that another replica does not refresh with a spent refresh token.
+	publish()
+	if ps := m.pendingFor(k.key); ps != nil {
+		select {
+		case <-ps.landed:
+		case <-ctx.Done():
+		}
 	}
 }
 

@@ -143,6 +143,8 @@ type SessionManager struct {
 	store   TokenStore
 	cfg     sessionConfig
 	flights flightGroup
+	pending pendingSaves
+	known   knownSessions
 	// mem is the store when it is a MemoryStore that reads the client's
 	// clock: a token lookup then reads that clock once, for both.
 	mem *MemoryStore
@@ -337,7 +339,8 @@ func (s *Session) load(ctx context.Context) (*SessionState, uint64, error) {
 	if err := s.check(ctx); err != nil {
 		return nil, 0, err
 	}
-	return s.m.store.Load(ctx, s.key)
+	st, version, err := s.m.store.Load(ctx, s.key)
+	return s.m.overlay(s.key, st, version, err)
 }
 
 // lookup loads the state for a token lookup and reads the clock, once for
@@ -349,13 +352,17 @@ func (s *Session) lookup(ctx context.Context) (*SessionState, time.Time, error) 
 	if ms := s.m.mem; ms != nil {
 		now := s.m.client.now()
 		hint := s.entry.Load()
-		st, _, e, err := ms.loadAt(s.key, now, hint)
+		st, version, e, err := ms.loadAt(s.key, now, hint)
 		if e != hint {
 			s.entry.Store(e)
 		}
+		if s.m.pending.n.Load() != 0 {
+			st, _, err = s.m.overlay(s.key, st, version, err)
+		}
 		return st, now, err
 	}
-	st, _, err := s.m.store.Load(ctx, s.key)
+	st, version, err := s.m.store.Load(ctx, s.key)
+	st, _, err = s.m.overlay(s.key, st, version, err)
 	return st, s.m.client.now(), err
 }
 
@@ -465,10 +472,11 @@ func (s *Session) renewAnonymousLocked(ctx context.Context, rejected string) (*T
 	var change *SessionChange
 	var renewed *Token // the token next replaces
 	for range maxSaveAttempts {
-		st, version, err := m.store.Load(ctx, s.key)
+		st, version, err := s.load(ctx)
 		if err != nil && !errors.Is(err, ErrSessionNotFound) {
 			return nil, err
 		}
+		base := st
 		if st == nil {
 			st = &SessionState{}
 		}
@@ -491,11 +499,12 @@ func (s *Session) renewAnonymousLocked(ctx context.Context, rejected string) (*T
 			renewed = cur
 		}
 		saved := &SessionState{Anonymous: next, Customer: st.Customer, EndedLogin: st.EndedLogin}
-		if _, err := m.store.Save(ctx, s.key, saved, version); errors.Is(err, ErrStoreConflict) {
+		if err := s.save(ctx, saved, base, version); errors.Is(err, ErrStoreConflict) {
 			continue
 		} else if err != nil {
 			return nil, err
 		}
+		m.known.set(s.key, next.SessionID)
 		if change != nil {
 			m.report(ctx, *change)
 		}
@@ -567,7 +576,7 @@ func (s *Session) awaitNewer(ctx context.Context, kind flightKind, cur *Token) *
 	deadline := time.Now().Add(wait)
 	pause := time.Millisecond
 	for {
-		st, _, err := s.m.store.Load(ctx, s.key)
+		st, _, err := s.load(ctx)
 		if err == nil {
 			t := st.Anonymous
 			if kind == flightCustomer {

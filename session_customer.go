@@ -55,6 +55,9 @@ func (s *Session) attach(ctx context.Context, login func(context.Context) (*Toke
 	}); err != nil {
 		return nil, err
 	}
+	if anon != nil {
+		s.m.known.set(s.key, anon.SessionID)
+	}
 	if anon != nil && anon.SessionID != "" && tok.SessionID != "" && tok.SessionID != anon.SessionID {
 		s.m.report(ctx, *s.change(anon, tok, ReasonServerAssigned))
 	}
@@ -75,7 +78,11 @@ func (s *Session) update(ctx context.Context, change func(*SessionState) *Sessio
 		if next == nil {
 			return nil
 		}
-		if _, err := s.m.store.Save(ctx, s.key, next, version); !errors.Is(err, ErrStoreConflict) {
+		base := st
+		if version == 0 {
+			base = nil
+		}
+		if err := s.save(ctx, next, base, version); !errors.Is(err, ErrStoreConflict) {
 			return err
 		}
 	}
@@ -141,6 +148,7 @@ func (s *Session) Logout(ctx context.Context) error {
 			logoutErr = nil
 		}
 	}
+	s.m.forget(s.key)
 	if err := s.m.store.Delete(ctx, s.key); err != nil {
 		return errors.Join(logoutErr, err)
 	}
@@ -214,7 +222,7 @@ func (s *Session) renewCustomer(ctx context.Context, rejected string, opts *Refr
 			renewed = cur
 		}
 		saved := &SessionState{Anonymous: st.Anonymous, Customer: next}
-		if _, err := m.store.Save(ctx, s.key, saved, version); errors.Is(err, ErrStoreConflict) {
+		if err := s.save(ctx, saved, st, version); errors.Is(err, ErrStoreConflict) {
 			continue
 		} else if err != nil {
 			return nil, err
@@ -336,6 +344,10 @@ func (s *Session) Rekey(ctx context.Context) (*Session, error) {
 	}
 	if _, err := s.m.store.Save(ctx, next.key, st, 0); err != nil {
 		return nil, err
+	}
+	s.m.forget(s.key)
+	if st.Anonymous != nil {
+		s.m.known.set(next.key, st.Anonymous.SessionID)
 	}
 	if err := s.m.store.Delete(ctx, s.key); err != nil {
 		return nil, err

@@ -1,6 +1,9 @@
 package emporix
 
-import "context"
+import (
+	"context"
+	"sync"
+)
 
 // ReasonSessionLost: the store had no session under the key, although the
 // shopper had one (the store evicted or lost it, or it was restarted
@@ -44,11 +47,60 @@ func RememberedSessionID(ctx context.Context) string {
 
 // lostChange reports a session started because the store had none under
 // the key: a change when the application remembered another session ID for
-// the shopper, and nil for a first visit.
+// the shopper, or this process served the key before, and nil for a first
+// visit.
 func (s *Session) lostChange(ctx context.Context, next *Token) *SessionChange {
 	old := RememberedSessionID(ctx)
+	if old == "" {
+		old = s.m.known.get(s.key)
+	}
 	if old == "" || old == next.SessionID {
 		return nil
 	}
 	return &SessionChange{Key: s.key, OldSessionID: old, NewSessionID: next.SessionID, Reason: ReasonSessionLost}
+}
+
+// maxKnownSessions bounds the session IDs a manager remembers: about 100
+// bytes each.
+const maxKnownSessions = 100_000
+
+// knownSessions remembers the session ID this process last saved under a
+// key, so that a store that comes back without the session (restarted
+// empty, flushed) does not end it silently: the new session is reported
+// with ReasonSessionLost and the old ID. It is written when tokens are
+// renewed or a customer logs in, never on a plain lookup, and forgets a key
+// the process logged out or moved. When full it forgets an arbitrary key.
+type knownSessions struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+func (k *knownSessions) get(key string) string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.m[key]
+}
+
+func (k *knownSessions) set(key, sessionID string) {
+	if sessionID == "" {
+		return
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.m == nil {
+		k.m = make(map[string]string)
+	}
+	if _, ok := k.m[key]; !ok && len(k.m) >= maxKnownSessions {
+		for other := range k.m {
+			delete(k.m, other)
+			break
+		}
+	}
+	k.m[key] = sessionID
+}
+
+func (k *knownSessions) forget(key string) {
+	k.mu.Lock()
+	delete(k.m, key)
+	k.mu.Unlock()
 }

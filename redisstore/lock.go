@@ -9,6 +9,7 @@ import (
 	mrand "math/rand/v2"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -20,9 +21,13 @@ import (
 const (
 	lockPollMin = 5 * time.Millisecond
 	lockPollMax = 50 * time.Millisecond
-	// maxUnlockWait bounds the release, which runs detached from the
-	// caller's context.
+	// maxUnlockWait bounds one attempt at the release, which runs
+	// detached from the caller's context.
 	maxUnlockWait = 5 * time.Second
+	// unlockRetryMax caps the pause between retries of a failed release,
+	// so a lock is released within a fraction of a second of Redis
+	// answering again.
+	unlockRetryMax = 250 * time.Millisecond
 )
 
 // unlockScript deletes KEYS[1] only if it still holds ARGV[1], the token of
@@ -80,7 +85,9 @@ func (s *Store) LockRefresh(ctx context.Context, name string) (unlock func(), er
 	// unlock) but stopped by unlock.
 	rctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
-	go s.renew(rctx, lkey, token, done)
+	var held atomic.Int64 // when the lock was last known to be held, Unix ns
+	held.Store(time.Now().UnixNano())
+	go s.renew(rctx, lkey, token, done, &held)
 
 	var once sync.Once
 	return func() {
@@ -88,16 +95,43 @@ func (s *Store) LockRefresh(ctx context.Context, name string) (unlock func(), er
 			stop()
 			<-done
 			uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), min(s.lockTTL, maxUnlockWait))
-			defer cancel()
-			// On failure the lock expires within its TTL; nothing to report.
-			_ = unlockScript.Run(uctx, s.rdb, []string{lkey}, token).Err()
+			err := unlockScript.Run(uctx, s.rdb, []string{lkey}, token).Err()
+			cancel()
+			if err != nil {
+				// Redis did not answer (a restart, a failover): a lock
+				// left behind would make every replica wait out its TTL
+				// after Redis is back. Release it as soon as Redis
+				// answers, until it would have expired anyway.
+				go s.unlockLater(context.WithoutCancel(ctx), lkey, token, time.Unix(0, held.Load()).Add(s.lockTTL))
+			}
 		})
 	}, nil
 }
 
+// unlockLater retries a failed release until it succeeds or the lock has
+// expired (until).
+func (s *Store) unlockLater(ctx context.Context, lkey, token string, until time.Time) {
+	delay := lockPollMin
+	for {
+		wait := time.Until(until)
+		if wait <= 0 {
+			return
+		}
+		t := time.NewTimer(min(delay/2+mrand.N(delay/2+1), wait))
+		<-t.C
+		delay = min(2*delay, unlockRetryMax)
+		uctx, cancel := context.WithTimeout(ctx, min(s.lockTTL, maxUnlockWait))
+		err := unlockScript.Run(uctx, s.rdb, []string{lkey}, token).Err()
+		cancel()
+		if err == nil {
+			return
+		}
+	}
+}
+
 // renew extends the lock every third of its TTL until ctx ends or the lock
 // turns out to be lost. A failed renewal is tried again at the next tick.
-func (s *Store) renew(ctx context.Context, lkey, token string, done chan<- struct{}) {
+func (s *Store) renew(ctx context.Context, lkey, token string, done chan<- struct{}, held *atomic.Int64) {
 	defer close(done)
 	every := s.lockTTL / 3
 	ttl := strconv.FormatInt(s.lockTTL.Milliseconds(), 10)
@@ -110,10 +144,14 @@ func (s *Store) renew(ctx context.Context, lkey, token string, done chan<- struc
 		case <-tick.C:
 		}
 		cctx, cancel := context.WithTimeout(ctx, every)
-		held, err := renewScript.Run(cctx, s.rdb, []string{lkey}, token, ttl).Int()
+		start := time.Now()
+		ok, err := renewScript.Run(cctx, s.rdb, []string{lkey}, token, ttl).Int()
 		cancel()
-		if err == nil && held == 0 {
+		if err == nil && ok == 0 {
 			return // expired and possibly taken by another replica
+		}
+		if err == nil {
+			held.Store(start.UnixNano())
 		}
 	}
 }

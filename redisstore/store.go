@@ -23,8 +23,10 @@ const (
 	// same as [emporix.MemoryStore]'s.
 	DefaultGrace = emporix.DefaultStoreGrace
 	// DefaultLockTTL is how long a refresh lock outlives a replica that
-	// died holding it. A live holder renews it.
-	DefaultLockTTL = 10 * time.Second
+	// died holding it, or a release that Redis never received. A live
+	// holder renews it every third of it, so it can be short: waiters for
+	// a vanished holder proceed after it.
+	DefaultLockTTL = 3 * time.Second
 )
 
 // minLockTTL keeps the renewal interval (a third of the TTL) meaningful.

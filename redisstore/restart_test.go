@@ -47,8 +47,14 @@ func (s *syncBuffer) String() string {
 // and waits until it answers. The process is killed when the test ends.
 func startRedisServer(t *testing.T, bin string, port int) *redisProcess {
 	t.Helper()
-	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "",
-		"--appendonly", "no", "--daemonize", "no", "--dir", t.TempDir())
+	return startRedisProcess(t, exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "",
+		"--appendonly", "no", "--daemonize", "no", "--dir", t.TempDir()), port)
+}
+
+// startRedisProcess runs cmd, a redis-server on 127.0.0.1:port, and waits
+// until it answers. The process is killed when the test ends.
+func startRedisProcess(t *testing.T, cmd *exec.Cmd, port int) *redisProcess {
+	t.Helper()
 	p := &redisProcess{cmd: cmd, out: &syncBuffer{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.out, p.out
 	require.NoError(t, cmd.Start())

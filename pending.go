@@ -23,7 +23,7 @@ import (
 
 const (
 	pendingRetryMin = 20 * time.Millisecond
-	pendingRetryMax = time.Second
+	pendingRetryMax = 250 * time.Millisecond
 	// pendingWindow bounds how long a save is retried; the state is
 	// dropped after it, with an error in the log.
 	pendingWindow = 10 * time.Minute

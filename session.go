@@ -564,16 +564,12 @@ const defaultAdoptWait = 2 * time.Second
 // A refresh token is rejected both when it is dead and when another writer
 // (another manager, a replica) has just spent it in a concurrent refresh of
 // a rotating token; in the second case that writer saves its new token
-// moments later. Without a RefreshLocker such races are possible, so the
-// store is watched for up to adoptWait (real time: the winner's save does
-// not follow the client's clock). Behind a lock a concurrent refresh cannot
-// have happened, and one look suffices.
+// moments later. Without a RefreshLocker such races are possible, and even
+// with one when the lock expired while its holder could not renew it (a
+// store outage), so the store is watched for up to adoptWait (real time:
+// the winner's save does not follow the client's clock).
 func (s *Session) awaitNewer(ctx context.Context, kind flightKind, cur *Token) *Token {
-	wait := s.m.adoptWait
-	if _, locks := s.m.store.(RefreshLocker); locks {
-		wait = 0
-	}
-	deadline := time.Now().Add(wait)
+	deadline := time.Now().Add(s.m.adoptWait)
 	pause := time.Millisecond
 	for {
 		st, _, err := s.load(ctx)

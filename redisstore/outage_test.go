@@ -210,10 +210,12 @@ func TestRedisRestartWithDataKeptLosesNoLogin(t *testing.T) {
 	for step := range 40 {
 		sh.srv.Advance(time.Minute)
 		if step == 15 {
+			downAt := time.Now()
 			r.stop()
 			time.Sleep(time.Second) // Redis is away for about a second
 			r.start(true)
 			upAt.Store(time.Now().UnixNano())
+			t.Logf("Redis was unreachable for %v", time.Since(downAt).Round(time.Millisecond))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

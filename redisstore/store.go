@@ -26,7 +26,7 @@ const (
 	// died holding it, or a release that Redis never received. A live
 	// holder renews it every third of it, so it can be short: waiters for
 	// a vanished holder proceed after it.
-	DefaultLockTTL = 3 * time.Second
+	DefaultLockTTL = 5 * time.Second
 )
 
 // minLockTTL keeps the renewal interval (a third of the TTL) meaningful.

@@ -129,6 +129,9 @@ func lockName(k flightKey) string {
 // wait joins or starts r's flight and returns its result, or the caller's
 // context error as soon as that context ends.
 func (m *SessionManager) wait(ctx context.Context, r renewal) (*Token, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err // a caller that is gone starts nothing
+	}
 	f, _ := m.start(ctx, r)
 	return f.wait(ctx)
 }

@@ -9,13 +9,13 @@ import "time"
 // refresh_token_expires_in at all, and answers recorded from real tenants
 // omit it, so these defaults decide how long such a session is kept.
 //
-// Sources: the storefront tutorial "Customer management: anonymous and
-// customer tokens" ("The anonymous token is valid for one hour", "The
-// refresh token is valid for 24 hours (86399 seconds)", "The customer access
-// token is valid for 30 days (2591999 seconds)", customer refresh answers
-// with refresh_token_expires_in 86399) and the spec's example of
-// ExchangeAuthTokenResponse (expires_in 14399, refresh_token_expires_in
-// 15551999) for token exchange.
+// Sources: Emporix's "Customer Service (Customer Managed) Tutorial" ("The
+// anonymous token is valid for one hour", "The refresh token is valid for 24
+// hours (86399 seconds)", "The customer access token is valid for 30 days
+// (2591999 seconds)"; its login and refresh answers carry
+// refresh_token_expires_in 86399 and 86390) and, for token exchange, the
+// example of ExchangeAuthTokenResponse in the customer-managed OpenAPI
+// document (expires_in 14399, refresh_token_expires_in 15551999).
 const (
 	// DefaultAnonymousAccessLifetime is an anonymous access token's
 	// lifetime (tutorial: one hour, expires_in 3599).

@@ -37,6 +37,7 @@ type Client struct {
 	maxBody   int64                 // cap on a success body, in bytes
 	http      *retryablehttp.Client // the retry engine (retry.go)
 	now       func() time.Time
+	observer  Observer
 
 	common service
 
@@ -114,6 +115,7 @@ func NewClient(tenant, clientID string, opts ...Option) (*Client, error) {
 		retry:     cfg.retry,
 		maxBody:   cfg.maxBody,
 		now:       cfg.now,
+		observer:  cfg.observer,
 	}
 	c.http = c.newRetryEngine(hc)
 	c.initServices()

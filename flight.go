@@ -92,6 +92,12 @@ func (m *SessionManager) run(ctx context.Context, k flightKey, f *flight, r rene
 	defer publish()
 	ctx, cancel := context.WithTimeout(ctx, m.cfg.refreshTimeout)
 	defer cancel()
+	kind := KindAnonymous
+	if r.kind == flightCustomer {
+		kind = KindCustomer
+	}
+	ctx, end := m.observeRefresh(ctx, kind)
+	defer func() { end(f.err) }() // before close(f.done): waiters see it reported
 	if locker, ok := m.store.(RefreshLocker); ok {
 		unlock, err := locker.LockRefresh(ctx, lockName(k))
 		if err != nil {

@@ -22,6 +22,7 @@ type config struct {
 	tokens     TokenSource
 	now        func() time.Time
 	maxBody    int64
+	observer   Observer
 }
 
 // WithBaseURL sets the API base URL, by default [DefaultBaseURL]. A path

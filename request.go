@@ -51,6 +51,7 @@ type call struct {
 	wait        time.Duration // the wait before the next attempt, set by the retry stage
 	status      int           // the status of the last response received
 	respBody    []byte        // the success body, read inside the retry loop
+	requestID   string        // of the last answer, kept for an Observer only
 	// secretBuf backs secrets for the usual one or two values, saving an
 	// allocation per call.
 	secretBuf [2]string
@@ -143,8 +144,12 @@ type response struct {
 // When the service rejects a token that came from the client's source, the
 // source may renew it and the call is sent once more (see renewRejected); a
 // second rejection is ErrSessionExpired. Never a loop.
-func (c *Client) do(ctx context.Context, k *call) (*response, error) {
-	resp, err := c.bareDo(ctx, k)
+func (c *Client) do(ctx context.Context, k *call) (resp *response, err error) {
+	ctx, end := c.observeOperation(ctx, k)
+	if end != nil {
+		defer func() { end(resp, err) }()
+	}
+	resp, err = c.bareDo(ctx, k)
 	if err == nil {
 		return resp, nil
 	}
@@ -191,6 +196,9 @@ func (c *Client) bareDo(ctx context.Context, k *call) (*response, error) {
 		return nil, apiErr
 	}
 	c.logDone(ctx, k, resp.StatusCode, start)
+	if c.observer.Operation != nil {
+		k.requestID = requestID(resp.Header)
+	}
 	return &response{status: resp.StatusCode, body: k.respBody}, nil
 }
 

@@ -146,6 +146,7 @@ func (c *Client) attemptStarts(_ retryablehttp.Logger, r *http.Request, retry in
 	}
 	k.attempts++
 	if retry > 0 {
+		c.observeRetry(r.Context(), k)
 		c.logger.LogAttrs(r.Context(), slog.LevelDebug, "emporix: retrying",
 			slog.String("operation", k.op.id), slog.Int("attempt", k.attempts))
 	}

@@ -609,6 +609,9 @@ func (m *SessionManager) report(ctx context.Context, change SessionChange) {
 	m.client.logger.LogAttrs(ctx, slog.LevelWarn, "emporix: shopper session ID changed",
 		slog.String("old_session_id", change.OldSessionID), slog.String("new_session_id", change.NewSessionID),
 		slog.String("reason", string(change.Reason)))
+	if m.client.observer.SessionChange != nil {
+		m.client.observer.SessionChange(ctx, change)
+	}
 	if m.cfg.onChange != nil {
 		m.cfg.onChange(ctx, change)
 	}

@@ -299,6 +299,9 @@ func (e *loginEndedError) Unwrap() error        { return e.cause }
 // consumeEnded passes err on; when it reports an ended login, the marker it
 // left in the state is cleared, since the caller is now told.
 func (s *Session) consumeEnded(ctx context.Context, err error) error {
+	if err == nil {
+		return nil // before errors.As, whose target would escape on every call
+	}
 	var le *loginEndedError
 	if errors.As(err, &le) && le.ended != nil {
 		s.clearEnded(ctx, le.ended)

@@ -83,8 +83,9 @@ func (s *AuthService) AnonymousRefresh(ctx context.Context, anon *Token) (*Token
 	// The spec still marks the deprecated anonymous_token parameter as
 	// required; the tutorial and every client in production send only
 	// refresh_token, and anonymous_token is due for removal.
-	k.query = url.Values{"tenant": {c.tenant}, "refresh_token": {anon.RefreshToken}, "client_id": {c.clientID}}
-	k.hide(anon.RefreshToken, anon.AccessToken)
+	k.query = url.Values{"tenant": {c.tenant}, "client_id": {c.clientID}}
+	k.secretQuery("refresh_token", anon.RefreshToken)
+	k.hideIn(anon)
 	resp, err := c.do(ctx, k)
 	if err != nil {
 		return nil, err

@@ -116,7 +116,7 @@ func TestAnonymousLogin_NeedsNoTokenSource(t *testing.T) {
 	rec := serve(t, mt, "GET", "/customerlogin/auth/anonymous/login", jsonReply(200, authAnonResponse))
 	tok, err := c.Auth.AnonymousLogin(authBG, nil)
 	require.NoError(t, err)
-	assert.Equal(t, "tpYgJPZqddEQ2zwfzNtx79noBP65", tok.AccessToken)
+	assert.Equal(t, "tpYgJPZqddEQ2zwfzNtx79noBP65", string(tok.AccessToken))
 	assert.Empty(t, rec.only(t).Header.Values("Authorization"))
 }
 
@@ -189,7 +189,7 @@ func TestAnonymousLogin_ErrorResponses(t *testing.T) {
 			jsonReply(200, authAnonResponse))
 		tok, err := c.Auth.AnonymousLogin(authBG, nil)
 		require.NoError(t, err)
-		assert.Equal(t, "tpYgJPZqddEQ2zwfzNtx79noBP65", tok.AccessToken)
+		assert.Equal(t, "tpYgJPZqddEQ2zwfzNtx79noBP65", string(tok.AccessToken))
 		assert.Equal(t, 2, rec.count())
 	})
 }
@@ -248,8 +248,8 @@ func TestAnonymousRefresh_CarryForward(t *testing.T) {
 		}`))
 		tok, err := c.Auth.AnonymousRefresh(authBG, anonToken())
 		require.NoError(t, err)
-		assert.Equal(t, "Zq91ySuLxLIzQ0vd0QxiC7imAIHi", tok.AccessToken)
-		assert.Equal(t, anonRefresh, tok.RefreshToken, "the old refresh token stays usable")
+		assert.Equal(t, "Zq91ySuLxLIzQ0vd0QxiC7imAIHi", string(tok.AccessToken))
+		assert.Equal(t, anonRefresh, string(tok.RefreshToken), "the old refresh token stays usable")
 		assert.Equal(t, testNow.Add(24*time.Hour), tok.RefreshExpiry, "with its old expiry")
 		assert.Equal(t, "5b7ae416-5d88-4dd9-bbe9-6b262f45b4e8", tok.SessionID, "the response's session wins")
 		assert.Equal(t, testNow.Add(authSecs(3599)), tok.Expiry)
@@ -261,7 +261,7 @@ func TestAnonymousRefresh_CarryForward(t *testing.T) {
 		tok, err := c.Auth.AnonymousRefresh(authBG, anonToken())
 		require.NoError(t, err)
 		assert.Equal(t, testSessionID, tok.SessionID)
-		assert.Equal(t, "NEW-REFRESH", tok.RefreshToken)
+		assert.Equal(t, "NEW-REFRESH", string(tok.RefreshToken))
 		assert.Equal(t, testNow.Add(DefaultAnonymousRefreshLifetime), tok.RefreshExpiry, "a new refresh token without lifetime lives as documented")
 	})
 	t.Run("unspecified-kind token is accepted", func(t *testing.T) {

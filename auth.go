@@ -164,7 +164,7 @@ func setBearer(r *http.Request, tok *Token) {
 	if tokenType == "" || strings.EqualFold(tokenType, "bearer") {
 		tokenType = "Bearer"
 	}
-	r.Header.Set("Authorization", tokenType+" "+tok.AccessToken)
+	r.Header.Set("Authorization", tokenType+" "+string(tok.AccessToken))
 }
 
 // reauthorize runs before each retry: the token source is asked again, so

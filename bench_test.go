@@ -197,7 +197,7 @@ func BenchmarkCallOverhead(b *testing.B) {
 		url := srv.URL + benchProfilePath
 		runPair(b, func() error {
 			var cust Customer
-			return rawGet(ctx, rawHC, url, token, &cust)
+			return rawGet(ctx, rawHC, url, string(token), &cust)
 		}, func() error {
 			_, err := c.Profile.Get(ctx, nil)
 			return err
@@ -207,7 +207,7 @@ func BenchmarkCallOverhead(b *testing.B) {
 		url := srv.URL + benchAddressesPath
 		runPair(b, func() error {
 			var list []Address
-			return rawGet(ctx, rawHC, url, token, &list)
+			return rawGet(ctx, rawHC, url, string(token), &list)
 		}, func() error {
 			_, err := c.Addresses.List(ctx)
 			return err
@@ -253,7 +253,7 @@ func BenchmarkCallOverheadNoNetwork(b *testing.B) {
 	b.Run("ProfileGet", func(b *testing.B) {
 		runPair(b, func() error {
 			var cust Customer
-			return rawGet(ctx, rawHC, base+benchProfilePath, token, &cust)
+			return rawGet(ctx, rawHC, base+benchProfilePath, string(token), &cust)
 		}, func() error {
 			_, err := c.Profile.Get(ctx, nil)
 			return err
@@ -262,7 +262,7 @@ func BenchmarkCallOverheadNoNetwork(b *testing.B) {
 	b.Run("AddressesList", func(b *testing.B) {
 		runPair(b, func() error {
 			var list []Address
-			return rawGet(ctx, rawHC, base+benchAddressesPath, token, &list)
+			return rawGet(ctx, rawHC, base+benchAddressesPath, string(token), &list)
 		}, func() error {
 			_, err := c.Addresses.List(ctx)
 			return err

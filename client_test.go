@@ -282,7 +282,7 @@ func TestDerivedClientsConcurrent(t *testing.T) {
 	done := make(chan error)
 	for i := range 20 {
 		go func() {
-			tok := &Token{Kind: KindCustomer, AccessToken: fmt.Sprintf("SHOPPER-%02d", i)}
+			tok := &Token{Kind: KindCustomer, AccessToken: Secret(fmt.Sprintf("SHOPPER-%02d", i))}
 			_, err := parent.WithToken(tok).Profile.Get(context.Background(), nil)
 			done <- err
 		}()

@@ -137,7 +137,7 @@ func TestSpecConformanceEndToEnd(t *testing.T) {
 		CustomerAddress: &emporix.Address{ContactName: "Jane Doe", Street: "Main", City: "Berlin", Country: "DE", Tags: []string{emporix.TagBilling}},
 	})
 	require.NoError(t, err)
-	svc, err := shopper.Employee.ServiceToken(ctx, &emporix.ServiceCredentials{ClientID: srv.ServiceClientID(), ClientSecret: srv.ServiceClientSecret()})
+	svc, err := shopper.Employee.ServiceToken(ctx, &emporix.ServiceCredentials{ClientID: srv.ServiceClientID(), ClientSecret: emporix.Secret(srv.ServiceClientSecret())})
 	require.NoError(t, err)
 	require.NoError(t, shopper.Employee.ActivateCustomer(ctx, svc, number))
 	cust, err := shopper.Auth.Login(ctx, &emporix.LoginRequest{Email: email, Password: "password123"})
@@ -174,7 +174,7 @@ func TestSpecConformanceEndToEnd(t *testing.T) {
 	require.NoError(t, shopper.Credentials.RequestPasswordReset(ctx, &emporix.PasswordResetRequest{Email: newEmail, Site: "main"}))
 	resetToken := srv.LastToken(emporixtest.MailPasswordReset, newEmail)
 	require.NotEmpty(t, resetToken, "password reset token")
-	require.NoError(t, shopper.Credentials.ResetPassword(ctx, &emporix.PasswordReset{Token: resetToken, Password: "password789"}))
+	require.NoError(t, shopper.Credentials.ResetPassword(ctx, &emporix.PasswordReset{Token: emporix.Secret(resetToken), Password: "password789"}))
 
 	// Customer token refresh (with a legal entity rescope), logout.
 	cust, err = me.Auth.Login(ctx, &emporix.LoginRequest{Email: newEmail, Password: "password789"})

@@ -2,8 +2,6 @@ package emporix
 
 import (
 	"context"
-	"fmt"
-	"log/slog"
 )
 
 // CredentialsService changes and resets passwords and login e-mails.
@@ -40,24 +38,12 @@ type EmailChangeRequest struct {
 	// Email is the current login e-mail.
 	Email string `json:"email" validate:"required" emporix:"personal"`
 	// Password is the account password.
-	Password string `json:"password" emporix:"secret" validate:"required"`
+	Password Secret `json:"password" validate:"required"`
 	// NewEmail is the new login e-mail.
 	NewEmail string `json:"newEmail" validate:"required" emporix:"personal"`
 	// SyncContactEmail also changes the contact e-mail to NewEmail.
 	SyncContactEmail bool `json:"syncContactEmail"`
 }
-
-// String masks the password.
-func (r EmailChangeRequest) String() string { return redactedString(r) }
-
-// GoString masks the password.
-func (r EmailChangeRequest) GoString() string { return redactedGoString(r) }
-
-// Format masks the password under every fmt verb.
-func (r EmailChangeRequest) Format(f fmt.State, verb rune) { formatRedacted(f, verb, r) }
-
-// LogValue masks the password in log/slog output.
-func (r EmailChangeRequest) LogValue() slog.Value { return redactedLogValue(r) }
 
 // RequestEmailChange starts a login e-mail change: the service e-mails a
 // token to confirm with [CredentialsService.ConfirmEmailChange]. The customer
@@ -74,7 +60,6 @@ func (s *CredentialsService) RequestEmailChange(ctx context.Context, r *EmailCha
 	if err := k.jsonBody(r, contentJSON); err != nil {
 		return err
 	}
-	k.hide(r.Password)
 	return c.doNoContent(ctx, k)
 }
 
@@ -91,11 +76,10 @@ func (s *CredentialsService) ConfirmEmailChange(ctx context.Context, emailToken 
 	c := s.client
 	k := c.newCall(opEmailChangeConfirm)
 	if err := k.jsonBody(struct {
-		Token string `json:"token"`
-	}{emailToken}, contentJSON); err != nil {
+		Token Secret `json:"token"`
+	}{Secret(emailToken)}, contentJSON); err != nil {
 		return err
 	}
-	k.hide(emailToken)
 	return c.doNoContent(ctx, k)
 }
 
@@ -126,21 +110,9 @@ func (s *CredentialsService) RequestPasswordReset(ctx context.Context, r *Passwo
 
 // PasswordReset sets a new password with an e-mailed reset token (PasswordUpdate).
 type PasswordReset struct {
-	Token    string `json:"token" emporix:"secret" validate:"required"`
-	Password string `json:"password" emporix:"secret" validate:"required"`
+	Token    Secret `json:"token" validate:"required"`
+	Password Secret `json:"password" validate:"required"`
 }
-
-// String masks the token and password.
-func (r PasswordReset) String() string { return redactedString(r) }
-
-// GoString masks the token and password.
-func (r PasswordReset) GoString() string { return redactedGoString(r) }
-
-// Format masks the token and password under every fmt verb.
-func (r PasswordReset) Format(f fmt.State, verb rune) { formatRedacted(f, verb, r) }
-
-// LogValue masks the token and password in log/slog output.
-func (r PasswordReset) LogValue() slog.Value { return redactedLogValue(r) }
 
 // ResetPassword sets a new password with the token from the reset e-mail.
 //
@@ -155,27 +127,14 @@ func (s *CredentialsService) ResetPassword(ctx context.Context, r *PasswordReset
 	if err := k.jsonBody(r, contentJSON); err != nil {
 		return err
 	}
-	k.hide(r.Token, r.Password)
 	return c.doNoContent(ctx, k)
 }
 
 // PasswordChange changes the password of the logged-in customer (PasswordChangeDto).
 type PasswordChange struct {
-	CurrentPassword string `json:"currentPassword" emporix:"secret" validate:"required"`
-	NewPassword     string `json:"newPassword" emporix:"secret" validate:"required"`
+	CurrentPassword Secret `json:"currentPassword" validate:"required"`
+	NewPassword     Secret `json:"newPassword" validate:"required"`
 }
-
-// String masks the passwords.
-func (r PasswordChange) String() string { return redactedString(r) }
-
-// GoString masks the passwords.
-func (r PasswordChange) GoString() string { return redactedGoString(r) }
-
-// Format masks the passwords under every fmt verb.
-func (r PasswordChange) Format(f fmt.State, verb rune) { formatRedacted(f, verb, r) }
-
-// LogValue masks the passwords in log/slog output.
-func (r PasswordChange) LogValue() slog.Value { return redactedLogValue(r) }
 
 // ChangePassword changes the logged-in customer's password.
 //
@@ -189,6 +148,5 @@ func (s *CredentialsService) ChangePassword(ctx context.Context, r *PasswordChan
 	if err := k.jsonBody(r, contentJSON); err != nil {
 		return err
 	}
-	k.hide(r.CurrentPassword, r.NewPassword)
 	return c.doNoContent(ctx, k)
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
-	"net/url"
 	"time"
 )
 
@@ -51,28 +49,16 @@ var (
 // LoginRequest holds a customer's login credentials (PasswordAuthentication).
 type LoginRequest struct {
 	Email    string `json:"email" validate:"required" emporix:"personal"`
-	Password string `json:"password" emporix:"secret" validate:"required,min=6"`
+	Password Secret `json:"password" validate:"required,min=6"`
 }
 
 func (r *LoginRequest) validate(field string) error { return checkFields(field, r) }
-
-// String masks the password.
-func (r LoginRequest) String() string { return redactedString(r) }
-
-// GoString masks the password.
-func (r LoginRequest) GoString() string { return redactedGoString(r) }
-
-// Format masks the password under every fmt verb.
-func (r LoginRequest) Format(f fmt.State, verb rune) { formatRedacted(f, verb, r) }
-
-// LogValue masks the password in log/slog output.
-func (r LoginRequest) LogValue() slog.Value { return redactedLogValue(r) }
 
 // SignupRequest creates a customer account (CustomerSignup).
 type SignupRequest struct {
 	// Email and Password are the new account's credentials. Both are required.
 	Email    string `json:"email" validate:"required" emporix:"personal"`
-	Password string `json:"password" emporix:"secret" validate:"required"`
+	Password Secret `json:"password" validate:"required"`
 	// CustomerDetails is the optional profile; its ContactEmail, when set,
 	// must equal Email.
 	CustomerDetails *CustomerDetails `json:"customerDetails,omitempty"`
@@ -83,6 +69,9 @@ type SignupRequest struct {
 	// e-mail than the contact e-mail.
 	Signup *LoginRequest `json:"signup,omitempty"`
 }
+
+// Format prints the request under every fmt verb, its passwords masked.
+func (r SignupRequest) Format(f fmt.State, verb rune) { formatFields(f, verb, r) }
 
 func (r *SignupRequest) validate() error {
 	if err := checkFields("SignupRequest", r); err != nil {
@@ -96,18 +85,6 @@ func (r *SignupRequest) validate() error {
 	}
 	return nil
 }
-
-// String masks the passwords.
-func (r SignupRequest) String() string { return redactedString(r) }
-
-// GoString masks the passwords.
-func (r SignupRequest) GoString() string { return redactedGoString(r) }
-
-// Format masks the passwords under every fmt verb.
-func (r SignupRequest) Format(f fmt.State, verb rune) { formatRedacted(f, verb, r) }
-
-// LogValue masks the passwords in log/slog output.
-func (r SignupRequest) LogValue() slog.Value { return redactedLogValue(r) }
 
 // Signup creates a customer account and returns its customer number. It does
 // not log the customer in, and on tenants that keep new accounts inactive the
@@ -125,10 +102,6 @@ func (s *AuthService) Signup(ctx context.Context, r *SignupRequest) (string, err
 	k := c.newCall(opSignup)
 	if err := k.jsonBody(r, contentJSON); err != nil {
 		return "", err
-	}
-	k.hide(r.Password)
-	if r.Signup != nil {
-		k.hide(r.Signup.Password)
 	}
 	return c.doCreated(ctx, k)
 }
@@ -148,7 +121,6 @@ func (s *AuthService) Login(ctx context.Context, r *LoginRequest) (*Token, error
 	if err := k.jsonBody(r, contentJSON); err != nil {
 		return nil, err
 	}
-	k.hide(r.Password)
 	return c.doLogin(ctx, k)
 }
 
@@ -183,7 +155,7 @@ func (s *AuthService) Logout(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	k.query = url.Values{"accessToken": {tok.AccessToken}}
+	k.secretQuery("accessToken", tok.AccessToken)
 	return c.doNoContent(ctx, k)
 }
 
@@ -242,12 +214,12 @@ func (s *AuthService) RefreshCustomer(ctx context.Context, cust *Token, opts *Re
 	}
 	c := s.client
 	k := c.newCall(opRefreshCustomer)
-	k.query = url.Values{"refreshToken": {cust.RefreshToken}}
+	k.secretQuery("refreshToken", cust.RefreshToken)
 	// The spec does not say whether a refresh without legalEntityId keeps
 	// the token's legal entity, so a scoped token asks for it explicitly;
 	// only LeaveLegalEntity leaves it out.
 	setIf(k.query, "legalEntityId", legalEntity)
-	k.hide(cust.RefreshToken, cust.AccessToken, cust.SaasToken)
+	k.hideIn(cust)
 	resp, err := c.do(ctx, k)
 	if err != nil {
 		return nil, err
@@ -325,23 +297,11 @@ func (s *AuthService) Validate(ctx context.Context) (*TokenInfo, error) {
 // for an Emporix customer token.
 type ExchangeRequest struct {
 	// SubjectAccessToken is the external access token (a JWT). Required.
-	SubjectAccessToken string `emporix:"secret" validate:"required"`
+	SubjectAccessToken Secret `validate:"required"`
 	// Config selects a configuration such as "site_PL"; empty means the
 	// default one. An unknown configuration yields ErrBadRequest.
 	Config string
 }
-
-// String masks the subject token.
-func (r ExchangeRequest) String() string { return redactedString(r) }
-
-// GoString masks the subject token.
-func (r ExchangeRequest) GoString() string { return redactedGoString(r) }
-
-// Format masks the subject token under every fmt verb.
-func (r ExchangeRequest) Format(f fmt.State, verb rune) { formatRedacted(f, verb, r) }
-
-// LogValue masks the subject token in log/slog output.
-func (r ExchangeRequest) LogValue() slog.Value { return redactedLogValue(r) }
 
 // ExchangeToken exchanges an external access token (for example from
 // Keycloak) for a customer token. The token goes in the query, as the spec
@@ -354,9 +314,8 @@ func (s *AuthService) ExchangeToken(ctx context.Context, r *ExchangeRequest) (*T
 	}
 	c := s.client
 	k := c.newCall(opExchange)
-	k.query = url.Values{"subjectAccessToken": {r.SubjectAccessToken}}
+	k.secretQuery("subjectAccessToken", r.SubjectAccessToken)
 	setIf(k.query, "config", r.Config)
-	k.hide(r.SubjectAccessToken)
 	return c.doLogin(ctx, k)
 }
 
@@ -364,27 +323,15 @@ func (s *AuthService) ExchangeToken(ctx context.Context, r *ExchangeRequest) (*T
 // identity provider (Auth0).
 type SocialLoginRequest struct {
 	// Code is the authorization code. Required.
-	Code string `emporix:"secret" validate:"required"`
+	Code Secret `validate:"required"`
 	// RedirectURI is the redirect URI of the authorization request. Required.
 	RedirectURI string `validate:"required"`
 	// CodeVerifier is the PKCE verifier, when PKCE was used.
-	CodeVerifier string `emporix:"secret"`
+	CodeVerifier Secret
 	// SessionID is the anonymous session to keep through the login. When
 	// empty, the session ID of the anonymous token is used.
 	SessionID string
 }
-
-// String masks the code and verifier.
-func (r SocialLoginRequest) String() string { return redactedString(r) }
-
-// GoString masks the code and verifier.
-func (r SocialLoginRequest) GoString() string { return redactedGoString(r) }
-
-// Format masks the code and verifier under every fmt verb.
-func (r SocialLoginRequest) Format(f fmt.State, verb rune) { formatRedacted(f, verb, r) }
-
-// LogValue masks the code and verifier in log/slog output.
-func (r SocialLoginRequest) LogValue() slog.Value { return redactedLogValue(r) }
 
 // SocialLogin logs a customer in with a social-login authorization code and
 // returns the customer token, with the identity provider's tokens in
@@ -403,9 +350,11 @@ func (s *AuthService) SocialLogin(ctx context.Context, r *SocialLoginRequest) (*
 	if err != nil {
 		return nil, err
 	}
-	k.query = url.Values{"code": {r.Code}, "redirect_uri": {r.RedirectURI}}
-	setIf(k.query, "code_verifier", r.CodeVerifier)
-	k.hide(r.Code, r.CodeVerifier)
+	k.secretQuery("code", r.Code)
+	k.query.Set("redirect_uri", r.RedirectURI)
+	if r.CodeVerifier != "" {
+		k.secretQuery("code_verifier", r.CodeVerifier)
+	}
 	sessionID := firstNonEmpty(r.SessionID, anon.SessionID)
 	if sessionID != "" {
 		k.header = append(k.header, [2]string{"session-id", sessionID})
@@ -435,7 +384,7 @@ func (s *AuthService) ConfirmOptIn(ctx context.Context, optInToken string) (*Tok
 	}
 	c := s.client
 	k := c.newCall(opOptInConfirm, optInToken)
-	k.hide(optInToken)
+	k.hide(Secret(optInToken)) // a path segment
 	return c.doLogin(ctx, k)
 }
 

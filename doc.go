@@ -71,5 +71,6 @@
 // and SaaS tokens, passwords, reset and opt-in codes and client secrets never
 // appear in log records, error strings, or the fmt and log/slog renderings of
 // the SDK's types; query values outside a short allow-list are masked in
-// every URL the SDK prints.
+// every URL the SDK prints. They are of type [Secret], which prints masked
+// wherever it sits: convert it, string(tok.AccessToken), to read it.
 package emporix

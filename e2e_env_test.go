@@ -153,7 +153,7 @@ func newE2ETarget(t *testing.T) *e2eTarget {
 	case 1:
 		t.Fatalf("%s and %s must be set together", envServiceID, envServiceSecret)
 	case 2:
-		tg.service = &emporix.ServiceCredentials{ClientID: id, ClientSecret: secret}
+		tg.service = &emporix.ServiceCredentials{ClientID: id, ClientSecret: emporix.Secret(secret)}
 	}
 	return tg
 }
@@ -176,7 +176,7 @@ func newFakeTarget(t *testing.T) *e2eTarget {
 		name:      "emporixtest",
 		client:    c,
 		clock:     clock,
-		service:   &emporix.ServiceCredentials{ClientID: srv.ServiceClientID(), ClientSecret: srv.ServiceClientSecret()},
+		service:   &emporix.ServiceCredentials{ClientID: srv.ServiceClientID(), ClientSecret: emporix.Secret(srv.ServiceClientSecret())},
 		lifetimes: &lifetimes,
 		sdkLog:    sdkLog,
 		mail:      srv,
@@ -233,7 +233,7 @@ func (tg *e2eTarget) lastRequest(t *testing.T, opID string) emporixtest.Request 
 // e2eEmail) and returns the customer number.
 func (tg *e2eTarget) signUp(t *testing.T, shopper *emporix.Client, email, password string) string {
 	t.Helper()
-	number, err := shopper.Auth.Signup(t.Context(), &emporix.SignupRequest{Email: email, Password: password})
+	number, err := shopper.Auth.Signup(t.Context(), &emporix.SignupRequest{Email: email, Password: emporix.Secret(password)})
 	require.NoError(t, err, "sign-up of %s", email)
 	require.NotEmpty(t, number, "customer number")
 	return number

@@ -108,7 +108,7 @@ func (st *tutorialState) as(cust *emporix.Token) *emporix.Client {
 // login logs email in on the shopper's session and checks the token.
 func (st *tutorialState) login(t *testing.T, email, password string) *emporix.Token {
 	t.Helper()
-	cust, err := st.shopper().Auth.Login(t.Context(), &emporix.LoginRequest{Email: email, Password: password})
+	cust, err := st.shopper().Auth.Login(t.Context(), &emporix.LoginRequest{Email: email, Password: emporix.Secret(password)})
 	require.NoError(t, err, "login as %s", email)
 	assertCustomerToken(t, st.tg, cust, st.anon.SessionID)
 	return cust
@@ -117,7 +117,7 @@ func (st *tutorialState) login(t *testing.T, email, password string) *emporix.To
 // loginFails checks that email cannot log in with password.
 func (st *tutorialState) loginFails(t *testing.T, email, password, why string) {
 	t.Helper()
-	_, err := st.shopper().Auth.Login(t.Context(), &emporix.LoginRequest{Email: email, Password: password})
+	_, err := st.shopper().Auth.Login(t.Context(), &emporix.LoginRequest{Email: email, Password: emporix.Secret(password)})
 	requireAPIError(t, err, emporix.ErrUnauthorized, http.StatusUnauthorized, why)
 }
 
@@ -127,7 +127,7 @@ func (st *tutorialState) loginFails(t *testing.T, email, password, why string) {
 // customer.
 func tutorialSignup(email, password string) *emporix.SignupRequest {
 	return &emporix.SignupRequest{
-		Email: email, Password: password,
+		Email: email, Password: emporix.Secret(password),
 		CustomerDetails: &emporix.CustomerDetails{
 			Title: "MR", FirstName: "John", LastName: "Doe", ContactEmail: email, ContactPhone: "123456789",
 			Company: "Emporix", PreferredLanguage: "en_US", PreferredCurrency: "EUR", PreferredSite: "main",
@@ -177,7 +177,7 @@ func testE2ETutorial(t *testing.T) {
 			assert.Equal(t, "main", r.Query.Get("siteCode"))
 			assert.Equal(t, "EN", r.Query.Get("language"))
 			assert.Equal(t, "DE", r.Query.Get("targetLocation"))
-			assert.Equal(t, anon.AccessToken, tg.lastRequest(t, opProfileGet).Bearer())
+			assert.Equal(t, string(anon.AccessToken), tg.lastRequest(t, opProfileGet).Bearer())
 		}
 	})
 
@@ -198,11 +198,11 @@ func testE2ETutorial(t *testing.T) {
 		assert.NotEmpty(t, anon.RefreshToken)
 		assert.False(t, anon.ExpiredAt(tg.clock.Now()))
 		if tg.fake() {
-			assert.NotEqual(t, old.AccessToken, anon.AccessToken, "a new access token")
+			assert.NotEqual(t, string(old.AccessToken), string(anon.AccessToken), "a new access token")
 			assert.Equal(t, old.RefreshToken, anon.RefreshToken, "anonymous refresh tokens do not rotate")
 			assert.Equal(t, old.RefreshExpiry, anon.RefreshExpiry)
 			r := tg.lastRequest(t, opAnonRefresh)
-			assert.Equal(t, old.RefreshToken, r.Query.Get("refresh_token"))
+			assert.Equal(t, string(old.RefreshToken), r.Query.Get("refresh_token"))
 			assert.Equal(t, tg.client.ClientID(), r.Query.Get("client_id"))
 			assert.False(t, r.Query.Has("anonymous_token"), "the deprecated parameter is not sent")
 			assert.Equal(t, tg.lifetimes.AnonymousAccess, anon.Expiry.Sub(anon.IssuedAt), "a full new lifetime")
@@ -236,7 +236,7 @@ func testE2ETutorial(t *testing.T) {
 		if tg.log != nil {
 			r := tg.lastRequest(t, opSignup)
 			assert.Equal(t, http.StatusCreated, r.Status)
-			assert.Equal(t, st.anon.AccessToken, r.Bearer(), "sign-up is authorized with the anonymous token")
+			assert.Equal(t, string(st.anon.AccessToken), r.Bearer(), "sign-up is authorized with the anonymous token")
 			body := requestJSON(t, r)
 			assert.Equal(t, st.email, body["email"])
 			assert.Equal(t, "John", body["customerDetails"].(map[string]any)["firstName"])
@@ -251,7 +251,7 @@ func testE2ETutorial(t *testing.T) {
 	})
 
 	s.step("activation by an employee", func(t *testing.T) {
-		_, err := st.shopper().Auth.Login(ctx, &emporix.LoginRequest{Email: st.email, Password: st.password})
+		_, err := st.shopper().Auth.Login(ctx, &emporix.LoginRequest{Email: st.email, Password: emporix.Secret(st.password)})
 		switch {
 		case tg.admin != nil:
 			requireAPIError(t, err, emporix.ErrUnauthorized, http.StatusUnauthorized, "login before activation")
@@ -291,7 +291,7 @@ func testE2ETutorial(t *testing.T) {
 			assert.Equal(t, "application/x-www-form-urlencoded", r.Header.Get("Content-Type"))
 			r = tg.lastRequest(t, opActivate)
 			assert.Equal(t, "/customer/"+tg.client.Tenant()+"/customers/"+st.number, r.Path)
-			assert.Equal(t, svc.AccessToken, r.Bearer(), "activation is authorized with the service token")
+			assert.Equal(t, string(svc.AccessToken), r.Bearer(), "activation is authorized with the service token")
 			assert.JSONEq(t, `{"active":true,"onHold":false}`, string(r.Body))
 		}
 	})
@@ -309,7 +309,7 @@ func testE2ETutorial(t *testing.T) {
 		}
 		if tg.log != nil {
 			r := tg.lastRequest(t, opLogin)
-			assert.Equal(t, st.anon.AccessToken, r.Bearer(), "login is authorized with the anonymous token")
+			assert.Equal(t, string(st.anon.AccessToken), r.Bearer(), "login is authorized with the anonymous token")
 			assert.Equal(t, "application/json", r.Header.Get("Content-Type"))
 			assert.JSONEq(t, fmt.Sprintf(`{"email":%q,"password":%q}`, st.email, st.password), string(r.Body))
 		}
@@ -326,7 +326,7 @@ func testE2ETutorial(t *testing.T) {
 		assert.Empty(t, info.LegalEntityID)
 		assert.WithinDuration(t, st.cust.Expiry, info.Expiry, time.Minute, "the remaining lifetime")
 		if tg.log != nil {
-			assert.Equal(t, st.cust.AccessToken, tg.lastRequest(t, opValidate).Bearer())
+			assert.Equal(t, string(st.cust.AccessToken), tg.lastRequest(t, opValidate).Bearer())
 			assert.Contains(t, info.Scope, "customer.customerprofile_edit")
 		}
 	})
@@ -432,14 +432,14 @@ func testE2ETutorial(t *testing.T) {
 		cust, err := st.me().Auth.RefreshCustomer(ctx, old, nil)
 		require.NoError(t, err)
 		assertCustomerToken(t, tg, cust, st.anon.SessionID)
-		assert.Equal(t, old.SaasToken, cust.SaasToken, "the refresh answer has no SaaS token: it is carried forward")
+		assert.Equal(t, string(old.SaasToken), string(cust.SaasToken), "the refresh answer has no SaaS token: it is carried forward")
 		if tg.fake() {
 			assert.NotEqual(t, old.AccessToken, cust.AccessToken)
-			assert.NotEqual(t, old.RefreshToken, cust.RefreshToken, "the refresh token rotates")
+			assert.NotEqual(t, string(old.RefreshToken), string(cust.RefreshToken), "the refresh token rotates")
 			assertLifetimes(t, cust, tg.lifetimes.CustomerAccess, tg.lifetimes.CustomerRefresh)
 			r := tg.lastRequest(t, opRefresh)
-			assert.Equal(t, st.anon.AccessToken, r.Bearer(), "refresh is authorized with the anonymous token")
-			assert.Equal(t, old.RefreshToken, r.Query.Get("refreshToken"))
+			assert.Equal(t, string(st.anon.AccessToken), r.Bearer(), "refresh is authorized with the anonymous token")
+			assert.Equal(t, string(old.RefreshToken), r.Query.Get("refreshToken"))
 			assert.False(t, r.Query.Has("legalEntityId"))
 
 			_, err = st.me().Auth.RefreshCustomer(ctx, old, nil)
@@ -485,10 +485,10 @@ func testE2ETutorial(t *testing.T) {
 			err := me.Credentials.ChangePassword(ctx, &emporix.PasswordChange{CurrentPassword: "wrong-password", NewPassword: "whatever123"})
 			requireAPIError(t, err, emporix.ErrBadRequest, http.StatusBadRequest, "a wrong current password")
 		}
-		require.NoError(t, me.Credentials.ChangePassword(ctx, &emporix.PasswordChange{CurrentPassword: st.password, NewPassword: newPassword}))
+		require.NoError(t, me.Credentials.ChangePassword(ctx, &emporix.PasswordChange{CurrentPassword: emporix.Secret(st.password), NewPassword: newPassword}))
 		if tg.log != nil {
 			r := tg.lastRequest(t, opPasswordChange)
-			assert.Equal(t, st.cust.AccessToken, r.Bearer())
+			assert.Equal(t, string(st.cust.AccessToken), r.Bearer())
 			assert.Equal(t, http.StatusNoContent, r.Status)
 		}
 		st.loginFails(t, st.email, st.password, "the old password")
@@ -513,7 +513,7 @@ func testE2ETutorial(t *testing.T) {
 			assert.Empty(t, tg.mail.Outbox(nobody), "no e-mail to an unknown address")
 		}
 		if tg.log != nil {
-			assert.Equal(t, st.anon.AccessToken, tg.lastRequest(t, opResetRequest).Bearer(), "authorized with the anonymous token")
+			assert.Equal(t, string(st.anon.AccessToken), tg.lastRequest(t, opResetRequest).Bearer(), "authorized with the anonymous token")
 		}
 	})
 
@@ -524,13 +524,13 @@ func testE2ETutorial(t *testing.T) {
 		require.NotEmpty(t, token, "the reset token in the outbox")
 		const resetPassword = "Reset-pw-456"
 		shopper := st.shopper()
-		require.NoError(t, shopper.Credentials.ResetPassword(ctx, &emporix.PasswordReset{Token: token, Password: resetPassword}))
+		require.NoError(t, shopper.Credentials.ResetPassword(ctx, &emporix.PasswordReset{Token: emporix.Secret(token), Password: resetPassword}))
 		if tg.log != nil {
 			r := tg.lastRequest(t, opReset)
-			assert.Equal(t, st.anon.AccessToken, r.Bearer(), "authorized with the anonymous token")
+			assert.Equal(t, string(st.anon.AccessToken), r.Bearer(), "authorized with the anonymous token")
 			assert.JSONEq(t, fmt.Sprintf(`{"token":%q,"password":%q}`, token, resetPassword), string(r.Body))
 		}
-		err := shopper.Credentials.ResetPassword(ctx, &emporix.PasswordReset{Token: token, Password: "Another-pw-789"})
+		err := shopper.Credentials.ResetPassword(ctx, &emporix.PasswordReset{Token: emporix.Secret(token), Password: "Another-pw-789"})
 		requireAPIError(t, err, emporix.ErrBadRequest, http.StatusBadRequest, "a reset token is single-use")
 		assertNoSecret(t, err, token, "Another-pw-789")
 
@@ -542,7 +542,7 @@ func testE2ETutorial(t *testing.T) {
 	s.step("e-mail change request", func(t *testing.T) {
 		newEmail := e2eEmail("changed")
 		require.NoError(t, st.me().Credentials.RequestEmailChange(ctx, &emporix.EmailChangeRequest{
-			Email: st.email, Password: st.password, NewEmail: newEmail, SyncContactEmail: true,
+			Email: st.email, Password: emporix.Secret(st.password), NewEmail: newEmail, SyncContactEmail: true,
 		}))
 		st.pendingEmail = newEmail
 		if tg.mail != nil {
@@ -554,7 +554,7 @@ func testE2ETutorial(t *testing.T) {
 		}
 		if tg.log != nil {
 			r := tg.lastRequest(t, opEmailChange)
-			assert.Equal(t, st.cust.AccessToken, r.Bearer(), "authorized with the customer token")
+			assert.Equal(t, string(st.cust.AccessToken), r.Bearer(), "authorized with the customer token")
 			assert.JSONEq(t, fmt.Sprintf(`{"email":%q,"password":%q,"newEmail":%q,"syncContactEmail":true}`,
 				st.email, st.password, newEmail), string(r.Body))
 		}
@@ -573,7 +573,7 @@ func testE2ETutorial(t *testing.T) {
 		require.NoError(t, shopper.Credentials.ConfirmEmailChange(ctx, token))
 		if tg.log != nil {
 			r := tg.lastRequest(t, opEmailConfirm)
-			assert.Equal(t, st.anon.AccessToken, r.Bearer(), "confirmed with the anonymous token, despite the /me path")
+			assert.Equal(t, string(st.anon.AccessToken), r.Bearer(), "confirmed with the anonymous token, despite the /me path")
 			assert.JSONEq(t, fmt.Sprintf(`{"token":%q}`, token), string(r.Body))
 		}
 		err := shopper.Credentials.ConfirmEmailChange(ctx, token)
@@ -624,7 +624,7 @@ func testE2ETutorial(t *testing.T) {
 		if tg.log != nil {
 			r := tg.lastRequest(t, opOptInConfirm)
 			assert.Equal(t, "/customer/"+tg.client.Tenant()+"/signup/optin/"+second, r.Path)
-			assert.Equal(t, st.anon.AccessToken, r.Bearer())
+			assert.Equal(t, string(st.anon.AccessToken), r.Bearer())
 			assert.Equal(t, http.StatusAccepted, tg.lastRequest(t, opOptInResend).Status)
 		}
 
@@ -647,7 +647,7 @@ func testE2ETutorial(t *testing.T) {
 			FirstName: "Sam", LastName: "Social",
 		})
 		shopper := st.shopper()
-		tok, err := shopper.Auth.SocialLogin(ctx, &emporix.SocialLoginRequest{Code: code, RedirectURI: redirect, CodeVerifier: verifier})
+		tok, err := shopper.Auth.SocialLogin(ctx, &emporix.SocialLoginRequest{Code: emporix.Secret(code), RedirectURI: redirect, CodeVerifier: emporix.Secret(verifier)})
 		require.NoError(t, err)
 		assertCustomerToken(t, tg, tok, st.anon.SessionID)
 		assert.NotEmpty(t, tok.SocialAccessToken)
@@ -668,7 +668,7 @@ func testE2ETutorial(t *testing.T) {
 			assert.IsType(t, "", answer["refresh_token_expires_in"])
 			assert.NotContains(t, answer, "session_id")
 			assert.Equal(t, st.anon.SessionID, r.Header.Get("session-id"), "the anonymous session is kept through the login")
-			assert.Equal(t, st.anon.AccessToken, r.Bearer())
+			assert.Equal(t, string(st.anon.AccessToken), r.Bearer())
 			assert.Equal(t, code, r.Query.Get("code"))
 			assert.Equal(t, redirect, r.Query.Get("redirect_uri"))
 			assert.Equal(t, verifier, r.Query.Get("code_verifier"))
@@ -685,7 +685,7 @@ func testE2ETutorial(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, st.anon.SessionID, info.SessionID)
 
-		_, err = shopper.Auth.SocialLogin(ctx, &emporix.SocialLoginRequest{Code: code, RedirectURI: redirect, CodeVerifier: verifier})
+		_, err = shopper.Auth.SocialLogin(ctx, &emporix.SocialLoginRequest{Code: emporix.Secret(code), RedirectURI: redirect, CodeVerifier: emporix.Secret(verifier)})
 		requireAPIError(t, err, emporix.ErrUnauthorized, http.StatusUnauthorized, "a used authorization code")
 		assertNoSecret(t, err, code, verifier)
 	})
@@ -697,7 +697,7 @@ func testE2ETutorial(t *testing.T) {
 		tg.subjects.AddExchangeConfig("site_PL")
 		shopper := st.shopper()
 
-		tok, err := shopper.Auth.ExchangeToken(ctx, &emporix.ExchangeRequest{SubjectAccessToken: subject})
+		tok, err := shopper.Auth.ExchangeToken(ctx, &emporix.ExchangeRequest{SubjectAccessToken: emporix.Secret(subject)})
 		require.NoError(t, err)
 		assertCustomerToken(t, tg, tok, st.anon.SessionID)
 		assert.Positive(t, tok.SessionIdleTime)
@@ -709,24 +709,24 @@ func testE2ETutorial(t *testing.T) {
 			r := tg.lastRequest(t, opExchange)
 			assert.Equal(t, subject, r.Query.Get("subjectAccessToken"))
 			assert.False(t, r.Query.Has("config"))
-			assert.Equal(t, st.anon.AccessToken, r.Bearer())
+			assert.Equal(t, string(st.anon.AccessToken), r.Bearer())
 			assert.Empty(t, r.Body, "query parameters, not an RFC 8693 form")
 		}
 		info, err := st.as(tok).Auth.Validate(ctx)
 		require.NoError(t, err)
 		assert.True(t, strings.EqualFold(st.email, info.Email), "the existing account logged in: %q", info.Email)
 
-		_, err = shopper.Auth.ExchangeToken(ctx, &emporix.ExchangeRequest{SubjectAccessToken: subject, Config: "site_PL"})
+		_, err = shopper.Auth.ExchangeToken(ctx, &emporix.ExchangeRequest{SubjectAccessToken: emporix.Secret(subject), Config: "site_PL"})
 		require.NoError(t, err, "a configured exchange configuration")
 		if tg.log != nil {
 			assert.Equal(t, "site_PL", tg.lastRequest(t, opExchange).Query.Get("config"))
 		}
 
-		_, err = shopper.Auth.ExchangeToken(ctx, &emporix.ExchangeRequest{SubjectAccessToken: subject, Config: "no_such_config"})
+		_, err = shopper.Auth.ExchangeToken(ctx, &emporix.ExchangeRequest{SubjectAccessToken: emporix.Secret(subject), Config: "no_such_config"})
 		requireAPIError(t, err, emporix.ErrBadRequest, http.StatusBadRequest, "an unknown exchange configuration")
 		assertNoSecret(t, err, subject)
 		unknown := e2eSecret("unknown-subject")
-		_, err = shopper.Auth.ExchangeToken(ctx, &emporix.ExchangeRequest{SubjectAccessToken: unknown})
+		_, err = shopper.Auth.ExchangeToken(ctx, &emporix.ExchangeRequest{SubjectAccessToken: emporix.Secret(unknown)})
 		requireAPIError(t, err, emporix.ErrUnauthorized, http.StatusUnauthorized, "an unknown subject token")
 		assertNoSecret(t, err, unknown)
 	})
@@ -736,13 +736,13 @@ func testE2ETutorial(t *testing.T) {
 		require.NoError(t, me.Auth.Logout(ctx))
 		if tg.log != nil {
 			r := tg.lastRequest(t, opLogout)
-			assert.Equal(t, cust.AccessToken, r.Bearer())
-			assert.Equal(t, cust.AccessToken, r.Query.Get("accessToken"), "the token to invalidate is named in the query too")
+			assert.Equal(t, string(cust.AccessToken), r.Bearer())
+			assert.Equal(t, string(cust.AccessToken), r.Query.Get("accessToken"), "the token to invalidate is named in the query too")
 			assert.Equal(t, http.StatusNoContent, r.Status)
 		}
 		_, err := me.Auth.Validate(ctx)
 		apiErr := requireAPIError(t, err, emporix.ErrUnauthorized, http.StatusUnauthorized, "the logged-out token")
-		assertNoSecret(t, err, cust.AccessToken)
+		assertNoSecret(t, err, string(cust.AccessToken))
 		_, err = me.Profile.Get(ctx, nil)
 		requireAPIError(t, err, emporix.ErrUnauthorized, http.StatusUnauthorized, "the logged-out token")
 		if tg.fake() {
@@ -796,7 +796,7 @@ func testE2EAddresses(t *testing.T, st *tutorialState) {
 		if tg.log != nil {
 			r := tg.lastRequest(t, opAddressCreate)
 			assert.Equal(t, http.StatusCreated, r.Status)
-			assert.Equal(t, st.cust.AccessToken, r.Bearer())
+			assert.Equal(t, string(st.cust.AccessToken), r.Bearer())
 		}
 	})
 
@@ -976,7 +976,7 @@ func testE2ESession(t *testing.T) {
 			require.Len(t, logins, 1, "one anonymous login")
 			assert.Equal(t, "EUR", logins[0].Query.Get("currency"))
 			assert.Equal(t, "main", logins[0].Query.Get("siteCode"))
-			assert.Equal(t, st.Anonymous.AccessToken, tg.lastRequest(t, opProfileGet).Bearer())
+			assert.Equal(t, string(st.Anonymous.AccessToken), tg.lastRequest(t, opProfileGet).Bearer())
 		}
 		assert.Empty(t, reported())
 	})
@@ -985,12 +985,12 @@ func testE2ESession(t *testing.T) {
 		number = tg.signUp(t, sess.Client(), email, password)
 		activated = tg.activate(t, number)
 		if tg.log != nil {
-			assert.Equal(t, state(t).Anonymous.AccessToken, tg.lastRequest(t, opSignup).Bearer())
+			assert.Equal(t, string(state(t).Anonymous.AccessToken), tg.lastRequest(t, opSignup).Bearer())
 		}
 	})
 
 	s.must("login on the session", func(t *testing.T) {
-		tok, err := sess.Login(ctx, &emporix.LoginRequest{Email: email, Password: password})
+		tok, err := sess.Login(ctx, &emporix.LoginRequest{Email: email, Password: emporix.Secret(password)})
 		if err != nil && !activated {
 			t.Skipf("skipped on %s: the new account cannot log in (%v); set %s and %s so that the suite can activate it",
 				tg.name, err, envServiceID, envServiceSecret)
@@ -1003,10 +1003,10 @@ func testE2ESession(t *testing.T) {
 		assert.True(t, loggedIn)
 		st := state(t)
 		require.NotNil(t, st.Customer)
-		assert.Equal(t, tok.AccessToken, st.Customer.AccessToken, "the customer token is stored")
+		assert.Equal(t, string(tok.AccessToken), string(st.Customer.AccessToken), "the customer token is stored")
 		assert.Equal(t, sessionID, st.Anonymous.SessionID)
 		if tg.log != nil {
-			assert.Equal(t, st.Anonymous.AccessToken, tg.lastRequest(t, opLogin).Bearer())
+			assert.Equal(t, string(st.Anonymous.AccessToken), tg.lastRequest(t, opLogin).Bearer())
 		}
 		assert.Empty(t, reported())
 	})
@@ -1038,7 +1038,7 @@ func testE2ESession(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, sessionID, info.SessionID)
 		if tg.log != nil {
-			assert.Equal(t, state(t).Customer.AccessToken, tg.lastRequest(t, opProfileGet).Bearer())
+			assert.Equal(t, string(state(t).Customer.AccessToken), tg.lastRequest(t, opProfileGet).Bearer())
 		}
 	})
 
@@ -1053,12 +1053,12 @@ func testE2ESession(t *testing.T) {
 		assert.True(t, after.Anonymous.IssuedAt.After(before.Anonymous.IssuedAt), "a refreshed anonymous token")
 		assert.False(t, after.Anonymous.ExpiredAt(tg.clock.Now()))
 		require.NotNil(t, after.Customer, "still logged in")
-		assert.Equal(t, before.Customer.AccessToken, after.Customer.AccessToken, "the customer token was not due")
+		assert.Equal(t, string(before.Customer.AccessToken), string(after.Customer.AccessToken), "the customer token was not due")
 		if tg.log != nil {
 			assert.NotEqual(t, before.Anonymous.AccessToken, after.Anonymous.AccessToken)
 			assert.Len(t, tg.requests(opAnonLogin), 1, "no new anonymous session")
 			require.Len(t, tg.requests(opAnonRefresh), 1)
-			assert.Equal(t, before.Anonymous.RefreshToken, tg.lastRequest(t, opAnonRefresh).Query.Get("refresh_token"))
+			assert.Equal(t, string(before.Anonymous.RefreshToken), tg.lastRequest(t, opAnonRefresh).Query.Get("refresh_token"))
 		}
 		p, err := sess.Client().Profile.Get(ctx, nil)
 		require.NoError(t, err)
@@ -1070,7 +1070,7 @@ func testE2ESession(t *testing.T) {
 		tg.need(t, tg.admin != nil && tg.log != nil,
 			fmt.Sprintf(missingAdmin, "server-side revocation of the customer's access token"))
 		before := state(t)
-		require.True(t, tg.admin.RevokeToken(before.Customer.AccessToken))
+		require.True(t, tg.admin.RevokeToken(string(before.Customer.AccessToken)))
 		profiles := len(tg.requests(opProfileGet))
 
 		p, err := sess.Client().Profile.Get(ctx, nil)
@@ -1080,18 +1080,18 @@ func testE2ESession(t *testing.T) {
 		after := state(t)
 		require.NotNil(t, after.Customer)
 		assert.NotEqual(t, before.Customer.AccessToken, after.Customer.AccessToken)
-		assert.NotEqual(t, before.Customer.RefreshToken, after.Customer.RefreshToken, "the rotated refresh token is saved")
+		assert.NotEqual(t, string(before.Customer.RefreshToken), string(after.Customer.RefreshToken), "the rotated refresh token is saved")
 		assert.Equal(t, sessionID, after.Customer.SessionID)
 		calls := tg.requests(opProfileGet)[profiles:]
 		if assert.Len(t, calls, 2, "the rejected call and its retry") {
 			assert.Equal(t, http.StatusUnauthorized, calls[0].Status)
-			assert.Equal(t, before.Customer.AccessToken, calls[0].Bearer())
+			assert.Equal(t, string(before.Customer.AccessToken), calls[0].Bearer())
 			assert.Equal(t, http.StatusOK, calls[1].Status)
-			assert.Equal(t, after.Customer.AccessToken, calls[1].Bearer())
+			assert.Equal(t, string(after.Customer.AccessToken), calls[1].Bearer())
 		}
 		r := tg.lastRequest(t, opRefresh)
-		assert.Equal(t, after.Anonymous.AccessToken, r.Bearer(), "the refresh is authorized with the anonymous token")
-		assert.Equal(t, before.Customer.RefreshToken, r.Query.Get("refreshToken"))
+		assert.Equal(t, string(after.Anonymous.AccessToken), r.Bearer(), "the refresh is authorized with the anonymous token")
+		assert.Equal(t, string(before.Customer.RefreshToken), r.Query.Get("refreshToken"))
 		assert.Empty(t, reported())
 	})
 
@@ -1099,7 +1099,7 @@ func testE2ESession(t *testing.T) {
 		tg.need(t, tg.admin != nil && tg.log != nil,
 			fmt.Sprintf(missingAdmin, "server-side revocation of the customer's access token"))
 		before := state(t)
-		require.True(t, tg.admin.RevokeToken(before.Customer.AccessToken))
+		require.True(t, tg.admin.RevokeToken(string(before.Customer.AccessToken)))
 		refreshes := len(tg.requests(opRefresh))
 		const n = 25
 		errs := make([]error, n)
@@ -1127,7 +1127,7 @@ func testE2ESession(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, legalEntity.ID, tok.LegalEntityID)
 		assert.Equal(t, sessionID, tok.SessionID)
-		assert.Equal(t, tok.AccessToken, state(t).Customer.AccessToken, "the rescoped token is stored")
+		assert.Equal(t, string(tok.AccessToken), string(state(t).Customer.AccessToken), "the rescoped token is stored")
 		info, err := sess.Client().Auth.Validate(ctx)
 		require.NoError(t, err)
 		assert.Equal(t, legalEntity.ID, info.LegalEntityID)
@@ -1158,7 +1158,7 @@ func testE2ESession(t *testing.T) {
 		require.NoError(t, err)
 		assert.NotEqual(t, sessionID, id, "a new anonymous session")
 		assert.Equal(t, []emporix.SessionChange{{
-			Key: key, OldSessionID: sessionID, NewSessionID: id, Reason: emporix.ReasonRefreshExpired,
+			Key: emporix.Secret(key), OldSessionID: sessionID, NewSessionID: id, Reason: emporix.ReasonRefreshExpired,
 		}}, reported(), "the change is reported so the cart can move")
 		after := state(t)
 		assert.Equal(t, id, after.Anonymous.SessionID)
@@ -1187,7 +1187,7 @@ func testE2ESession(t *testing.T) {
 		// goes on.
 		if ch := reported(); assert.Len(t, ch, 3) {
 			assert.Equal(t, emporix.SessionChange{
-				Key: key, OldSessionID: sessionID, NewSessionID: after.Anonymous.SessionID, Reason: emporix.ReasonRefreshExpired,
+				Key: emporix.Secret(key), OldSessionID: sessionID, NewSessionID: after.Anonymous.SessionID, Reason: emporix.ReasonRefreshExpired,
 			}, ch[1])
 			ended := ch[2]
 			assert.Equal(t, emporix.ReasonLoginEnded, ended.Reason)
@@ -1218,7 +1218,7 @@ func testE2ESession(t *testing.T) {
 		st, err := other.State(ctx)
 		require.NoError(t, err)
 		require.NotNil(t, st.Customer)
-		assert.Equal(t, tok.AccessToken, st.Customer.AccessToken, "the customer token is stored")
+		assert.Equal(t, string(tok.AccessToken), string(st.Customer.AccessToken), "the customer token is stored")
 		info, err := other.Client().Auth.Validate(ctx)
 		require.NoError(t, err)
 		assert.Equal(t, id, info.SessionID)
@@ -1230,7 +1230,7 @@ func testE2ESession(t *testing.T) {
 		code := e2eSecret("auth0-code")
 		tg.social.AddSocialCode(code, emporixtest.SocialCode{Email: e2eEmail("session-social")})
 		otherLogin(t, func(other *emporix.Session) *emporix.Token {
-			tok, err := other.SocialLogin(ctx, &emporix.SocialLoginRequest{Code: code, RedirectURI: "https://shop.example.com/callback"})
+			tok, err := other.SocialLogin(ctx, &emporix.SocialLoginRequest{Code: emporix.Secret(code), RedirectURI: "https://shop.example.com/callback"})
 			require.NoError(t, err)
 			if tg.log != nil {
 				st, err := other.State(ctx)
@@ -1246,7 +1246,7 @@ func testE2ESession(t *testing.T) {
 		subject := e2eSecret("idp-access-token")
 		tg.subjects.AddSubjectToken(subject, emporixtest.Subject{Email: email})
 		otherLogin(t, func(other *emporix.Session) *emporix.Token {
-			tok, err := other.ExchangeToken(ctx, &emporix.ExchangeRequest{SubjectAccessToken: subject})
+			tok, err := other.ExchangeToken(ctx, &emporix.ExchangeRequest{SubjectAccessToken: emporix.Secret(subject)})
 			require.NoError(t, err)
 			return tok
 		})
@@ -1269,7 +1269,7 @@ func testE2ESession(t *testing.T) {
 	})
 
 	s.must("Session.Logout removes the session", func(t *testing.T) {
-		tok, err := sess.Login(ctx, &emporix.LoginRequest{Email: email, Password: password})
+		tok, err := sess.Login(ctx, &emporix.LoginRequest{Email: email, Password: emporix.Secret(password)})
 		require.NoError(t, err, "logging in again")
 		assert.Equal(t, sessionID, tok.SessionID)
 
@@ -1283,7 +1283,7 @@ func testE2ESession(t *testing.T) {
 		requireAPIError(t, err, emporix.ErrUnauthorized, http.StatusUnauthorized, "the token was invalidated on the server")
 		if tg.log != nil {
 			r := tg.lastRequest(t, opLogout)
-			assert.Equal(t, tok.AccessToken, r.Query.Get("accessToken"))
+			assert.Equal(t, string(tok.AccessToken), r.Query.Get("accessToken"))
 			assert.Equal(t, http.StatusNoContent, r.Status)
 		}
 

@@ -3,8 +3,6 @@ package emporix
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"log/slog"
 	"net/url"
 	"time"
 )
@@ -30,22 +28,10 @@ var (
 // credentials grant.
 type ServiceCredentials struct {
 	ClientID     string `validate:"required"`
-	ClientSecret string `emporix:"secret" validate:"required"`
+	ClientSecret Secret `validate:"required"`
 	// Scope optionally narrows the token, such as "tenant=mytenant customer.customer_manage".
 	Scope string
 }
-
-// String masks the secret.
-func (r ServiceCredentials) String() string { return redactedString(r) }
-
-// GoString masks the secret.
-func (r ServiceCredentials) GoString() string { return redactedGoString(r) }
-
-// Format masks the secret under every fmt verb.
-func (r ServiceCredentials) Format(f fmt.State, verb rune) { formatRedacted(f, verb, r) }
-
-// LogValue masks the secret in log/slog output.
-func (r ServiceCredentials) LogValue() slog.Value { return redactedLogValue(r) }
 
 // ServiceToken obtains a service access token with the client credentials
 // grant. There is no refresh: request a new token when it expires.
@@ -60,11 +46,11 @@ func (s *EmployeeService) ServiceToken(ctx context.Context, creds *ServiceCreden
 	form := url.Values{
 		"grant_type":    {"client_credentials"},
 		"client_id":     {creds.ClientID},
-		"client_secret": {creds.ClientSecret},
+		"client_secret": {string(creds.ClientSecret)},
 	}
 	setIf(form, "scope", creds.Scope)
 	k.body, k.contentType = []byte(form.Encode()), contentForm
-	k.hide(creds.ClientSecret)
+	k.hideIn(creds)
 	resp, err := c.do(ctx, k)
 	if err != nil {
 		return nil, err

@@ -92,7 +92,7 @@ func TestServiceToken_RefreshTokenIsKeptWhenGiven(t *testing.T) {
 		jsonReply(200, `{"access_token":"A","token_type":"Bearer","expires_in":14399,"refresh_token":"R","refresh_token_expires_in":600}`))
 	tok, err := c.Employee.ServiceToken(authBG, &ServiceCredentials{ClientID: authServiceClientID, ClientSecret: authServiceSecret})
 	require.NoError(t, err)
-	assert.Equal(t, "R", tok.RefreshToken)
+	assert.Equal(t, "R", string(tok.RefreshToken))
 	assert.Equal(t, testNow.Add(10*time.Minute), tok.RefreshExpiry)
 }
 

@@ -95,7 +95,7 @@ func ExampleAuthService_Login() {
 	fmt.Println("same session ID:", cust.SessionID == anon.SessionID)
 	fmt.Println("has SaaS token:", cust.SaasToken != "")
 	// Tokens print with their secrets masked, under every verb.
-	fmt.Println("printed token shows its secret:", strings.Contains(fmt.Sprintf("%+v", cust), cust.AccessToken))
+	fmt.Println("printed token shows its secret:", strings.Contains(fmt.Sprintf("%+v", cust), string(cust.AccessToken)))
 	// Output:
 	// kind: customer
 	// same session ID: true

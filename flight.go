@@ -39,7 +39,7 @@ type flight struct {
 type renewal struct {
 	s        *Session
 	kind     flightKind
-	rejected string          // an access token the service refused
+	rejected Secret          // an access token the service refused
 	opts     *RefreshOptions // customer refresh options (legal entity)
 	force    bool            // refresh even a valid token (legal-entity switch)
 }

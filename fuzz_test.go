@@ -265,7 +265,7 @@ func FuzzDecodeToken(f *testing.F) {
 		}
 		found := false
 		for k, v := range fields {
-			if s, ok := v.(string); ok && isAccessTokenKey(k) && s == tok.AccessToken {
+			if s, ok := v.(string); ok && isAccessTokenKey(k) && s == string(tok.AccessToken) {
 				found = true
 			}
 		}
@@ -285,9 +285,9 @@ func FuzzDecodeToken(f *testing.F) {
 // answer, lifetimes as JSON numbers of seconds.
 func canonicalTokenBody(t *testing.T, tok *Token) []byte {
 	m := map[string]any{
-		"access_token": tok.AccessToken, "token_type": tok.TokenType, "refresh_token": tok.RefreshToken,
-		"saas_token": tok.SaasToken, "session_id": tok.SessionID, "scope": tok.Scope,
-		"social_access_token": tok.SocialAccessToken, "social_id_token": tok.SocialIDToken,
+		"access_token": string(tok.AccessToken), "token_type": tok.TokenType, "refresh_token": string(tok.RefreshToken),
+		"saas_token": string(tok.SaasToken), "session_id": tok.SessionID, "scope": tok.Scope,
+		"social_access_token": string(tok.SocialAccessToken), "social_id_token": string(tok.SocialIDToken),
 		"initialPassword": tok.InitialPassword, "session_idle_time": json.Number(seconds(tok.SessionIdleTime)),
 	}
 	if !tok.Expiry.IsZero() {
@@ -593,7 +593,7 @@ func walkJSON(body []byte) jsonWalk {
 
 func fuzzAPIError(c *Client, status int, body []byte, secret string) *APIError {
 	k := c.newCall(opProfileGet)
-	k.hide(secret)
+	k.hide(Secret(secret))
 	resp := &http.Response{StatusCode: status, Header: http.Header{}, Body: io.NopCloser(bytes.NewReader(body)), ContentLength: -1}
 	return c.checkResponse(k, resp)
 }

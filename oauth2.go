@@ -57,7 +57,7 @@ func (o *oauth2Source) Token() (*oauth2.Token, error) {
 	if tok == nil || tok.AccessToken == "" {
 		return nil, ErrNoToken
 	}
-	return &oauth2.Token{AccessToken: tok.AccessToken, TokenType: "Bearer", Expiry: tok.Expiry}, nil
+	return &oauth2.Token{AccessToken: string(tok.AccessToken), TokenType: "Bearer", Expiry: tok.Expiry}, nil
 }
 
 // String hides the source's tokens.

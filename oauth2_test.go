@@ -75,7 +75,7 @@ func TestOAuth2TokenSourceOnASession(t *testing.T) {
 	require.NoError(t, err)
 	anon, err := sess.AnonymousToken(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, anon.AccessToken, first.AccessToken)
+	assert.Equal(t, string(anon.AccessToken), string(first.AccessToken))
 	assert.True(t, first.Expiry.Equal(anon.Expiry))
 
 	hc := oauth2.NewClient(ctx, src)
@@ -84,7 +84,7 @@ func TestOAuth2TokenSourceOnASession(t *testing.T) {
 	require.Equal(t, 200, status)
 	got := s.srv.Requests(opProfileGet)
 	require.Len(t, got, 1)
-	assert.Equal(t, "Bearer "+anon.AccessToken, got[0].Header.Get("Authorization"))
+	assert.Equal(t, "Bearer "+string(anon.AccessToken), got[0].Header.Get("Authorization"))
 
 	s.srv.Advance(s.srv.Lifetimes().AnonymousAccess + time.Second)
 	next, err := src.Token()

@@ -39,7 +39,7 @@ func TestTypesHoldingSecretsNeverPrintThem(t *testing.T) {
 	c, _ := newTestClient(t)
 	svc := c.Employee.ServiceTokenSource(&ServiceCredentials{ClientID: "id", ClientSecret: "CLIENT-SECRET-s3cr3t"})
 	change := SessionChange{Key: "COOKIE-KEY-s3cr3t", OldSessionID: "old-sid", NewSessionID: "new-sid", Reason: ReasonRefreshExpired}
-	secrets := []string{"COOKIE-KEY-s3cr3t", "CLIENT-SECRET-s3cr3t", tok.AccessToken, tok.RefreshToken, anonAccess, anonRefresh, custAccess, custRefresh, custSaas}
+	secrets := []string{"COOKIE-KEY-s3cr3t", "CLIENT-SECRET-s3cr3t", string(tok.AccessToken), string(tok.RefreshToken), anonAccess, anonRefresh, custAccess, custRefresh, custSaas}
 
 	for name, v := range map[string]any{
 		"Session": s, "MemoryStore": h.store, "ServiceTokenSource": svc, "SessionChange": change,

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"html"
-	"log/slog"
 	"net/url"
 	"reflect"
 	"strings"
@@ -90,15 +89,16 @@ func redactQuery(raw string) string {
 	return b.String()
 }
 
-// The helpers below give secret-bearing types one redacting rendering for
-// fmt (every verb, including %d and %x that would otherwise print fields
-// raw), for %#v and for log/slog. Fields tagged `emporix:"secret"` print as
-// REDACTED when set and as empty when not, so a missing value stays visible.
+// Secrets print masked wherever they sit because their type is [Secret].
+// One gap remains, in fmt itself: a verb that does not suit a pointer (%s,
+// %d, %q, ...) prints the pointed-to struct in an error form that calls no
+// Format method, so the Secrets behind it would print raw. The types that
+// hold pointers to secret-bearing structs (SessionState, SignupRequest)
+// therefore print through formatFields under every verb, which also shows
+// the pointed-to values instead of their addresses.
 
-func isSecretField(f reflect.StructField) bool { return f.Tag.Get("emporix") == "secret" }
-
-// redactedFields returns the exported fields of struct v with secrets masked.
-func redactedFields(v any) (typeName string, names []string, values []any) {
+// fields returns the exported fields of struct v.
+func fields(v any) (typeName string, names []string, values []any) {
 	rv := reflect.ValueOf(v)
 	for rv.Kind() == reflect.Pointer {
 		if rv.IsNil() {
@@ -108,81 +108,39 @@ func redactedFields(v any) (typeName string, names []string, values []any) {
 	}
 	rt := rv.Type()
 	for i := range rt.NumField() {
-		f := rt.Field(i)
-		if !f.IsExported() {
-			continue
+		if f := rt.Field(i); f.IsExported() {
+			names = append(names, f.Name)
+			values = append(values, rv.Field(i).Interface())
 		}
-		fv := rv.Field(i)
-		var out any
-		switch {
-		case isSecretField(f) && fv.IsZero():
-			out = ""
-		case isSecretField(f):
-			out = redacted
-		default:
-			out = fv.Interface()
-		}
-		names = append(names, f.Name)
-		values = append(values, out)
 	}
 	return rt.String(), names, values
 }
 
-func redactedString(v any) string {
-	typeName, names, values := redactedFields(v)
+// formatFields implements fmt.Formatter for struct v: %#v in Go syntax,
+// every other verb as %+v would print it, with pointers followed.
+func formatFields(f fmt.State, verb rune, v any) {
+	goSyntax := verb == 'v' && f.Flag('#')
+	typeName, names, values := fields(v)
 	if typeName == "" {
-		return "<nil>"
-	}
-	var b strings.Builder
-	b.WriteString(typeName)
-	b.WriteByte('{')
-	for i, n := range names {
-		if i > 0 {
-			b.WriteByte(' ')
+		if goSyntax {
+			_, _ = fmt.Fprint(f, "nil")
+		} else {
+			_, _ = fmt.Fprint(f, "<nil>")
 		}
-		fmt.Fprintf(&b, "%s:%v", n, values[i])
-	}
-	b.WriteByte('}')
-	return b.String()
-}
-
-func redactedGoString(v any) string {
-	typeName, names, values := redactedFields(v)
-	if typeName == "" {
-		return "nil"
-	}
-	var b strings.Builder
-	b.WriteString(typeName)
-	b.WriteByte('{')
-	for i, n := range names {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, "%s:%#v", n, values[i])
-	}
-	b.WriteByte('}')
-	return b.String()
-}
-
-// formatRedacted implements fmt.Formatter for secret-bearing types.
-func formatRedacted(f fmt.State, verb rune, v any) {
-	if verb == 'v' && f.Flag('#') {
-		_, _ = fmt.Fprint(f, redactedGoString(v))
 		return
 	}
-	_, _ = fmt.Fprint(f, redactedString(v))
-}
-
-func redactedLogValue(v any) slog.Value {
-	_, names, values := redactedFields(v)
-	attrs := make([]slog.Attr, 0, len(names))
-	for i, n := range names {
-		if reflect.ValueOf(values[i]).IsZero() {
-			continue
-		}
-		attrs = append(attrs, slog.Any(n, values[i]))
+	sep, format := " ", "%s:%v"
+	if goSyntax {
+		sep, format = ", ", "%s:%#v"
 	}
-	return slog.GroupValue(attrs...)
+	_, _ = fmt.Fprint(f, typeName, "{")
+	for i, n := range names {
+		if i > 0 {
+			_, _ = fmt.Fprint(f, sep)
+		}
+		_, _ = fmt.Fprintf(f, format, n, values[i])
+	}
+	_, _ = fmt.Fprint(f, "}")
 }
 
 // scrubber masks the secrets one request carried wherever server-provided
@@ -231,16 +189,3 @@ func echoForms(secret string) []string {
 // unexported fields (token sources, sessions, stores): every verb prints
 // the fixed description, never the fields.
 func formatOpaque(f fmt.State, description string) { _, _ = fmt.Fprint(f, description) }
-
-// maskSecretFields sets every non-empty field tagged `emporix:"secret"` of
-// the struct ptr points to to REDACTED.
-func maskSecretFields(ptr any) {
-	rv := reflect.ValueOf(ptr).Elem()
-	rt := rv.Type()
-	for i := range rt.NumField() {
-		f := rv.Field(i)
-		if isSecretField(rt.Field(i)) && f.Kind() == reflect.String && f.String() != "" {
-			f.SetString(redacted)
-		}
-	}
-}

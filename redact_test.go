@@ -205,10 +205,11 @@ func printings(v any) []string {
 type secretSet struct {
 	name                                           string
 	anon, cust                                     *Token
-	password, newPassword, signupPassword          string
-	resetToken, optInToken, emailToken             string
-	clientSecret, subjectToken, code, codeVerifier string
-	serviceAccess                                  string
+	password, newPassword, signupPassword          Secret
+	resetToken                                     Secret
+	optInToken, emailToken                         string
+	clientSecret, subjectToken, code, codeVerifier Secret
+	serviceAccess                                  Secret
 	respAccess, respRefresh, respSaas              string
 	socialAccess, socialID                         string
 	all                                            []string
@@ -227,22 +228,22 @@ func newSecretSet(name, suffix string) *secretSet {
 		s.all = append(s.all, anonAccess, anonRefresh, custAccess, custRefresh, custSaas, secretPassword)
 		s.password = secretPassword
 	} else {
-		s.anon = &Token{Kind: KindAnonymous, AccessToken: v("ANON-ACCESS"), TokenType: "Bearer", RefreshToken: v("ANON-REFRESH"),
+		s.anon = &Token{Kind: KindAnonymous, AccessToken: Secret(v("ANON-ACCESS")), TokenType: "Bearer", RefreshToken: Secret(v("ANON-REFRESH")),
 			SessionID: testSessionID, Expiry: testNow.Add(time.Hour)}
-		s.cust = &Token{Kind: KindCustomer, AccessToken: v("CUST-ACCESS"), TokenType: "Bearer", RefreshToken: v("CUST-REFRESH"),
-			SaasToken: v("CUST-SAAS"), SessionID: testSessionID, Expiry: testNow.Add(time.Hour)}
-		s.password = v("PASSWORD")
+		s.cust = &Token{Kind: KindCustomer, AccessToken: Secret(v("CUST-ACCESS")), TokenType: "Bearer", RefreshToken: Secret(v("CUST-REFRESH")),
+			SaasToken: Secret(v("CUST-SAAS")), SessionID: testSessionID, Expiry: testNow.Add(time.Hour)}
+		s.password = Secret(v("PASSWORD"))
 	}
-	s.newPassword = v("NEW-PASSWORD-s3cr3t")
-	s.signupPassword = v("SIGNUP-PASSWORD-s3cr3t")
-	s.resetToken = v("RESET-TOKEN-s3cr3t")
+	s.newPassword = Secret(v("NEW-PASSWORD-s3cr3t"))
+	s.signupPassword = Secret(v("SIGNUP-PASSWORD-s3cr3t"))
+	s.resetToken = Secret(v("RESET-TOKEN-s3cr3t"))
 	s.optInToken = v("OPTIN-TOKEN-s3cr3t")
 	s.emailToken = v("EMAIL-TOKEN-s3cr3t")
-	s.clientSecret = v("CLIENT-SECRET-s3cr3t")
-	s.subjectToken = v("SUBJECT-TOKEN-s3cr3t")
-	s.code = v("SOCIAL-CODE-s3cr3t")
-	s.codeVerifier = v("CODE-VERIFIER-s3cr3t")
-	s.serviceAccess = v("SERVICE-ACCESS-s3cr3t")
+	s.clientSecret = Secret(v("CLIENT-SECRET-s3cr3t"))
+	s.subjectToken = Secret(v("SUBJECT-TOKEN-s3cr3t"))
+	s.code = Secret(v("SOCIAL-CODE-s3cr3t"))
+	s.codeVerifier = Secret(v("CODE-VERIFIER-s3cr3t"))
+	s.serviceAccess = Secret(v("SERVICE-ACCESS-s3cr3t"))
 	s.respAccess = v("RESP-ACCESS-s3cr3t")
 	s.respRefresh = v("RESP-REFRESH-s3cr3t")
 	s.respSaas = v("RESP-SAAS-s3cr3t")
@@ -699,8 +700,8 @@ func TestSecretTypesRedacted(t *testing.T) {
 		{LoginRequest{Email: "jane@example.com", Password: pw1}, []string{"jane@example.com", "REDACTED"}},
 		{SignupRequest{Email: "jane@example.com", Password: pw1, CustomerDetails: &CustomerDetails{FirstName: "Jane"},
 			Signup: &LoginRequest{Email: "login@example.com", Password: pw2}}, []string{"jane@example.com", "login@example.com", "REDACTED"}},
-		{PasswordReset{Token: tok1, Password: pw1}, []string{"Token", "Password", "REDACTED"}},
-		{PasswordChange{CurrentPassword: pw1, NewPassword: pw2}, []string{"CurrentPassword", "NewPassword", "REDACTED"}},
+		{PasswordReset{Token: tok1, Password: pw1}, []string{"REDACTED"}},
+		{PasswordChange{CurrentPassword: pw1, NewPassword: pw2}, []string{"REDACTED"}},
 		{EmailChangeRequest{Email: "jane@example.com", Password: pw1, NewEmail: "new@example.com", SyncContactEmail: true},
 			[]string{"jane@example.com", "new@example.com", "REDACTED"}},
 		{ExchangeRequest{SubjectAccessToken: tok1, Config: "site_PL"}, []string{"site_PL", "REDACTED"}},
@@ -746,10 +747,13 @@ func TestSecretTypesRedacted(t *testing.T) {
 	var nilReq *LoginRequest
 	assert.Equal(t, "<nil>", fmt.Sprintf("%v", nilReq))
 	var nilTok *Token
-	assert.NotPanics(t, func() { _ = fmt.Sprintf("%v %+v %#v %d", nilTok, nilTok, nilTok, nilTok) })
+	assert.NotPanics(t, func() { _ = fmt.Sprintf("%v %+v %#v %d", []any{nilTok, nilTok, nilTok, nilTok}...) })
 
-	// The secret fields are still there for the wire.
-	b, err := json.Marshal(LoginRequest{Email: "jane@example.com", Password: pw1})
+	// The secret fields are still there for the wire, and only there.
+	b, err := wireJSON(LoginRequest{Email: "jane@example.com", Password: pw1})
 	require.NoError(t, err)
 	assert.Contains(t, string(b), pw1)
+	b, err = json.Marshal(LoginRequest{Email: "jane@example.com", Password: pw1})
+	require.NoError(t, err)
+	assert.NotContains(t, string(b), pw1)
 }

@@ -2,7 +2,6 @@ package emporix
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/url"
@@ -94,25 +93,45 @@ func (c *Client) expandPath(template string, params []string) string {
 	}
 }
 
-// jsonBody sets a JSON request body.
+// jsonBody sets a JSON request body, with the real values of its Secrets,
+// and hides those Secrets.
 func (k *call) jsonBody(v any, contentType string) error {
-	b, err := json.Marshal(v)
+	b, err := wireJSON(v)
 	if err != nil {
 		return err
 	}
 	k.body, k.request = b, v
 	k.contentType = contentType
+	k.hideIn(v)
 	return nil
 }
 
-// hide registers values that must never be echoed in errors. Only the raw
+// secretQuery sets the query parameter name to the secret's real value and
+// hides it.
+func (k *call) secretQuery(name string, s Secret) {
+	if k.query == nil {
+		k.query = url.Values{}
+	}
+	k.query.Set(name, string(s))
+	k.hide(s)
+}
+
+// hide registers secrets that must never be echoed in errors. Only the raw
 // values are kept here, on the hot path; the encodings a server may echo
 // them in are derived when an error is built (see scrubber.apply).
-func (k *call) hide(values ...string) {
-	for _, v := range values {
-		if v != "" && !slices.Contains(k.secrets, v) {
-			k.secrets = append(k.secrets, v)
-		}
+func (k *call) hide(secrets ...Secret) {
+	for _, s := range secrets {
+		k.addSecret(string(s))
+	}
+}
+
+// hideIn hides every Secret v holds, such as the tokens of a session the
+// call renews.
+func (k *call) hideIn(v any) { collectSecrets(v, k.addSecret) }
+
+func (k *call) addSecret(v string) {
+	if v != "" && !slices.Contains(k.secrets, v) {
+		k.secrets = append(k.secrets, v)
 	}
 }
 

@@ -19,7 +19,7 @@ type rotatingSource struct {
 }
 
 func (r *rotatingSource) Token(context.Context) (*Token, error) {
-	return &Token{Kind: KindCustomer, AccessToken: "CUST-" + string(rune('0'+r.n.Add(1)))}, nil
+	return &Token{Kind: KindCustomer, AccessToken: Secret("CUST-" + string(rune('0'+r.n.Add(1))))}, nil
 }
 
 func (r *rotatingSource) AnonymousToken(context.Context) (*Token, error) { return anonToken(), nil }

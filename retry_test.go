@@ -634,7 +634,7 @@ func TestRetryAsksTokenSourceAgain(t *testing.T) {
 	var n atomic.Int32
 	src := TokenSourceFunc(func(context.Context) (*Token, error) {
 		i := n.Add(1)
-		return &Token{Kind: KindCustomer, AccessToken: "ACCESS-" + strconv.Itoa(int(i)), TokenType: "Bearer"}, nil
+		return &Token{Kind: KindCustomer, AccessToken: Secret("ACCESS-" + strconv.Itoa(int(i))), TokenType: "Bearer"}, nil
 	})
 	c, mt := newTestClient(t)
 	c = c.WithTokenSource(src)

@@ -27,7 +27,7 @@ func TestServiceTokenSourceCachesUntilShortlyBeforeExpiry(t *testing.T) {
 			defer wg.Done()
 			tok, err := src.Token(ctx)
 			assert.NoError(t, err)
-			assert.Equal(t, "SVC-1", tok.AccessToken)
+			assert.Equal(t, "SVC-1", string(tok.AccessToken))
 		}()
 	}
 	wg.Wait()
@@ -36,11 +36,11 @@ func TestServiceTokenSourceCachesUntilShortlyBeforeExpiry(t *testing.T) {
 	clock.Advance(14399*time.Second - 2*time.Minute)
 	tok, err := src.Token(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, "SVC-1", tok.AccessToken)
+	assert.Equal(t, "SVC-1", string(tok.AccessToken))
 	clock.Advance(90 * time.Second) // inside the last minute
 	tok, err = src.Token(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, "SVC-2", tok.AccessToken)
+	assert.Equal(t, "SVC-2", string(tok.AccessToken))
 	assert.Equal(t, KindService, tok.Kind)
 	assert.Equal(t, 2, rec.count())
 	assert.NotContains(t, fmt.Sprintf("%v %+v %#v", src, src, src), "SVC-SECRET-s3cr3t")

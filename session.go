@@ -43,7 +43,7 @@ const (
 type SessionChange struct {
 	// Key is the application's key of the session. It is a credential of
 	// the shopper's browser session, so printed forms mask it.
-	Key string `emporix:"secret"`
+	Key Secret
 	// OldSessionID and NewSessionID are the Emporix session IDs.
 	OldSessionID string
 	NewSessionID string
@@ -53,27 +53,6 @@ type SessionChange struct {
 	// [ReasonLoginEnded]: read from the customer's SaaS token, empty when
 	// that carries none.
 	CustomerNumber string
-}
-
-// String describes the change with the key masked.
-func (c SessionChange) String() string { return redactedString(c) }
-
-// GoString describes the change with the key masked.
-func (c SessionChange) GoString() string { return redactedGoString(c) }
-
-// Format masks the key under every fmt verb.
-func (c SessionChange) Format(f fmt.State, verb rune) { formatRedacted(f, verb, c) }
-
-// LogValue masks the key in log/slog output.
-func (c SessionChange) LogValue() slog.Value { return redactedLogValue(c) }
-
-// MarshalJSON encodes the change with the key masked; read Key directly
-// to act on it.
-func (c SessionChange) MarshalJSON() ([]byte, error) {
-	type plain SessionChange // without methods, so this does not recurse
-	masked := plain(c)
-	maskSecretFields(&masked)
-	return json.Marshal(masked)
 }
 
 // SessionOption configures a [SessionManager].
@@ -387,7 +366,7 @@ func (s *Session) check(ctx context.Context) error {
 // "sub"). The SDK only reads it to report whose login ended; nothing
 // verifies it.
 func customerNumber(t *Token) string {
-	parts := strings.Split(t.SaasToken, ".")
+	parts := strings.Split(string(t.SaasToken), ".")
 	if len(parts) != 3 {
 		return ""
 	}
@@ -429,7 +408,7 @@ func (m *SessionManager) due(t *Token, now time.Time) bool {
 	if !t.IssuedAt.IsZero() {
 		window = min(window, expiry.Sub(t.IssuedAt)/10)
 	}
-	window -= window * time.Duration(tokenJitter(t.AccessToken)) / 100
+	window -= window * time.Duration(tokenJitter(string(t.AccessToken))) / 100
 	return !now.Before(expiry.Add(-window))
 }
 
@@ -458,7 +437,7 @@ var errTooManyConflicts = fmt.Errorf("%w: gave up after %d attempts", ErrStoreCo
 // session. Only when the refresh token is expired or rejected does it log in
 // anew, and then it reports the new session ID. rejected names an access
 // token the service refused, which is renewed even if it looks valid.
-func (s *Session) refreshAnonymous(ctx context.Context, rejected string) (*Token, error) {
+func (s *Session) refreshAnonymous(ctx context.Context, rejected Secret) (*Token, error) {
 	if s.key == "" {
 		return nil, invalid("session key", "must not be empty")
 	}
@@ -466,7 +445,7 @@ func (s *Session) refreshAnonymous(ctx context.Context, rejected string) (*Token
 }
 
 // renewAnonymousLocked runs inside the anonymous flight of the session.
-func (s *Session) renewAnonymousLocked(ctx context.Context, rejected string) (*Token, error) {
+func (s *Session) renewAnonymousLocked(ctx context.Context, rejected Secret) (*Token, error) {
 	m, c := s.m, s.m.client
 	var next *Token
 	var change *SessionChange
@@ -516,7 +495,7 @@ func (s *Session) renewAnonymousLocked(ctx context.Context, rejected string) (*T
 // renewAnonymous refreshes cur, or logs in anew when there is no session or
 // its refresh token is expired or rejected. A transient failure while cur is
 // still usable returns cur.
-func (s *Session) renewAnonymous(ctx context.Context, cur *Token, rejected string, now time.Time) (*Token, *SessionChange, error) {
+func (s *Session) renewAnonymous(ctx context.Context, cur *Token, rejected Secret, now time.Time) (*Token, *SessionChange, error) {
 	auth := s.m.client.Auth
 	reason := ReasonRefreshExpired
 	if cur != nil && !cur.RefreshExpiredAt(now) {
@@ -601,7 +580,7 @@ func (s *Session) awaitNewer(ctx context.Context, kind flightKind, cur *Token) *
 }
 
 func (s *Session) change(from, to *Token, reason SessionChangeReason) *SessionChange {
-	return &SessionChange{Key: s.key, OldSessionID: from.SessionID, NewSessionID: to.SessionID, Reason: reason}
+	return &SessionChange{Key: Secret(s.key), OldSessionID: from.SessionID, NewSessionID: to.SessionID, Reason: reason}
 }
 
 // report tells the application that a session ID changed: never silently.

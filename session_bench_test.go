@@ -44,8 +44,8 @@ func realisticState(i int, loggedIn bool) *SessionState {
 	now := testNow
 	anon := &Token{
 		Kind: KindAnonymous, TokenType: "Bearer",
-		AccessToken:  fmt.Sprintf("tpYgJPZqddEQ2zwfzNtx%08d", i),
-		RefreshToken: fmt.Sprintf("7FnviYrxvQWYdzUVBVTvXeNA%08d", i),
+		AccessToken:  Secret(fmt.Sprintf("tpYgJPZqddEQ2zwfzNtx%08d", i)),
+		RefreshToken: Secret(fmt.Sprintf("7FnviYrxvQWYdzUVBVTvXeNA%08d", i)),
 		SessionID:    fmt.Sprintf("6d4d4d5e-04b9-40c5-9074-4df1%08d", i),
 		Scope:        "tenant=mytenant",
 		IssuedAt:     now, Expiry: now.Add(time.Hour), RefreshExpiry: now.Add(24 * time.Hour),
@@ -54,9 +54,9 @@ func realisticState(i int, loggedIn bool) *SessionState {
 	if loggedIn {
 		st.Customer = &Token{
 			Kind: KindCustomer, TokenType: "Bearer", SessionID: anon.SessionID,
-			AccessToken:  fmt.Sprintf("aYR3Lu3rpsQ9ODhBIR83%08d", i),
-			RefreshToken: fmt.Sprintf("94tKQ2Tsvlf9dYbmyccA7X1R%08d", i),
-			SaasToken:    fmt.Sprintf("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMzg2OTAwMCIsImV4cCI6MTY0MDQ0NDAzMn0.lvxFOeCOk-DWi3kqwJwR8eKal3ON2rr53e9I6P%08d", i),
+			AccessToken:  Secret(fmt.Sprintf("aYR3Lu3rpsQ9ODhBIR83%08d", i)),
+			RefreshToken: Secret(fmt.Sprintf("94tKQ2Tsvlf9dYbmyccA7X1R%08d", i)),
+			SaasToken:    Secret(fmt.Sprintf("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMzg2OTAwMCIsImV4cCI6MTY0MDQ0NDAzMn0.lvxFOeCOk-DWi3kqwJwR8eKal3ON2rr53e9I6P%08d", i)),
 			IssuedAt:     now, Expiry: now.Add(30 * 24 * time.Hour), RefreshExpiry: now.Add(24 * time.Hour),
 		}
 	}

@@ -157,14 +157,14 @@ func (s *Session) Logout(ctx context.Context) error {
 
 // refreshCustomer renews the customer token once per session at a time.
 // rejected names an access token the service refused.
-func (s *Session) refreshCustomer(ctx context.Context, rejected string, opts *RefreshOptions) (*Token, error) {
+func (s *Session) refreshCustomer(ctx context.Context, rejected Secret, opts *RefreshOptions) (*Token, error) {
 	tok, err := s.m.wait(ctx, renewal{s: s, kind: flightCustomer, rejected: rejected, opts: opts})
 	return tok, s.consumeEnded(ctx, err)
 }
 
 // renewCustomer runs inside the customer flight. The refreshed token, whose
 // refresh token may have rotated, is saved before anyone can use it.
-func (s *Session) renewCustomer(ctx context.Context, rejected string, opts *RefreshOptions, force bool) (*Token, error) {
+func (s *Session) renewCustomer(ctx context.Context, rejected Secret, opts *RefreshOptions, force bool) (*Token, error) {
 	m, c := s.m, s.m.client
 	var next, renewed *Token
 	for range maxSaveAttempts {
@@ -269,7 +269,7 @@ func (s *Session) dropCustomer(ctx context.Context, dead *Token, cause error) er
 		if anon != nil && anon.SessionID != "" {
 			sid = anon.SessionID
 		}
-		s.m.report(ctx, SessionChange{Key: s.key, OldSessionID: sid, NewSessionID: sid,
+		s.m.report(ctx, SessionChange{Key: Secret(s.key), OldSessionID: sid, NewSessionID: sid,
 			Reason: ReasonLoginEnded, CustomerNumber: ended.CustomerNumber})
 	}
 	if err != nil {

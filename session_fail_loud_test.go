@@ -195,7 +195,7 @@ func TestEndedLoginIsReportedAndTheNextCustomerCallFailsLoudly(t *testing.T) {
 			// The access token still works but is inside its refresh
 			// window; its refresh token was revoked. A lookup serves it
 			// and the background refresh finds the login ended.
-			require.True(t, f.srv.RevokeToken(tok.RefreshToken))
+			require.True(t, f.srv.RevokeToken(string(tok.RefreshToken)))
 			f.srv.Advance(tok.Expiry.Sub(f.srv.Now()) - 20*time.Second)
 		}},
 	} {
@@ -221,7 +221,7 @@ func TestEndedLoginIsReportedAndTheNextCustomerCallFailsLoudly(t *testing.T) {
 			assert.Contains(t, err.Error(), "GET /customer/{tenant}/me", "names the operation")
 			assert.NotContains(t, err.Error(), tok.RefreshToken)
 
-			assert.Equal(t, []emporix.SessionChange{{Key: s.Key(), OldSessionID: sessionID, NewSessionID: sessionID,
+			assert.Equal(t, []emporix.SessionChange{{Key: emporix.Secret(s.Key()), OldSessionID: sessionID, NewSessionID: sessionID,
 				Reason: emporix.ReasonLoginEnded, CustomerNumber: number}}, f.changes.all(), "reported once, with the customer")
 
 			in, err := s.LoggedIn(ctx)

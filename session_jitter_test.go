@@ -28,7 +28,7 @@ func TestRefreshWindowIsJitteredPerToken(t *testing.T) {
 	}
 	moments := map[time.Duration]int{}
 	for i := range 200 {
-		tok := &Token{AccessToken: fmt.Sprintf("access-token-%d", i), IssuedAt: issued, Expiry: expiry}
+		tok := &Token{AccessToken: Secret(fmt.Sprintf("access-token-%d", i)), IssuedAt: issued, Expiry: expiry}
 		at := firstDue(tok)
 		moments[at]++
 		assert.LessOrEqual(t, at, window, "token %d is refreshed before its window", i)

@@ -57,7 +57,7 @@ func (s *Session) lostChange(ctx context.Context, next *Token) *SessionChange {
 	if old == "" || old == next.SessionID {
 		return nil
 	}
-	return &SessionChange{Key: s.key, OldSessionID: old, NewSessionID: next.SessionID, Reason: ReasonSessionLost}
+	return &SessionChange{Key: Secret(s.key), OldSessionID: old, NewSessionID: next.SessionID, Reason: ReasonSessionLost}
 }
 
 // maxKnownSessions bounds the session IDs a manager remembers: about 100

@@ -47,7 +47,7 @@ func TestSessionRefreshKeepsTheSessionID(t *testing.T) {
 	h.clock.Advance(59*time.Minute + 30*time.Second) // inside the refresh window, still valid
 	served, err := s.Token(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, first.AccessToken, served.AccessToken, "a valid token is served while it is renewed")
+	assert.Equal(t, string(first.AccessToken), string(served.AccessToken), "a valid token is served while it is renewed")
 	require.Eventually(t, func() bool { return h.fake.count("anonRefresh") == 1 }, time.Second, time.Millisecond)
 	var second *Token
 	require.Eventually(t, func() bool {
@@ -198,20 +198,20 @@ func TestCustomerRefreshPersistsTheRotatedRefreshTokenAndCarriesTheSaasToken(t *
 	require.NoError(t, err)
 	assert.Equal(t, 1, h.fake.count("custRefresh"))
 	q := h.fake.query("custRefresh", 0)
-	assert.Equal(t, cust.RefreshToken, q.Get("refreshToken"))
-	assert.NotEqual(t, cust.RefreshToken, next.RefreshToken, "the refresh token rotated")
-	assert.Equal(t, cust.SaasToken, next.SaasToken, "the SaaS token is carried forward")
+	assert.Equal(t, string(cust.RefreshToken), q.Get("refreshToken"))
+	assert.NotEqual(t, string(cust.RefreshToken), string(next.RefreshToken), "the refresh token rotated")
+	assert.Equal(t, string(cust.SaasToken), string(next.SaasToken), "the SaaS token is carried forward")
 	assert.Equal(t, cust.SessionID, next.SessionID)
 
 	st, _, err := h.store.Load(ctx, "cookie-1")
 	require.NoError(t, err)
-	assert.Equal(t, next.RefreshToken, st.Customer.RefreshToken, "the rotated refresh token is stored")
+	assert.Equal(t, string(next.RefreshToken), string(st.Customer.RefreshToken), "the rotated refresh token is stored")
 
 	// The next refresh must use the rotated token: the fake spent the old one.
 	h.clock.Advance(61 * time.Minute)
 	third, err := s.Token(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, next.RefreshToken, h.fake.query("custRefresh", 1).Get("refreshToken"))
+	assert.Equal(t, string(next.RefreshToken), h.fake.query("custRefresh", 1).Get("refreshToken"))
 	assert.NotEqual(t, next.AccessToken, third.AccessToken)
 }
 
@@ -326,11 +326,11 @@ func TestLogoutInvalidatesServerSideAndRemovesTheSession(t *testing.T) {
 
 	require.NoError(t, s.Logout(ctx))
 	assert.Equal(t, 1, h.fake.count("logout"))
-	assert.Equal(t, cust.AccessToken, h.fake.query("logout", 0).Get("accessToken"))
+	assert.Equal(t, string(cust.AccessToken), h.fake.query("logout", 0).Get("accessToken"))
 	_, _, err := h.store.Load(ctx, "cookie-1")
 	assert.ErrorIs(t, err, ErrSessionNotFound)
 	h.fake.mu.Lock()
-	_, stillValid := h.fake.cust[cust.AccessToken]
+	_, stillValid := h.fake.cust[string(cust.AccessToken)]
 	h.fake.mu.Unlock()
 	assert.False(t, stillValid, "the server no longer accepts the token")
 }
@@ -364,7 +364,7 @@ func TestLeaveLegalEntityReturnsToTheUnscopedToken(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, h.fake.query("custRefresh", 1).Has("legalEntityId"), "the refresh leaves the scope out")
 	assert.Empty(t, tok.LegalEntityID)
-	assert.Empty(t, h.fake.legal[tok.AccessToken], "the service issued an unscoped token")
+	assert.Empty(t, h.fake.legal[string(tok.AccessToken)], "the service issued an unscoped token")
 	st, _, err := h.store.Load(ctx, "cookie-1")
 	require.NoError(t, err)
 	assert.Equal(t, tok.AccessToken, st.Customer.AccessToken, "the unscoped token is stored")

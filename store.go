@@ -39,6 +39,10 @@ type SessionState struct {
 	EndedLogin *EndedLogin
 }
 
+// Format prints the state under every fmt verb, its tokens' secrets
+// masked.
+func (s SessionState) Format(f fmt.State, verb rune) { formatFields(f, verb, s) }
+
 // EndedLogin records a customer login that ended (see [ReasonLoginEnded]).
 type EndedLogin struct {
 	// CustomerNumber is the customer who was logged in, when known.
@@ -102,18 +106,6 @@ func later(a, b time.Time) time.Time {
 	}
 	return a
 }
-
-// String describes the state with every secret masked.
-func (s SessionState) String() string { return redactedString(s) }
-
-// GoString describes the state with every secret masked.
-func (s SessionState) GoString() string { return redactedGoString(s) }
-
-// Format masks secrets under every fmt verb.
-func (s SessionState) Format(f fmt.State, verb rune) { formatRedacted(f, verb, s) }
-
-// LogValue masks secrets in log/slog output.
-func (s SessionState) LogValue() slog.Value { return redactedLogValue(s) }
 
 // TokenStore keeps shopper sessions by an application-chosen key (typically
 // a random ID in the shopper's cookie). Implementations must be safe for

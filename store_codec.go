@@ -68,11 +68,11 @@ func encodeToken(t *Token) *storedToken {
 		return nil
 	}
 	return &storedToken{
-		Kind: t.Kind, AccessToken: t.AccessToken, TokenType: t.TokenType, RefreshToken: t.RefreshToken,
-		SaasToken: t.SaasToken, SessionID: t.SessionID, Scope: t.Scope, LegalEntityID: t.LegalEntityID,
+		Kind: t.Kind, AccessToken: string(t.AccessToken), TokenType: t.TokenType, RefreshToken: string(t.RefreshToken),
+		SaasToken: string(t.SaasToken), SessionID: t.SessionID, Scope: t.Scope, LegalEntityID: t.LegalEntityID,
 		IssuedAt: t.IssuedAt, Expiry: t.Expiry, RefreshExpiry: t.RefreshExpiry,
 		SessionIdleTime: int64(t.SessionIdleTime / time.Second), InitialPassword: t.InitialPassword,
-		SocialAccessToken: t.SocialAccessToken, SocialIDToken: t.SocialIDToken,
+		SocialAccessToken: string(t.SocialAccessToken), SocialIDToken: string(t.SocialIDToken),
 	}
 }
 
@@ -81,11 +81,11 @@ func (s *storedToken) decode() *Token {
 		return nil
 	}
 	return &Token{
-		Kind: s.Kind, AccessToken: s.AccessToken, TokenType: s.TokenType, RefreshToken: s.RefreshToken,
-		SaasToken: s.SaasToken, SessionID: s.SessionID, Scope: s.Scope, LegalEntityID: s.LegalEntityID,
+		Kind: s.Kind, AccessToken: Secret(s.AccessToken), TokenType: s.TokenType, RefreshToken: Secret(s.RefreshToken),
+		SaasToken: Secret(s.SaasToken), SessionID: s.SessionID, Scope: s.Scope, LegalEntityID: s.LegalEntityID,
 		IssuedAt: s.IssuedAt, Expiry: s.Expiry, RefreshExpiry: s.RefreshExpiry,
 		SessionIdleTime: time.Duration(s.SessionIdleTime) * time.Second, InitialPassword: s.InitialPassword,
-		SocialAccessToken: s.SocialAccessToken, SocialIDToken: s.SocialIDToken,
+		SocialAccessToken: Secret(s.SocialAccessToken), SocialIDToken: Secret(s.SocialIDToken),
 	}
 }
 

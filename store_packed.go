@@ -124,8 +124,8 @@ func unpackTime(ns int64, local bool) time.Time {
 }
 
 func (p *packer) token(t *Token, out *packedToken) bool {
-	fields := [pFields]string{t.AccessToken, t.TokenType, t.RefreshToken, t.SaasToken, t.SessionID, t.Scope,
-		t.LegalEntityID, t.SocialAccessToken, t.SocialIDToken}
+	fields := [pFields]string{string(t.AccessToken), t.TokenType, string(t.RefreshToken), string(t.SaasToken), t.SessionID, t.Scope,
+		t.LegalEntityID, string(t.SocialAccessToken), string(t.SocialIDToken)}
 	for i, s := range fields {
 		at, ok := p.add(s)
 		if !ok {
@@ -150,13 +150,13 @@ func (p *packer) token(t *Token, out *packedToken) bool {
 func (pt *packedToken) unpack(data string, t *Token) {
 	f := func(i int) string { return data[pt.str[i][0] : int(pt.str[i][0])+int(pt.str[i][1])] }
 	*t = Token{
-		Kind: pt.kind, AccessToken: f(pAccess), TokenType: f(pTokenType), RefreshToken: f(pRefresh),
-		SaasToken: f(pSaas), SessionID: f(pSessionID), Scope: f(pScope), LegalEntityID: f(pLegalEntity),
+		Kind: pt.kind, AccessToken: Secret(f(pAccess)), TokenType: f(pTokenType), RefreshToken: Secret(f(pRefresh)),
+		SaasToken: Secret(f(pSaas)), SessionID: f(pSessionID), Scope: f(pScope), LegalEntityID: f(pLegalEntity),
 		IssuedAt:        unpackTime(pt.times[0], pt.local&1 != 0),
 		Expiry:          unpackTime(pt.times[1], pt.local&2 != 0),
 		RefreshExpiry:   unpackTime(pt.times[2], pt.local&4 != 0),
 		SessionIdleTime: pt.idle, InitialPassword: pt.initialPassword,
-		SocialAccessToken: f(pSocialAccess), SocialIDToken: f(pSocialID),
+		SocialAccessToken: Secret(f(pSocialAccess)), SocialIDToken: Secret(f(pSocialID)),
 	}
 }
 

@@ -18,11 +18,11 @@ func fullState() *SessionState {
 	now := testNow
 	tok := func(kind TokenKind, p string) *Token {
 		return &Token{
-			Kind: kind, AccessToken: p + "-access", TokenType: "Bearer", RefreshToken: p + "-refresh",
-			SaasToken: p + "-saas", SessionID: "session-1", Scope: "tenant=mytenant " + p, LegalEntityID: p + "-le",
+			Kind: kind, AccessToken: Secret(p + "-access"), TokenType: "Bearer", RefreshToken: Secret(p + "-refresh"),
+			SaasToken: Secret(p + "-saas"), SessionID: "session-1", Scope: "tenant=mytenant " + p, LegalEntityID: p + "-le",
 			IssuedAt: now, Expiry: now.Add(time.Hour).In(time.Local), RefreshExpiry: now.Add(24*time.Hour + time.Nanosecond),
 			SessionIdleTime: 90 * time.Second, InitialPassword: kind == KindCustomer,
-			SocialAccessToken: p + "-social-access", SocialIDToken: p + "-social-id",
+			SocialAccessToken: Secret(p + "-social-access"), SocialIDToken: Secret(p + "-social-id"),
 		}
 	}
 	return &SessionState{Anonymous: tok(KindAnonymous, "anon"), Customer: tok(KindCustomer, "cust")}
@@ -52,7 +52,7 @@ func TestMemoryStorePackingKeepsEveryField(t *testing.T) {
 		"other location": {Anonymous: &Token{Kind: KindAnonymous, AccessToken: "a",
 			Expiry: testNow.Add(time.Hour).In(time.FixedZone("CET", 3600))}},
 		"far future": {Anonymous: &Token{Kind: KindAnonymous, AccessToken: "a", Expiry: time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC)}},
-		"huge token": {Anonymous: &Token{Kind: KindAnonymous, AccessToken: strings.Repeat("x", 70000), Expiry: testNow.Add(time.Hour)}},
+		"huge token": {Anonymous: &Token{Kind: KindAnonymous, AccessToken: Secret(strings.Repeat("x", 70000)), Expiry: testNow.Add(time.Hour)}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			store := NewMemoryStore(WithStoreClock(clock.Now))
@@ -80,8 +80,8 @@ func TestMemoryStorePackingKeepsSharedStringsOnce(t *testing.T) {
 	require.NoError(t, err)
 	e := store.entries["k"]
 	want := 0
-	for _, s := range []string{st.Anonymous.AccessToken, st.Anonymous.RefreshToken, st.Anonymous.SessionID, "Bearer",
-		st.Anonymous.Scope, st.Customer.AccessToken, st.Customer.RefreshToken, st.Customer.SaasToken} {
+	for _, s := range []string{string(st.Anonymous.AccessToken), string(st.Anonymous.RefreshToken), st.Anonymous.SessionID, "Bearer",
+		st.Anonymous.Scope, string(st.Customer.AccessToken), string(st.Customer.RefreshToken), string(st.Customer.SaasToken)} {
 		want += len(s)
 	}
 	assert.Len(t, e.data, want, "session ID and token type stored once")

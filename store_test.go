@@ -133,7 +133,7 @@ func TestSessionStateCodecAndRedaction(t *testing.T) {
 	_, err = MarshalSessionState(nil)
 	assert.ErrorIs(t, err, ErrInvalidInput)
 
-	for _, out := range []string{fmt.Sprint(st), fmt.Sprintf("%+v", *st), fmt.Sprintf("%#v", st), fmt.Sprintf("%d", st)} {
+	for _, out := range []string{fmt.Sprint(st), fmt.Sprintf("%+v", *st), fmt.Sprintf("%#v", st), fmt.Sprintf("%d", any(st))} {
 		assert.NotContains(t, out, st.Customer.AccessToken)
 		assert.NotContains(t, out, st.Customer.RefreshToken)
 		assert.NotContains(t, out, st.Anonymous.RefreshToken)

@@ -92,10 +92,10 @@ func (w *tokenWire) token(kind TokenKind, now time.Time, def lifetimes) (*Token,
 	}
 	return &Token{
 		Kind:              kind,
-		AccessToken:       access,
+		AccessToken:       Secret(access),
 		TokenType:         w.TokenType,
-		RefreshToken:      refresh,
-		SaasToken:         firstNonEmpty(w.SaasToken, w.SaasTokenCamel),
+		RefreshToken:      Secret(refresh),
+		SaasToken:         Secret(firstNonEmpty(w.SaasToken, w.SaasTokenCamel)),
 		SessionID:         firstNonEmpty(w.SessionID, w.SessionIDCamel),
 		Scope:             w.Scope,
 		IssuedAt:          now,
@@ -103,8 +103,8 @@ func (w *tokenWire) token(kind TokenKind, now time.Time, def lifetimes) (*Token,
 		RefreshExpiry:     firstSet(w.RefreshExpiresIn, w.RefreshExpiresInCamel).expiry(now, def.refresh),
 		SessionIdleTime:   w.SessionIdleTime.d,
 		InitialPassword:   bool(w.InitialPassword),
-		SocialAccessToken: w.SocialAccessToken,
-		SocialIDToken:     w.SocialIDToken,
+		SocialAccessToken: Secret(w.SocialAccessToken),
+		SocialIDToken:     Secret(w.SocialIDToken),
 	}, true
 }
 

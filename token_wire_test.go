@@ -170,7 +170,7 @@ func TestDecodeToken_EmptySnakeFieldsFallBackToCamelCase(t *testing.T) {
 	  "session_id": "", "sessionId": "camel-session"
 	}`), KindAnonymous, testNow)
 	require.NoError(t, err)
-	assert.Equal(t, "CAMEL-ACCESS", tok.AccessToken)
+	assert.Equal(t, "CAMEL-ACCESS", string(tok.AccessToken))
 	assert.Equal(t, testNow.Add(authSecs(100)), tok.Expiry)
 	assert.Equal(t, testNow.Add(authSecs(200)), tok.RefreshExpiry)
 	assert.Equal(t, "camel-session", tok.SessionID)
@@ -220,8 +220,8 @@ func TestDecodeToken_SocialAndExchangeExtras(t *testing.T) {
 	  "session_idle_time": 3600, "scope": "tenant=mytenant", "unknown_field": {"x": 1}
 	}`), KindCustomer, testNow)
 	require.NoError(t, err)
-	assert.Equal(t, "SOC-A", tok.SocialAccessToken)
-	assert.Equal(t, "SOC-ID", tok.SocialIDToken)
+	assert.Equal(t, "SOC-A", string(tok.SocialAccessToken))
+	assert.Equal(t, "SOC-ID", string(tok.SocialIDToken))
 	assert.Equal(t, time.Hour, tok.SessionIdleTime)
 	assert.Equal(t, "tenant=mytenant", tok.Scope)
 	assert.Equal(t, testNow.Add(authSecs(2591999)), tok.Expiry)

@@ -2,9 +2,7 @@ package emporix
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"log/slog"
 	"time"
 )
 
@@ -48,15 +46,15 @@ type Token struct {
 	// Kind is the principal the token stands for.
 	Kind TokenKind
 	// AccessToken is the bearer token.
-	AccessToken string `emporix:"secret"`
+	AccessToken Secret
 	// TokenType is the token type, normally "Bearer".
 	TokenType string
 	// RefreshToken renews the access token. Customer refresh tokens may
 	// rotate on every refresh: always keep the newest.
-	RefreshToken string `emporix:"secret"`
+	RefreshToken Secret
 	// SaasToken is the customer's SaaS token, needed at checkout. The
 	// customer-token refresh response has none, so it is carried forward.
-	SaasToken string `emporix:"secret"`
+	SaasToken Secret
 	// SessionID identifies the shopper's session; the guest cart is keyed
 	// by it, and it survives anonymous refreshes and the customer login.
 	SessionID string
@@ -91,8 +89,8 @@ type Token struct {
 	InitialPassword bool
 	// SocialAccessToken and SocialIDToken are the identity provider's tokens
 	// returned by social login.
-	SocialAccessToken string `emporix:"secret"`
-	SocialIDToken     string `emporix:"secret"`
+	SocialAccessToken Secret
+	SocialIDToken     Secret
 }
 
 // ExpiredAt reports whether the access token is missing or expired at t.
@@ -137,28 +135,6 @@ func (t *Token) refreshDeadline() time.Time {
 		return t.IssuedAt.Add(d)
 	}
 	return time.Time{}
-}
-
-// String returns a description with every secret masked.
-func (t Token) String() string { return redactedString(t) }
-
-// GoString returns a Go-syntax description with every secret masked.
-func (t Token) GoString() string { return redactedGoString(t) }
-
-// Format masks secrets under every fmt verb.
-func (t Token) Format(f fmt.State, verb rune) { formatRedacted(f, verb, t) }
-
-// LogValue masks secrets in log/slog output.
-func (t Token) LogValue() slog.Value { return redactedLogValue(t) }
-
-// MarshalJSON encodes the token with its secrets masked, so that a Token
-// inside a logged struct (slog's JSON handler marshals it) or an API answer
-// cannot leak. To persist sessions, use [MarshalSessionState].
-func (t Token) MarshalJSON() ([]byte, error) {
-	type plain Token // without methods, so this does not recurse
-	masked := plain(t)
-	maskSecretFields(&masked)
-	return json.Marshal(masked)
 }
 
 // TokenSource supplies the access token for a request. Implementations must

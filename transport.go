@@ -217,7 +217,7 @@ func authorizeRequest(req *http.Request, body io.ReadCloser, tok *Token) (out *h
 	switch {
 	case tok.Kind == KindCustomer:
 		if tok.SaasToken != "" && !hasHeader(req.Header, headerSaasToken) {
-			out.Header.Set(headerSaasToken, tok.SaasToken)
+			out.Header.Set(headerSaasToken, string(tok.SaasToken))
 		}
 	case tok.SessionID != "" && !hasHeader(req.Header, headerSessionID):
 		out.Header.Set(headerSessionID, tok.SessionID)

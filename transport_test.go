@@ -83,7 +83,7 @@ func TestTransportHeadersPerState(t *testing.T) {
 	require.NoError(t, err)
 	got := s.srv.Requests(opProfileGet)
 	require.Len(t, got, 1)
-	assert.Equal(t, "Bearer "+anon.AccessToken, got[0].Header.Get("Authorization"))
+	assert.Equal(t, "Bearer "+string(anon.AccessToken), got[0].Header.Get("Authorization"))
 	assert.Equal(t, anon.SessionID, got[0].Header.Get("session-id"))
 	assert.NotEmpty(t, anon.SessionID)
 	assert.Empty(t, got[0].Header.Values("saas-token"))
@@ -100,8 +100,8 @@ func TestTransportHeadersPerState(t *testing.T) {
 	require.Equal(t, 200, status)
 	got = s.srv.Requests(opProfileGet)
 	require.Len(t, got, 1)
-	assert.Equal(t, "Bearer "+cust.AccessToken, got[0].Header.Get("Authorization"))
-	assert.Equal(t, cust.SaasToken, got[0].Header.Get("saas-token"))
+	assert.Equal(t, "Bearer "+string(cust.AccessToken), got[0].Header.Get("Authorization"))
+	assert.Equal(t, string(cust.SaasToken), got[0].Header.Get("saas-token"))
 	assert.Empty(t, got[0].Header.Values("session-id"))
 
 	// Forced anonymous while logged in.
@@ -111,7 +111,7 @@ func TestTransportHeadersPerState(t *testing.T) {
 	require.Equal(t, 200, status)
 	got = s.srv.Requests(opProfileGet)
 	require.Len(t, got, 1)
-	assert.Equal(t, "Bearer "+anon.AccessToken, got[0].Header.Get("Authorization"))
+	assert.Equal(t, "Bearer "+string(anon.AccessToken), got[0].Header.Get("Authorization"))
 	assert.Equal(t, anon.SessionID, got[0].Header.Get("session-id"))
 	assert.Empty(t, got[0].Header.Values("saas-token"))
 
@@ -124,7 +124,7 @@ func TestTransportHeadersPerState(t *testing.T) {
 	send(t, hc, req)
 	got = s.srv.Requests(opProfileGet)
 	require.Len(t, got, 1)
-	assert.Equal(t, "Bearer "+cust.AccessToken, got[0].Header.Get("Authorization"))
+	assert.Equal(t, "Bearer "+string(cust.AccessToken), got[0].Header.Get("Authorization"))
 	assert.Equal(t, []string{"callers-own"}, got[0].Header.Values("saas-token"))
 	assert.Equal(t, []string{"callers-session"}, got[0].Header.Values("session-id"))
 	assert.Equal(t, before, req.Header, "the caller's request was modified")
@@ -166,7 +166,7 @@ func TestTransportReplaysOnceWithTheSameBody(t *testing.T) {
 	sess := s.customerSession(t, ctx)
 	old, err := sess.Token(ctx)
 	require.NoError(t, err)
-	require.True(t, s.srv.RevokeToken(old.AccessToken))
+	require.True(t, s.srv.RevokeToken(string(old.AccessToken)))
 
 	body := []byte(`{"firstName":"Jim","lastName":"Doe"}`)
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPatch, s.url("/me"), bytes.NewReader(body))
@@ -180,12 +180,12 @@ func TestTransportReplaysOnceWithTheSameBody(t *testing.T) {
 	assert.Equal(t, 401, got[0].Status)
 	assert.Equal(t, body, got[0].Body)
 	assert.Equal(t, body, got[1].Body, "the replay's body differs")
-	assert.Equal(t, "Bearer "+old.AccessToken, got[0].Header.Get("Authorization"))
+	assert.Equal(t, "Bearer "+string(old.AccessToken), got[0].Header.Get("Authorization"))
 	renewed, err := sess.Token(ctx)
 	require.NoError(t, err)
 	assert.NotEqual(t, old.AccessToken, renewed.AccessToken)
-	assert.Equal(t, "Bearer "+renewed.AccessToken, got[1].Header.Get("Authorization"))
-	assert.Equal(t, renewed.SaasToken, got[1].Header.Get("saas-token"))
+	assert.Equal(t, "Bearer "+string(renewed.AccessToken), got[1].Header.Get("Authorization"))
+	assert.Equal(t, string(renewed.SaasToken), got[1].Header.Get("saas-token"))
 	assert.Len(t, s.srv.Requests(opRefresh), 1)
 }
 
@@ -195,7 +195,7 @@ func TestTransportDoesNotReplayABodyItCannotReread(t *testing.T) {
 	sess := s.customerSession(t, ctx)
 	old, err := sess.Token(ctx)
 	require.NoError(t, err)
-	require.True(t, s.srv.RevokeToken(old.AccessToken))
+	require.True(t, s.srv.RevokeToken(string(old.AccessToken)))
 
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPatch, s.url("/me"),
 		io.NopCloser(strings.NewReader(`{"firstName":"Jim"}`))) // no GetBody
@@ -421,7 +421,7 @@ func TestTransportHerdOneRefresh(t *testing.T) {
 		var sent atomic.Int64
 		rt := &recordingTransport{answer: func(r *http.Request) *http.Response {
 			sent.Add(1)
-			if r.Header.Get("Authorization") == "Bearer "+old.AccessToken {
+			if r.Header.Get("Authorization") == "Bearer "+string(old.AccessToken) {
 				return answer(r, 401, `{"fault":{"faultstring":"Access Token expired","detail":{"errorcode":"keymanagement.service.access_token_expired"}}}`, nil)
 			}
 			return answer(r, 200, "{}", nil)
@@ -458,7 +458,7 @@ func TestTransportHerdOneRefresh(t *testing.T) {
 		require.NoError(t, err)
 		var rejected atomic.Int64
 		rt := &recordingTransport{answer: func(r *http.Request) *http.Response {
-			if r.Header.Get("Authorization") == "Bearer "+old.AccessToken {
+			if r.Header.Get("Authorization") == "Bearer "+string(old.AccessToken) {
 				rejected.Add(1)
 				return answer(r, 401, `{"fault":{"faultstring":"Invalid access token","detail":{"errorcode":"oauth.v2.InvalidAccessToken"}}}`, nil)
 			}

@@ -32,8 +32,8 @@ func requireEmail(field, email string) error {
 	return nil
 }
 
-// requireValue refuses an empty string.
-func requireValue(field, value string) error {
+// requireValue refuses an empty string or Secret.
+func requireValue[S ~string](field string, value S) error {
 	if value == "" {
 		return invalid(field, "must not be empty")
 	}

@@ -147,7 +147,7 @@ var probes = map[string]probe{
 		valid: func() any { return &serviceTokenBody{ClientID: "id", ClientSecret: "secret"} },
 		send: func(ctx context.Context, c *Client, r any) error {
 			b := r.(*serviceTokenBody)
-			_, err := c.Employee.ServiceToken(ctx, &ServiceCredentials{ClientID: b.ClientID, ClientSecret: b.ClientSecret, Scope: b.Scope})
+			_, err := c.Employee.ServiceToken(ctx, &ServiceCredentials{ClientID: b.ClientID, ClientSecret: Secret(b.ClientSecret), Scope: b.Scope})
 			return err
 		},
 	},
@@ -169,14 +169,14 @@ var probes = map[string]probe{
 		return err
 	}},
 	"POST-customer-exchange-authtoken": {param: func(ctx context.Context, c *Client, _, v string) error {
-		_, err := c.Auth.ExchangeToken(ctx, &ExchangeRequest{SubjectAccessToken: v})
+		_, err := c.Auth.ExchangeToken(ctx, &ExchangeRequest{SubjectAccessToken: Secret(v)})
 		return err
 	}},
 	"POST-customer-login-customer-by-auth0": {param: func(ctx context.Context, c *Client, name, v string) error {
 		r := &SocialLoginRequest{Code: "code", RedirectURI: "https://shop.example.com/cb"}
 		switch name {
 		case "code":
-			r.Code = v
+			r.Code = Secret(v)
 		case "redirect_uri":
 			r.RedirectURI = v
 		}
@@ -191,13 +191,13 @@ var probes = map[string]probe{
 			return err
 		}
 		tok := anonToken()
-		tok.RefreshToken = v
+		tok.RefreshToken = Secret(v)
 		_, err := c.Auth.AnonymousRefresh(ctx, tok)
 		return err
 	}},
 	"GET-customer-refresh-authtoken": {param: func(ctx context.Context, c *Client, _, v string) error {
 		tok := custToken()
-		tok.RefreshToken = v
+		tok.RefreshToken = Secret(v)
 		_, err := c.Auth.RefreshCustomer(ctx, tok, nil)
 		return err
 	}},
@@ -205,7 +205,7 @@ var probes = map[string]probe{
 		// accessToken is the customer token itself; a client without one
 		// (or with an empty one) is refused before sending.
 		cust := custToken()
-		cust.AccessToken = v
+		cust.AccessToken = Secret(v)
 		return c.WithTokenSource(StaticTokens(anonToken(), cust)).Auth.Logout(ctx)
 	}},
 	"GET-oauth-generate-anonymous-access-token": {param: func(ctx context.Context, c *Client, _, v string) error {

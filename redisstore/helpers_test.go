@@ -216,13 +216,13 @@ const secretMark = "SECRET-"
 func testState(n int, now time.Time) *emporix.SessionState {
 	return &emporix.SessionState{
 		Anonymous: &emporix.Token{
-			Kind: emporix.KindAnonymous, AccessToken: fmt.Sprintf("%sanon-at-%d", secretMark, n), TokenType: "Bearer",
-			RefreshToken: fmt.Sprintf("%sanon-rt-%d", secretMark, n), SessionID: fmt.Sprintf("session-%d", n),
+			Kind: emporix.KindAnonymous, AccessToken: emporix.Secret(fmt.Sprintf("%sanon-at-%d", secretMark, n)), TokenType: "Bearer",
+			RefreshToken: emporix.Secret(fmt.Sprintf("%sanon-rt-%d", secretMark, n)), SessionID: fmt.Sprintf("session-%d", n),
 			Scope: "tenant=mytenant", IssuedAt: now, Expiry: now.Add(time.Hour), RefreshExpiry: now.Add(24 * time.Hour),
 		},
 		Customer: &emporix.Token{
-			Kind: emporix.KindCustomer, AccessToken: fmt.Sprintf("%scust-at-%d", secretMark, n), TokenType: "Bearer",
-			RefreshToken: fmt.Sprintf("%scust-rt-%d", secretMark, n), SaasToken: fmt.Sprintf("%ssaas-%d", secretMark, n),
+			Kind: emporix.KindCustomer, AccessToken: emporix.Secret(fmt.Sprintf("%scust-at-%d", secretMark, n)), TokenType: "Bearer",
+			RefreshToken: emporix.Secret(fmt.Sprintf("%scust-rt-%d", secretMark, n)), SaasToken: emporix.Secret(fmt.Sprintf("%ssaas-%d", secretMark, n)),
 			SessionID: fmt.Sprintf("session-%d", n), IssuedAt: now, Expiry: now.Add(30 * 24 * time.Hour),
 			RefreshExpiry: now.Add(24 * time.Hour),
 		},
@@ -233,8 +233,8 @@ func testState(n int, now time.Time) *emporix.SessionState {
 func expiringState(n int, d time.Duration) *emporix.SessionState {
 	now := time.Now()
 	return &emporix.SessionState{Anonymous: &emporix.Token{
-		Kind: emporix.KindAnonymous, AccessToken: fmt.Sprintf("%sanon-at-%d", secretMark, n),
-		RefreshToken: fmt.Sprintf("%sanon-rt-%d", secretMark, n), SessionID: fmt.Sprintf("session-%d", n),
+		Kind: emporix.KindAnonymous, AccessToken: emporix.Secret(fmt.Sprintf("%sanon-at-%d", secretMark, n)),
+		RefreshToken: emporix.Secret(fmt.Sprintf("%sanon-rt-%d", secretMark, n)), SessionID: fmt.Sprintf("session-%d", n),
 		IssuedAt: now, Expiry: now.Add(d / 2), RefreshExpiry: now.Add(d),
 	}}
 }

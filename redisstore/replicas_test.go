@@ -256,7 +256,7 @@ func TestTwoReplicasRefreshAnExpiredCustomerTokenOnceAndKeepTheRotatedRefreshTok
 	require.NoError(t, err)
 	assert.Equal(t, results[0].RefreshToken, st.Customer.RefreshToken, "the rotated refresh token is stored")
 	f.mu.Lock()
-	_, live := f.custRT[st.Customer.RefreshToken]
+	_, live := f.custRT[string(st.Customer.RefreshToken)]
 	f.mu.Unlock()
 	assert.True(t, live, "and it is the one the service accepts")
 }

@@ -80,8 +80,8 @@ func TestSealedRoundTripKeepsTokensOutOfRedis(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "1", raw["v"], "the version stays readable for compare-and-swap")
 	assert.True(t, strings.HasPrefix(raw["state"], sealedPrefix))
-	for _, tok := range []string{st.Anonymous.AccessToken, st.Anonymous.RefreshToken, st.Customer.AccessToken,
-		st.Customer.RefreshToken, st.Customer.SaasToken, secretMark, "access_token", st.Anonymous.SessionID} {
+	for _, tok := range []string{string(st.Anonymous.AccessToken), string(st.Anonymous.RefreshToken), string(st.Customer.AccessToken),
+		string(st.Customer.RefreshToken), string(st.Customer.SaasToken), secretMark, "access_token", st.Anonymous.SessionID} {
 		assert.NotContains(t, raw["state"], tok)
 	}
 

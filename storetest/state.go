@@ -17,13 +17,13 @@ func state(n int, now time.Time) *emporix.SessionState {
 	id := fmt.Sprintf("storetest-session-%d", n)
 	return &emporix.SessionState{
 		Anonymous: &emporix.Token{
-			Kind: emporix.KindAnonymous, AccessToken: fmt.Sprintf("storetest-SECRET-anon-at-%d", n), TokenType: "Bearer",
-			RefreshToken: fmt.Sprintf("storetest-SECRET-anon-rt-%d", n), SessionID: id, Scope: "tenant=storetest",
+			Kind: emporix.KindAnonymous, AccessToken: emporix.Secret(fmt.Sprintf("storetest-SECRET-anon-at-%d", n)), TokenType: "Bearer",
+			RefreshToken: emporix.Secret(fmt.Sprintf("storetest-SECRET-anon-rt-%d", n)), SessionID: id, Scope: "tenant=storetest",
 			IssuedAt: now, Expiry: now.Add(time.Hour), RefreshExpiry: now.Add(24 * time.Hour),
 		},
 		Customer: &emporix.Token{
-			Kind: emporix.KindCustomer, AccessToken: fmt.Sprintf("storetest-SECRET-cust-at-%d", n), TokenType: "Bearer",
-			RefreshToken: fmt.Sprintf("storetest-SECRET-cust-rt-%d", n), SaasToken: fmt.Sprintf("storetest-SECRET-saas-%d", n),
+			Kind: emporix.KindCustomer, AccessToken: emporix.Secret(fmt.Sprintf("storetest-SECRET-cust-at-%d", n)), TokenType: "Bearer",
+			RefreshToken: emporix.Secret(fmt.Sprintf("storetest-SECRET-cust-rt-%d", n)), SaasToken: emporix.Secret(fmt.Sprintf("storetest-SECRET-saas-%d", n)),
 			SessionID: id, Scope: "tenant=storetest customer.customerprofile_edit",
 			IssuedAt: now.Add(time.Second), Expiry: now.Add(time.Hour + 500*time.Millisecond),
 			RefreshExpiry: now.Add(30 * 24 * time.Hour),
@@ -69,10 +69,10 @@ func diff(want, got *emporix.SessionState) string {
 			}
 		}
 		same("Kind", w.Kind.String(), g.Kind.String(), false)
-		same("AccessToken", w.AccessToken, g.AccessToken, true)
+		same("AccessToken", string(w.AccessToken), string(g.AccessToken), true)
 		same("TokenType", w.TokenType, g.TokenType, false)
-		same("RefreshToken", w.RefreshToken, g.RefreshToken, true)
-		same("SaasToken", w.SaasToken, g.SaasToken, true)
+		same("RefreshToken", string(w.RefreshToken), string(g.RefreshToken), true)
+		same("SaasToken", string(w.SaasToken), string(g.SaasToken), true)
 		same("SessionID", w.SessionID, g.SessionID, false)
 		same("Scope", w.Scope, g.Scope, false)
 		same("LegalEntityID", w.LegalEntityID, g.LegalEntityID, false)
@@ -81,8 +81,8 @@ func diff(want, got *emporix.SessionState) string {
 		sameTime("RefreshExpiry", w.RefreshExpiry, g.RefreshExpiry)
 		same("SessionIdleTime", w.SessionIdleTime.String(), g.SessionIdleTime.String(), false)
 		same("InitialPassword", fmt.Sprint(w.InitialPassword), fmt.Sprint(g.InitialPassword), false)
-		same("SocialAccessToken", w.SocialAccessToken, g.SocialAccessToken, true)
-		same("SocialIDToken", w.SocialIDToken, g.SocialIDToken, true)
+		same("SocialAccessToken", string(w.SocialAccessToken), string(g.SocialAccessToken), true)
+		same("SocialIDToken", string(w.SocialIDToken), string(g.SocialIDToken), true)
 	}
 	if (want == nil) != (got == nil) {
 		return fmt.Sprintf("want state present=%v, got present=%v", want != nil, got != nil)

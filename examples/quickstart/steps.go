@@ -126,7 +126,7 @@ func (t *tour) anonymousRefresh(ctx context.Context) error {
 func (t *tour) signup(ctx context.Context) error {
 	number, err := t.shopper().Auth.Signup(ctx, &emporix.SignupRequest{
 		Email:    t.email,
-		Password: t.password,
+		Password: emporix.Secret(t.password),
 		CustomerDetails: &emporix.CustomerDetails{
 			Title: "MR", FirstName: "John", LastName: "Doe",
 			ContactEmail: t.email, ContactPhone: "123456789", Company: "Emporix",
@@ -156,7 +156,7 @@ func (t *tour) activate(ctx context.Context) error {
 		return nil
 	}
 	svc, err := t.client.Employee.ServiceToken(ctx, &emporix.ServiceCredentials{
-		ClientID: t.cfg.ServiceClientID, ClientSecret: t.cfg.ServiceClientSecret,
+		ClientID: t.cfg.ServiceClientID, ClientSecret: emporix.Secret(t.cfg.ServiceClientSecret),
 	})
 	if err != nil {
 		return fmt.Errorf("service token: %w", err)
@@ -177,7 +177,7 @@ func (t *tour) login(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	tok, err := t.sess.Login(ctx, &emporix.LoginRequest{Email: t.email, Password: t.password})
+	tok, err := t.sess.Login(ctx, &emporix.LoginRequest{Email: t.email, Password: emporix.Secret(t.password)})
 	if err != nil {
 		if !t.activated && errors.Is(err, emporix.ErrUnauthorized) {
 			return fmt.Errorf("%w (the new account may need activation: set EMPORIX_SERVICE_CLIENT_ID and EMPORIX_SERVICE_CLIENT_SECRET)", err)
@@ -362,7 +362,7 @@ func (t *tour) customerRefresh(ctx context.Context) error {
 func (t *tour) passwordChange(ctx context.Context) error {
 	next := rand.Text()
 	err := t.shopper().Credentials.ChangePassword(ctx, &emporix.PasswordChange{
-		CurrentPassword: t.password, NewPassword: next,
+		CurrentPassword: emporix.Secret(t.password), NewPassword: emporix.Secret(next),
 	})
 	if err != nil {
 		return err
@@ -387,7 +387,7 @@ func (t *tour) passwordResetRequest(ctx context.Context) error {
 // token mailed to the new address is confirmed.
 func (t *tour) emailChangeRequest(ctx context.Context) error {
 	err := t.shopper().Credentials.RequestEmailChange(ctx, &emporix.EmailChangeRequest{
-		Email: t.email, Password: t.password, NewEmail: t.newEmail, SyncContactEmail: true,
+		Email: t.email, Password: emporix.Secret(t.password), NewEmail: t.newEmail, SyncContactEmail: true,
 	})
 	if err != nil {
 		return err

@@ -31,7 +31,7 @@ func (s *shop) signup(w http.ResponseWriter, r *http.Request) {
 	client := s.session(w, r).Client()
 	number, err := client.Auth.Signup(ctx, &emporix.SignupRequest{
 		Email:    req.Email,
-		Password: req.Password,
+		Password: emporix.Secret(req.Password),
 		CustomerDetails: &emporix.CustomerDetails{
 			FirstName: req.FirstName, LastName: req.LastName, ContactEmail: req.Email,
 		},
@@ -89,7 +89,7 @@ func (s *shop) login(w http.ResponseWriter, r *http.Request) {
 	} else {
 		sess = s.session(w, r) // a fresh key already
 	}
-	tok, err := sess.Login(ctx, &emporix.LoginRequest{Email: req.Email, Password: req.Password})
+	tok, err := sess.Login(ctx, &emporix.LoginRequest{Email: req.Email, Password: emporix.Secret(req.Password)})
 	if errors.Is(err, emporix.ErrUnauthorized) {
 		writeError(w, http.StatusUnauthorized, "wrong e-mail or password, or the account is not active")
 		return

@@ -171,8 +171,9 @@ func (m *cartMoves) record(ch emporix.SessionChange) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if _, pending := m.from[ch.Key]; !pending { // the oldest session holds the cart
-		m.from[ch.Key] = ch.OldSessionID
+	key := string(ch.Key)                    // the cookie's session key, a Secret so that it never prints
+	if _, pending := m.from[key]; !pending { // the oldest session holds the cart
+		m.from[key] = ch.OldSessionID
 	}
 }
 
@@ -223,7 +224,7 @@ func (s *shop) moveReplacedCart(ctx context.Context, sess *emporix.Session, sess
 		}
 	}
 	if err != nil && moved == 0 {
-		s.moves.record(emporix.SessionChange{Key: sess.Key(), OldSessionID: old, NewSessionID: sessionID, Reason: emporix.ReasonRefreshExpired})
+		s.moves.record(emporix.SessionChange{Key: emporix.Secret(sess.Key()), OldSessionID: old, NewSessionID: sessionID, Reason: emporix.ReasonRefreshExpired})
 		s.logger.WarnContext(ctx, "moving a replaced session's guest cart failed; trying again on the next cart call", "error", err)
 		return
 	}

@@ -73,7 +73,7 @@ func (c config) serviceCredentials() *emporix.ServiceCredentials {
 	if c.ServiceClientID == "" {
 		return nil
 	}
-	return &emporix.ServiceCredentials{ClientID: c.ServiceClientID, ClientSecret: c.ServiceClientSecret}
+	return &emporix.ServiceCredentials{ClientID: c.ServiceClientID, ClientSecret: emporix.Secret(c.ServiceClientSecret)}
 }
 
 // newClient returns the one Client the whole process shares.

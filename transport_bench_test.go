@@ -61,7 +61,7 @@ func BenchmarkSessionTransport(b *testing.B) {
 	}
 	b.Run("anchor=headers-by-hand", func(b *testing.B) {
 		send(b, &http.Client{Transport: okTransport{}}, func(r *http.Request) {
-			r.Header.Set("Authorization", "Bearer "+anon.AccessToken)
+			r.Header.Set("Authorization", "Bearer "+string(anon.AccessToken))
 			r.Header.Set("session-id", anon.SessionID)
 		})
 	})

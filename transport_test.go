@@ -440,7 +440,7 @@ func TestTransportHerdOneRefresh(t *testing.T) {
 		require.NoError(t, err)
 		s.srv.Advance(2 * time.Minute) // the customer token has expired; the anonymous one lives on
 		rt := &recordingTransport{answer: func(r *http.Request) *http.Response {
-			if r.Header.Get("Authorization") == "Bearer "+old.AccessToken || r.Header.Get("saas-token") == "" {
+			if r.Header.Get("Authorization") == "Bearer "+string(old.AccessToken) || r.Header.Get("saas-token") == "" {
 				return answer(r, 401, `{"fault":{"faultstring":"Access Token expired","detail":{"errorcode":"keymanagement.service.access_token_expired"}}}`, nil)
 			}
 			return answer(r, 200, "{}", nil)

@@ -147,7 +147,7 @@ func TestClusterFailoverMidHerdLosesNoRotatedToken(t *testing.T) {
 		assert.Equal(t, results[0].RefreshToken, st.Customer.RefreshToken, "the rotated refresh token survived the failover")
 	}
 	f.mu.Lock()
-	_, live := f.custRT[results[0].RefreshToken]
+	_, live := f.custRT[string(results[0].RefreshToken)]
 	f.mu.Unlock()
 	assert.True(t, live, "and it is the one the service accepts")
 }

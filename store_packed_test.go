@@ -152,12 +152,12 @@ func FuzzMemoryStorePacking(f *testing.F) {
 			}
 			return time.Unix(0, ns).In(locs[int(flags>>3)%len(locs)])
 		}
-		anon := &Token{Kind: KindAnonymous, AccessToken: access, TokenType: typ, RefreshToken: refresh, SessionID: sid,
+		anon := &Token{Kind: KindAnonymous, AccessToken: Secret(access), TokenType: typ, RefreshToken: Secret(refresh), SessionID: sid,
 			Scope: scope, IssuedAt: at(issued, 0), Expiry: at(expiry, 1), RefreshExpiry: at(refreshExp, 2),
 			SessionIdleTime: time.Duration(expiry), InitialPassword: flags&64 != 0}
-		cust := &Token{Kind: KindCustomer, AccessToken: refresh, TokenType: typ, RefreshToken: access, SaasToken: saas,
+		cust := &Token{Kind: KindCustomer, AccessToken: Secret(refresh), TokenType: typ, RefreshToken: Secret(access), SaasToken: Secret(saas),
 			SessionID: custSID, Scope: scope + le, LegalEntityID: le, IssuedAt: at(expiry, 1), Expiry: at(refreshExp, 0),
-			SocialAccessToken: saas, SocialIDToken: le}
+			SocialAccessToken: Secret(saas), SocialIDToken: Secret(le)}
 		st := &SessionState{Anonymous: anon}
 		if flags&128 != 0 {
 			st.Customer = cust

@@ -367,7 +367,7 @@ func TestAStoreThatComesBackEmptyReportsEveryLostSession(t *testing.T) {
 	reported := map[string]emporix.SessionChange{}
 	for _, ch := range f.changes.all() {
 		assert.Equal(t, emporix.ReasonSessionLost, ch.Reason)
-		reported[ch.Key] = ch
+		reported[string(ch.Key)] = ch
 	}
 	for i, k := range keys {
 		ch, ok := reported[k]

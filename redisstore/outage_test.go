@@ -273,7 +273,7 @@ func TestRedisRestartEmptyReportsEveryLostSession(t *testing.T) {
 	reported := map[string]emporix.SessionChange{}
 	for _, ch := range sh.changes.all() {
 		assert.Equal(t, emporix.ReasonSessionLost, ch.Reason)
-		reported[ch.Key] = ch
+		reported[string(ch.Key)] = ch
 	}
 	for i, k := range keys {
 		if ch, ok := reported[k]; assert.True(t, ok, "shopper %d: the lost session is reported", i) {

@@ -44,11 +44,11 @@ func TestStageAuthorize(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, custToken().AccessToken, tok.AccessToken)
 	assert.True(t, k.fromSource)
-	assert.Contains(t, k.secrets, tok.AccessToken, "the token is a secret of the call")
+	assert.Contains(t, k.secrets, string(tok.AccessToken), "the token is a secret of the call")
 
 	r, _ := http.NewRequest("GET", testBase, nil)
 	setBearer(r, tok)
-	assert.Equal(t, "Bearer "+tok.AccessToken, r.Header.Get("Authorization"))
+	assert.Equal(t, "Bearer "+string(tok.AccessToken), r.Header.Get("Authorization"))
 
 	// Before each retry the source is asked again.
 	renewed := &Token{Kind: KindCustomer, AccessToken: "RENEWED-ACCESS"}

@@ -531,6 +531,109 @@ func otherSecret(s string) string {
 	return string(b)
 }
 
+// checkJSONExplained asserts what an APIError keeps of a JSON-looking body:
+// an explanation whenever the body has any text, in Message or in a capped
+// Body but not both, and no credential-like member's value.
+func checkJSONExplained(t *testing.T, body []byte, walk jsonWalk, e *APIError) {
+	t.Helper()
+	if e.Message == "" && e.Body == "" {
+		t.Fatalf("no explanation kept for %q: %#v", body, e)
+	}
+	if e.Message != "" && e.Body != "" {
+		t.Fatalf("both a message and a snippet: %#v", e)
+	}
+	if len(e.Body) > maxSnippet+len("…") {
+		t.Fatalf("snippet of %d bytes", len(e.Body))
+	}
+	// A credential-like member's value never survives, unless the same
+	// text also stands elsewhere in the body.
+	text := serverText(e)
+	for _, v := range walk.credentials {
+		if len(v) >= 6 && !strings.Contains(redacted, v) && !slices.ContainsFunc(walk.others, func(o string) bool { return strings.Contains(o, v) }) &&
+			strings.Contains(text, v) {
+			t.Fatalf("credential value %q survives in %q: %q", v, body, text)
+		}
+	}
+}
+
+// fuzzNames are the member names jsonFromBytes draws from: every name the
+// error reader knows, in several spellings, credentials and others.
+var fuzzNames = []string{"message", "Message", "error", "ERROR", "error_description", "errors", "fault", "faultstring",
+	"detail", "errorcode", "ErrorCode", "code", "type", "title", "details", "description", "msg", "moreInfo",
+	"access_token", "refreshToken", "password", "sessionId", "client_secret", "text", "status", "data", "x"}
+
+// jsonFromBytes builds a well-formed JSON value of any shape from b: each
+// byte chooses the next value's kind, a member name or a string's text.
+func jsonFromBytes(b []byte) string {
+	b = bytes.Clone(b)
+	next := func() byte {
+		if len(b) == 0 {
+			return 0
+		}
+		c := b[0]
+		b = b[1:]
+		return c
+	}
+	text := func() string {
+		n := int(next() % 12)
+		if n > len(b) {
+			n = len(b)
+		}
+		s := string(b[:n])
+		b = b[n:]
+		return s
+	}
+	var out strings.Builder
+	quote := func(s string) {
+		q, _ := json.Marshal(s)
+		out.Write(q)
+	}
+	var value func(depth int)
+	value = func(depth int) {
+		kind := next() % 7
+		if depth >= 5 && kind >= 4 {
+			kind = 0
+		}
+		switch kind {
+		case 0, 1:
+			quote(text())
+		case 2:
+			out.WriteString(strconv.Itoa(int(next()) - 100))
+		case 3:
+			out.WriteString([]string{"true", "false", "null"}[next()%3])
+		case 4:
+			out.WriteByte('[')
+			for i := range int(next() % 4) {
+				if i > 0 {
+					out.WriteByte(',')
+				}
+				value(depth + 1)
+			}
+			out.WriteByte(']')
+		default:
+			out.WriteByte('{')
+			for i := range int(next() % 5) {
+				if i > 0 {
+					out.WriteByte(',')
+				}
+				if c := next(); c < 200 {
+					quote(fuzzNames[int(c)%len(fuzzNames)])
+				} else {
+					quote(text())
+				}
+				out.WriteByte(':')
+				value(depth + 1)
+			}
+			out.WriteByte('}')
+		}
+	}
+	if len(b) > 0 && b[0]%2 == 0 {
+		b[0] = 5 // mostly an object, the usual error body
+	}
+	value(0)
+	return out.String()
+}
+
 // jsonWalk is what a body holds, read token by token up to its first fault.
 type jsonWalk struct {
 	names       []string // member names
@@ -630,26 +733,7 @@ func FuzzAPIError(f *testing.F) {
 				t.Fatalf("empty body produced fields: %#v", e)
 			}
 		case trimmed[0] == '{' || trimmed[0] == '[':
-			// Every body with any text in it keeps an explanation: a
-			// message found in it, or the body itself.
-			if e.Message == "" && e.Body == "" {
-				t.Fatalf("no explanation kept for %q: %#v", body, e)
-			}
-			if e.Message != "" && e.Body != "" {
-				t.Fatalf("both a message and a snippet: %#v", e)
-			}
-			if len(e.Body) > maxSnippet+len("…") {
-				t.Fatalf("snippet of %d bytes", len(e.Body))
-			}
-			// A credential-like member's value never survives, unless
-			// the same text also stands elsewhere in the body.
-			text := serverText(e)
-			for _, v := range walk.credentials {
-				if len(v) >= 6 && !strings.Contains(redacted, v) && !slices.ContainsFunc(walk.others, func(o string) bool { return strings.Contains(o, v) }) &&
-					strings.Contains(text, v) {
-					t.Fatalf("credential value %q survives: %q", v, text)
-				}
-			}
+			checkJSONExplained(t, body, walk, e)
 		default:
 			if e.Body == "" || e.Message != "" || e.Type != "" || e.ErrorCode != "" {
 				t.Fatalf("a non-JSON body must give a snippet and nothing else: %#v", e)
@@ -661,12 +745,14 @@ func FuzzAPIError(f *testing.F) {
 				t.Fatalf("snippet cut a UTF-8 sequence: %q", e.Body)
 			}
 			if secret == "" {
-				if cut, ok := strings.CutSuffix(e.Body, "…"); ok && len(trimmed) > maxSnippet {
-					if !strings.HasPrefix(trimmed, cut) || len(cut) < maxSnippet-utf8.UTFMax {
+				// E-mail addresses are masked before the cut.
+				shown := maskPersonal(trimmed)
+				if cut, ok := strings.CutSuffix(e.Body, "…"); ok && len(shown) > maxSnippet {
+					if !strings.HasPrefix(shown, cut) || len(cut) < maxSnippet-utf8.UTFMax {
 						t.Fatalf("snippet %q is not a prefix of the body", e.Body)
 					}
-				} else if e.Body != trimmed {
-					t.Fatalf("short body %q kept as %q", trimmed, e.Body)
+				} else if e.Body != shown {
+					t.Fatalf("short body %q kept as %q", shown, e.Body)
 				}
 			}
 		}
@@ -683,6 +769,13 @@ func FuzzAPIError(f *testing.F) {
 			if !json.Valid(d) {
 				t.Fatalf("Details entry %q is not JSON", d)
 			}
+		}
+
+		// The same checks on a well-formed JSON body of any shape built
+		// from the input, which mutation of the seeds rarely reaches.
+		generated := jsonFromBytes(body)
+		if g := []byte(generated); g[0] == '{' || g[0] == '[' {
+			checkJSONExplained(t, g, walkJSON(g), fuzzAPIError(c, status, g, ""))
 		}
 
 		if secret == "" {

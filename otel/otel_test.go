@@ -163,8 +163,8 @@ func TestOperationSpansAndCounters(t *testing.T) {
 	assert.Equal(t, int64(1), count(t, rm, "emporix.client.retries", op))
 	assert.Equal(t, int64(1), count(t, rm, "emporix.client.retries"))
 
-	assertNothingSecret(t, h, []string{anon.AccessToken, anon.RefreshToken, anon.SessionID, cust.AccessToken,
-		cust.RefreshToken, cust.SaasToken, "password123", "john@example.com", id, h.srv.Tenant()})
+	assertNothingSecret(t, h, []string{string(anon.AccessToken), string(anon.RefreshToken), anon.SessionID, string(cust.AccessToken),
+		string(cust.RefreshToken), string(cust.SaasToken), "password123", "john@example.com", id, h.srv.Tenant()})
 }
 
 // TestRefreshAndSessionChangeSpans: a session's renewal is one span for
@@ -219,8 +219,8 @@ func TestRefreshAndSessionChangeSpans(t *testing.T) {
 	assert.Equal(t, int64(3), count(t, rm, "emporix.session.refreshes", emporixotel.AttrTokenKind.String("anonymous"), emporixotel.AttrOutcome.String("success")))
 	assert.Equal(t, int64(1), count(t, rm, "emporix.session.changes", emporixotel.AttrChangeReason.String(string(emporix.ReasonRefreshExpired))))
 
-	assertNothingSecret(t, h, []string{key, first.AccessToken, first.RefreshToken, first.SessionID, second.AccessToken,
-		second.RefreshToken, second.SessionID})
+	assertNothingSecret(t, h, []string{key, string(first.AccessToken), string(first.RefreshToken), first.SessionID, string(second.AccessToken),
+		string(second.RefreshToken), second.SessionID})
 }
 
 // TestFailedRefreshIsAnErrorSpan: a renewal that fails ends its span with

@@ -97,7 +97,16 @@ func (m *SessionManager) run(ctx context.Context, k flightKey, f *flight, r rene
 		kind = KindCustomer
 	}
 	ctx, end := m.observeRefresh(ctx, kind)
-	defer func() { end(f.err) }() // before close(f.done): waiters see it reported
+	// The renewal is reported as ended before its result is published, so
+	// a caller that has its token also finds it reported.
+	reported := false
+	report := func() {
+		if !reported {
+			reported = true
+			end(f.err)
+		}
+	}
+	defer report() // runs before the deferred publish
 	if locker, ok := m.store.(RefreshLocker); ok {
 		unlock, err := locker.LockRefresh(ctx, lockName(k))
 		if err != nil {
@@ -114,6 +123,7 @@ func (m *SessionManager) run(ctx context.Context, k flightKey, f *flight, r rene
 	// The callers have their tokens; if the store did not take them yet,
 	// keep the lock until it does (bounded by the refresh timeout), so
 	// that another replica does not refresh with a spent refresh token.
+	report()
 	publish()
 	if ps := m.pendingFor(k.key); ps != nil {
 		select {

@@ -236,3 +236,54 @@ func TestPoolStaysWarmAcrossFailures(t *testing.T) {
 		})
 	}
 }
+
+// The per-attempt timeout, applied by the pool guard, bounds both the wait
+// for headers and the body read, and says it was the attempt's own time
+// that ran out, not the caller's.
+func TestAttemptTimeoutIsNamed(t *testing.T) {
+	for _, stall := range []string{"headers", "body"} {
+		t.Run(stall, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if stall == "body" {
+					w.Header().Set("Content-Length", "100")
+					w.WriteHeader(200)
+					_, _ = w.Write([]byte(`{"id":`))
+					w.(http.Flusher).Flush()
+				}
+				select {
+				case <-r.Context().Done():
+				case <-time.After(3 * time.Second):
+				}
+			}))
+			defer srv.Close()
+			c, err := NewClient(testTenant, testClientID, WithBaseURL(srv.URL), WithTimeout(100*time.Millisecond),
+				WithNoRetries(), WithDefaultTokenSource(StaticTokens(anonToken(), custToken())))
+			require.NoError(t, err)
+			start := time.Now()
+			_, err = c.Profile.Get(context.Background(), nil)
+			assert.Less(t, time.Since(start), 2*time.Second)
+			require.ErrorIs(t, err, context.DeadlineExceeded)
+			var netErr net.Error
+			require.ErrorAs(t, err, &netErr)
+			assert.True(t, netErr.Timeout())
+			assert.Contains(t, err.Error(), "attempt timed out after 100ms")
+		})
+	}
+
+	// The caller's own deadline is reported as such.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-time.After(3 * time.Second):
+		}
+	}))
+	defer srv.Close()
+	c, err := NewClient(testTenant, testClientID, WithBaseURL(srv.URL), WithTimeout(time.Minute),
+		WithNoRetries(), WithDefaultTokenSource(StaticTokens(anonToken(), custToken())))
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_, err = c.Profile.Get(ctx, nil)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.NotContains(t, err.Error(), "attempt timed out")
+}

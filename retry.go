@@ -117,17 +117,57 @@ func (g *poolGuard) RoundTrip(r *http.Request) (*http.Response, error) {
 	ctx, cancel := context.WithTimeout(r.Context(), g.timeout)
 	resp, err := g.rt.RoundTrip(r.WithContext(ctx))
 	if err != nil {
+		err = g.timedOut(ctx, r.Context(), err)
 		cancel()
 		return nil, err
 	}
-	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
+	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel, guard: g, ctx: ctx, parent: r.Context()}
 	return resp, nil
 }
+
+// timedOut names the failure of an attempt that ran out of its own time,
+// rather than the caller's: a bare "context deadline exceeded" would read
+// as the caller's deadline.
+func (g *poolGuard) timedOut(ctx, parent context.Context, err error) error {
+	if ctx.Err() == context.DeadlineExceeded && parent.Err() == nil {
+		return &attemptTimeoutError{timeout: g.timeout}
+	}
+	return err
+}
+
+// attemptTimeoutError reports an attempt that took longer than the
+// client's per-attempt timeout. Like http.Client's own timeout error it is
+// a net.Error whose Timeout is true and matches context.DeadlineExceeded.
+type attemptTimeoutError struct{ timeout time.Duration }
+
+func (e *attemptTimeoutError) Error() string {
+	return "attempt timed out after " + e.timeout.String() + " (WithTimeout)"
+}
+
+// Timeout reports true.
+func (e *attemptTimeoutError) Timeout() bool { return true }
+
+// Temporary reports true, as net.Error asks.
+func (e *attemptTimeoutError) Temporary() bool { return true }
+
+// Is matches context.DeadlineExceeded.
+func (e *attemptTimeoutError) Is(target error) bool { return target == context.DeadlineExceeded }
 
 // cancelOnClose ends an attempt's deadline when its body is closed.
 type cancelOnClose struct {
 	io.ReadCloser
-	cancel context.CancelFunc
+	cancel      context.CancelFunc
+	guard       *poolGuard
+	ctx, parent context.Context
+}
+
+// Read reads the body, naming a read cut short by the attempt's timeout.
+func (b *cancelOnClose) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF {
+		err = b.guard.timedOut(b.ctx, b.parent, err)
+	}
+	return n, err
 }
 
 // Close closes the body and releases the attempt's deadline.

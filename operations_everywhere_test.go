@@ -1,0 +1,40 @@
+package emporix_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/emporix-go/emporix"
+	"github.com/emporix-go/emporix/emporixtest"
+	"github.com/stretchr/testify/assert"
+)
+
+// TestEveryOperationIsEverywhere: an operation added to the SDK must also
+// be served by the emporixtest fake and walked by the end-to-end suite, and
+// neither may list one the SDK lacks. (The operation vars themselves are
+// kept equal to the SDK's list by TestSpecConformanceOperationVarsListed,
+// the fake's routes equal to the spec by emporixtest's TestSpecRoutes, and
+// the redaction sweep equal to the services' methods by
+// TestSweepCoversEveryOperation.)
+func TestEveryOperationIsEverywhere(t *testing.T) {
+	sdk := emporix.SDKOperationIDs()
+	assert.ElementsMatch(t, sdk, allOperations, "the end-to-end suite's operations vs the SDK's")
+
+	fake := emporixtest.NewServer()
+	defer fake.Close()
+	for _, id := range sdk {
+		served := func() (ok bool) {
+			defer func() {
+				if recover() != nil {
+					ok = false
+				}
+			}()
+			fake.InjectFault(id, emporixtest.Fault{}) // panics on an operation the fake does not serve
+			return true
+		}()
+		assert.True(t, served, "the emporixtest fake does not serve %s", id)
+	}
+	fake.ClearFaults()
+	assert.Equal(t, 0, fake.PendingFaults())
+	assert.Len(t, sdk, len(allOperations), fmt.Sprint(sdk))
+}

@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"sort"
 	"sync"
 	"testing"
 
 	"github.com/emporix-go/emporix"
 	"github.com/emporix-go/emporix/emporixtest"
+	"github.com/emporix-go/emporix/internal/skipnote"
 	"github.com/emporix-go/emporix/internal/spectest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -81,7 +83,7 @@ func e2eSpec(t *testing.T) *spectest.Spec {
 	t.Helper()
 	dir, ok := spectest.DirFromEnv()
 	if !ok {
-		t.Skip("EMPORIX_SPEC_DIR not set: spec conformance checks skipped")
+		skipnote.Skip(t, spectest.SkipReason)
 	}
 	spec, err := spectest.Load(dir)
 	require.NoError(t, err)
@@ -248,4 +250,21 @@ func TestSpecConformanceEndToEndCatchesViolations(t *testing.T) {
 		require.True(t, errors.As(errs[i], &se), "%v", errs[i])
 		assert.True(t, se.Has(kind), "want %s in %v", kind, errs[i])
 	}
+}
+
+// TestSpecSkipIsListedAfterTheRun: without EMPORIX_SPEC_DIR the spec checks
+// skip, and say so where go test's default output shows it (TestMain), not
+// only under -v: a newcomer running the README's test command learns what
+// did not run.
+func TestSpecSkipIsListedAfterTheRun(t *testing.T) {
+	t.Setenv(spectest.EnvDir, "") // restores the variable after the test
+	require.NoError(t, os.Unsetenv(spectest.EnvDir))
+	var sub *testing.T
+	t.Run("needs the spec", func(t *testing.T) {
+		sub = t
+		e2eSpec(t)
+	})
+	require.True(t, sub.Skipped())
+	assert.Contains(t, skipnote.Summary("emporix"), sub.Name()+": "+spectest.SkipReason)
+	skipnote.Forget(sub) // a skip on purpose: not one to report
 }

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/emporix-go/emporix/internal/skipnote"
 	"github.com/emporix-go/emporix/internal/spectest"
 )
 
@@ -19,8 +20,6 @@ import (
 // ../shared/spec). The documents are not in the repository. Without the
 // variable the checks are skipped; with it set to a folder that does not
 // load, every check fails.
-
-const specSkipMessage = "EMPORIX_SPEC_DIR not set: spec conformance checks skipped"
 
 var (
 	specOnce  sync.Once
@@ -58,7 +57,7 @@ func requireSpec(t *testing.T) *spectest.Spec {
 		t.Fatalf("spec conformance: %v", err)
 	}
 	if spec == nil {
-		t.Skip(specSkipMessage)
+		skipnote.Skip(t, spectest.SkipReason)
 	}
 	return spec
 }

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/emporix-go/emporix/internal/skipnote"
 	"github.com/emporix-go/emporix/internal/spectest"
 )
 
@@ -22,8 +23,7 @@ func loadSpec(t *testing.T, srv *Server) *spectest.Spec {
 	t.Helper()
 	dir, ok := spectest.DirFromEnv()
 	if !ok {
-		t.Skip("EMPORIX_SPEC_DIR is not set: the fake is not checked against the Emporix OpenAPI documents " +
-			"(set it to the spec folder, such as ../shared/spec, to run these checks)")
+		skipnote.Skip(t, spectest.SkipReason)
 	}
 	spec, err := spectest.Load(dir)
 	if err != nil {

@@ -849,6 +849,10 @@ func expand(schemas []*openapi3.Schema) []*openapi3.Schema {
 // EnvDir is the environment variable naming the spec folder.
 const EnvDir = "EMPORIX_SPEC_DIR"
 
+// SkipReason is what a test that needs the spec says when EnvDir is unset.
+const SkipReason = EnvDir + " is not set: requests and answers are not checked against the Emporix OpenAPI " +
+	"documents (set it to a folder laid out as github.com/emporix/api-references; CI uses ../shared/spec)"
+
 // DirFromEnv returns the spec folder named by EMPORIX_SPEC_DIR and whether
 // the variable is set. A relative path is taken relative to the module root
 // (the folder holding go.mod), since go test runs each package in its own

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/emporix-go/emporix/internal/skipnote"
 	"github.com/getkin/kin-openapi/openapi3"
 )
 
@@ -12,7 +13,7 @@ func specDir(t *testing.T) string {
 	t.Helper()
 	dir, ok := DirFromEnv()
 	if !ok {
-		t.Skip("EMPORIX_SPEC_DIR not set: spec conformance checks skipped")
+		skipnote.Skip(t, SkipReason)
 	}
 	return dir
 }

@@ -3,7 +3,7 @@
 // tools that are not Go: a Next.js or mobile frontend, Postman, another
 // language's tests.
 //
-//	go run github.com/emporix-go/emporix/emporixtest/cmd/emporix-fake -addr 127.0.0.1:8787 -cors-origin http://localhost:3000
+//	go run github.com/emporix-go/emporix/emporixtest/cmd/emporix-fake@latest -addr 127.0.0.1:8787 -cors-origin http://localhost:3000
 //
 // It prints the base URL, tenant, storefront client ID and service
 // credentials (as text, or with -json as one JSON object on stdout), serves

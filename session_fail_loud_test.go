@@ -359,3 +359,56 @@ func TestErrorsNameTheOperationAndKeepTheirSentinel(t *testing.T) {
 		assert.Equal(t, 1, strings.Count(err.Error(), "emporix: "), "%s: one prefix: %v", tc.name, err)
 	}
 }
+
+// gatedLocker is a MemoryStore whose refresh lock is taken only once open
+// is closed: a renewal started meanwhile stays running, so a test can see
+// that it was started.
+type gatedLocker struct {
+	*emporix.MemoryStore
+	free atomic.Bool // the lock is taken at once
+	open chan struct{}
+}
+
+func (g *gatedLocker) LockRefresh(ctx context.Context, _ string) (func(), error) {
+	if g.free.Load() {
+		return func() {}, nil
+	}
+	select {
+	case <-g.open:
+		return func() {}, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// TestAnEndedContextStartsNoRenewal: a call whose context has already
+// ended fails with that context's error and starts no renewal. Had it
+// started one, the wait that follows would pick between the ended context
+// and the renewal, and a renewal the in-process fake finished at once would
+// make the same call fail with another error now and then (seen under load
+// in TestErrorsNameTheOperationAndKeepTheirSentinel). The renewals here
+// cannot finish while the test looks, so one started shows every time.
+func TestAnEndedContextStartsNoRenewal(t *testing.T) {
+	f := newFakeShop(t)
+	gate := &gatedLocker{MemoryStore: emporix.NewMemoryStore(), open: make(chan struct{})}
+	t.Cleanup(func() { close(gate.open) })
+	m := f.manager(t, gate)
+	gate.free.Store(true) // the login's anonymous session takes the lock freely
+	loggedIn, _, _ := loginOnFake(t, f, m, 1)
+	gate.free.Store(false)
+	f.srv.Advance(31 * 24 * time.Hour) // every token of the login is due
+	expired, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	defer cancel()
+
+	_, err := m.Session(emporix.NewSessionKey()).Client().Profile.Get(expired, nil)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Equal(t, 0, emporix.FlightsRunning(m), "a fresh session's lookup started an anonymous login")
+
+	_, err = loggedIn.Client().Addresses.List(expired)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Equal(t, 0, emporix.FlightsRunning(m), "a due customer token's lookup started a refresh")
+
+	_, err = loggedIn.Token(expired)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Equal(t, 0, emporix.FlightsRunning(m), "Session.Token started a refresh")
+}

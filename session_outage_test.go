@@ -61,13 +61,48 @@ func (o *outageStore) Delete(ctx context.Context, key string) error {
 }
 
 // lockingStore adds a refresh lock with a short lifetime to an
-// outageStore, as redisstore has: taking it fails while the store is down,
-// and a release that fails leaves the lock until its lifetime ends.
+// outageStore, as redisstore has: taking it fails while the store is down;
+// its holder renews it while the store answers (redisstore renews every
+// third of the lifetime; here renewal is continuous, so the lock's
+// lifetime is all outage time and no scheduling delay can shorten it);
+// renewal stops while the store is down, so a lock whose outage outlasts
+// its lifetime expires; and a release that fails is retried until the
+// store answers (or the lock expired), as redisstore's is.
 type lockingStore struct {
 	*outageStore
-	ttl   time.Duration
-	mu    sync.Mutex
-	locks map[string]time.Time // name → held until
+	ttl    time.Duration
+	mu     sync.Mutex
+	downAt time.Time            // when the store last went down
+	locks  map[string]*heldLock // name → lock
+}
+
+// heldLock is one taken lock. until is zero while its holder holds and
+// renews it, and otherwise when it expires; released says its holder let
+// go while the store was down.
+type heldLock struct {
+	until    time.Time
+	released bool
+}
+
+func (l *lockingStore) setDown(down bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := time.Now()
+	if down {
+		l.downAt = now
+		l.down.Store(true)
+		return
+	}
+	expired := l.downAt.Add(l.ttl)
+	for name, h := range l.locks {
+		switch {
+		case h.released:
+			delete(l.locks, name) // the retried release lands
+		case h.until.IsZero() && now.After(expired):
+			h.until = expired // its holder could not renew it in time
+		}
+	}
+	l.down.Store(false)
 }
 
 func (l *lockingStore) LockRefresh(ctx context.Context, name string) (func(), error) {
@@ -76,18 +111,28 @@ func (l *lockingStore) LockRefresh(ctx context.Context, name string) (func(), er
 			return nil, errStoreDown
 		}
 		l.mu.Lock()
-		if until, held := l.locks[name]; !held || time.Now().After(until) {
-			l.locks[name] = time.Now().Add(l.ttl)
+		if h, held := l.locks[name]; !held || (!h.until.IsZero() && time.Now().After(h.until)) {
+			mine := &heldLock{}
+			l.locks[name] = mine
 			l.mu.Unlock()
 			var once sync.Once
 			return func() {
 				once.Do(func() {
-					if l.down.Load() {
-						return // the release is lost: the lock lives out its lifetime
-					}
 					l.mu.Lock()
+					defer l.mu.Unlock()
+					if l.locks[name] != mine {
+						return // expired and taken by another holder
+					}
+					if l.down.Load() {
+						// The release is retried when the store is
+						// back, unless the lock expired by then.
+						if mine.until.IsZero() {
+							mine.until = l.downAt.Add(l.ttl)
+						}
+						mine.released = true
+						return
+					}
 					delete(l.locks, name)
-					l.mu.Unlock()
 				})
 			}, nil
 		}
@@ -265,7 +310,7 @@ func TestSwitchLegalEntityKeepsItsTokenWhenTheSaveFails(t *testing.T) {
 func TestAStoreOutageWithDataKeptLosesNoLogin(t *testing.T) {
 	const shoppers = 40
 	f := newFakeShop(t, emporixtest.WithLifetimes(emporixtest.Lifetimes{CustomerAccess: 10 * time.Minute}))
-	store := &lockingStore{outageStore: newOutageStore(), ttl: 300 * time.Millisecond, locks: map[string]time.Time{}}
+	store := &lockingStore{outageStore: newOutageStore(), ttl: 300 * time.Millisecond, locks: map[string]*heldLock{}}
 	managers := []*emporix.SessionManager{f.manager(t, store), f.manager(t, store)}
 	ctx := context.Background()
 	keys := make([]string, shoppers)
@@ -300,16 +345,31 @@ func TestAStoreOutageWithDataKeptLosesNoLogin(t *testing.T) {
 	}
 	// The clock moves on: every 10-minute token is refreshed again and
 	// again, some of them while the store is down.
+	// The outage is shorter than the lock's lifetime (the case this test
+	// is about: a longer one lets the lock expire under its holder), also
+	// on a loaded machine where sleeps overrun: the store comes back after
+	// 10 clock steps or a third of the lock's lifetime, whichever is first.
+	var upOnce sync.Once
+	up := func() {
+		upOnce.Do(func() {
+			store.setDown(false)
+			upAt.Store(time.Now().UnixNano())
+		})
+	}
 	for step := range 30 {
 		f.srv.Advance(time.Minute)
 		if step == 10 {
-			store.down.Store(true)
+			store.setDown(true)
+			defer time.AfterFunc(store.ttl/3, up).Stop()
 		}
 		if step == 20 {
-			store.down.Store(false)
-			upAt.Store(time.Now().UnixNano())
+			up()
 		}
-		time.Sleep(20 * time.Millisecond)
+		if store.down.Load() {
+			time.Sleep(5 * time.Millisecond)
+		} else {
+			time.Sleep(20 * time.Millisecond)
+		}
 	}
 	close(stop)
 	wg.Wait()

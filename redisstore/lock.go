@@ -42,12 +42,14 @@ return 0
 
 // renewScript extends KEYS[1] to ARGV[2] milliseconds only if it still holds
 // ARGV[1].
-var renewScript = redis.NewScript(`
+var renewScript = redis.NewScript(renewScriptSource)
+
+const renewScriptSource = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('PEXPIRE', KEYS[1], ARGV[2])
 end
 return 0
-`)
+`
 
 // LockRefresh implements [emporix.RefreshLocker]: it blocks until it holds
 // the lock called name, or ctx ends, or Redis fails. While held, the lock is
@@ -131,6 +133,12 @@ func (s *Store) unlockLater(ctx context.Context, lkey, token string, until time.
 
 // renew extends the lock every third of its TTL until ctx ends or the lock
 // turns out to be lost. A failed renewal is tried again at the next tick.
+//
+// One renewal may take until the lock would expire (the last renewal Redis
+// confirmed plus the TTL), not just until the next tick: on a loaded
+// machine a round trip can outlast a third of the TTL, and giving up on it
+// would throw away a renewal that still lands in time, and the connection
+// with it, so that the next attempt has to dial first.
 func (s *Store) renew(ctx context.Context, lkey, token string, done chan<- struct{}, held *atomic.Int64) {
 	defer close(done)
 	every := s.lockTTL / 3
@@ -143,7 +151,8 @@ func (s *Store) renew(ctx context.Context, lkey, token string, done chan<- struc
 			return
 		case <-tick.C:
 		}
-		cctx, cancel := context.WithTimeout(ctx, every)
+		expires := time.Unix(0, held.Load()).Add(s.lockTTL)
+		cctx, cancel := context.WithDeadline(ctx, later(expires, time.Now().Add(every)))
 		start := time.Now()
 		ok, err := renewScript.Run(cctx, s.rdb, []string{lkey}, token, ttl).Int()
 		cancel()
@@ -154,6 +163,14 @@ func (s *Store) renew(ctx context.Context, lkey, token string, done chan<- struc
 			held.Store(start.UnixNano())
 		}
 	}
+}
+
+// later returns the later of a and b.
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // newLockToken returns 128 random bits, hex-encoded.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/emporix-go/emporix"
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -55,13 +56,17 @@ func TestLockExcludesUntilReleased(t *testing.T) {
 }
 
 func TestLockIsRenewedWhileHeld(t *testing.T) {
-	a, rdb := newTestStore(t, WithLockTTL(300*time.Millisecond))
-	b := sameRedisStore(t, a, WithLockTTL(300*time.Millisecond))
+	// A TTL of a second: a holder on a loaded machine (two cores, race
+	// detector) can miss a renewal or two of a few hundred milliseconds
+	// without being dead, and this test is about a live holder.
+	const ttl = time.Second
+	a, rdb := newTestStore(t, WithLockTTL(ttl))
+	b := sameRedisStore(t, a, WithLockTTL(ttl))
 	ctx := context.Background()
 	unlock, err := a.LockRefresh(ctx, "slow-refresh")
 	require.NoError(t, err)
 
-	short, cancel := context.WithTimeout(ctx, 1200*time.Millisecond) // four lock TTLs
+	short, cancel := context.WithTimeout(ctx, 3*ttl)
 	_, err = b.LockRefresh(short, "slow-refresh")
 	cancel()
 	require.ErrorIs(t, err, context.DeadlineExceeded, "a live holder keeps its lock past the TTL")
@@ -71,6 +76,56 @@ func TestLockIsRenewedWhileHeld(t *testing.T) {
 
 	unlock()
 	n, err := rdb.Exists(ctx, a.lockKey("slow-refresh")).Result()
+	require.NoError(t, err)
+	assert.Equal(t, int64(0), n, "released")
+}
+
+// slowRenewals delays every renewal of a lock by d, as a loaded machine or
+// a slow network would; a renewal whose context ends first fails.
+type slowRenewals struct{ d time.Duration }
+
+func (h slowRenewals) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h slowRenewals) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+func (h slowRenewals) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if args := cmd.Args(); len(args) > 1 && (args[1] == renewScript.Hash() || args[1] == renewScriptSource) {
+			select {
+			case <-time.After(h.d):
+			case <-ctx.Done():
+				cmd.SetErr(ctx.Err())
+				return ctx.Err()
+			}
+		}
+		return next(ctx, cmd)
+	}
+}
+
+func TestLockSurvivesRenewalsSlowerThanTheirInterval(t *testing.T) {
+	// Every renewal takes 0.4 TTL, more than the third of the TTL between
+	// renewals but well within the TTL: the holder is alive, only slow,
+	// and keeps its lock.
+	const ttl = 1500 * time.Millisecond
+	a, rdb := newTestStore(t, WithLockTTL(ttl))
+	b := sameRedisStore(t, a, WithLockTTL(ttl))
+	ctx := context.Background()
+	// Loaded first, so that a renewal is one delayed EVALSHA rather than
+	// an EVALSHA and, after NOSCRIPT, an EVAL, each delayed.
+	require.NoError(t, renewScript.Load(ctx, rdb).Err())
+	rdb.AddHook(slowRenewals{d: ttl * 2 / 5})
+	unlock, err := a.LockRefresh(ctx, "slow-renewals")
+	require.NoError(t, err)
+
+	short, cancel := context.WithTimeout(ctx, 3*ttl)
+	_, err = b.LockRefresh(short, "slow-renewals")
+	cancel()
+	require.ErrorIs(t, err, context.DeadlineExceeded, "a slow but live holder keeps its lock")
+
+	unlock()
+	n, err := rdb.Exists(ctx, a.lockKey("slow-renewals")).Result()
 	require.NoError(t, err)
 	assert.Equal(t, int64(0), n, "released")
 }

@@ -36,6 +36,7 @@ func noteSkip(test, why string) {
 }
 
 func TestMain(m *testing.M) {
+	installRedisLogger()
 	code := m.Run()
 	skips.Lock()
 	notes := skips.notes

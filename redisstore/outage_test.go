@@ -3,7 +3,6 @@ package redisstore
 import (
 	"context"
 	"fmt"
-	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -115,8 +114,7 @@ type shop struct {
 func newShop(t *testing.T, addr string) *shop {
 	t.Helper()
 	// go-redis logs every failed dial; the failures are the point here.
-	redis.SetLogger(discardLogger{})
-	t.Cleanup(func() { redis.SetLogger(stderrLogger{log.New(os.Stderr, "redis: ", log.LstdFlags)}) })
+	quietRedisLog(t)
 	srv := emporixtest.NewServer(emporixtest.WithLifetimes(emporixtest.Lifetimes{CustomerAccess: 10 * time.Minute}))
 	t.Cleanup(srv.Close)
 	c, err := emporix.NewClient(srv.Tenant(), srv.ClientID(), emporix.WithBaseURL(srv.URL()),
@@ -297,8 +295,7 @@ func TestRedisRestartEmptyReportsEveryLostSession(t *testing.T) {
 func TestAReleaseRedisMissedIsRetriedWhenItIsBack(t *testing.T) {
 	r := newPersistentRedis(t)
 	r.start(false)
-	redis.SetLogger(discardLogger{})
-	t.Cleanup(func() { redis.SetLogger(stderrLogger{log.New(os.Stderr, "redis: ", log.LstdFlags)}) })
+	quietRedisLog(t)
 	rdb := redis.NewClient(&redis.Options{Addr: r.addr(), DialTimeout: 200 * time.Millisecond, MaxRetries: 1})
 	t.Cleanup(func() { _ = rdb.Close() })
 	const ttl = 8 * time.Second // long, to tell a retried release from an expiry

@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"log"
 	"net"
-	"os"
 	"os/exec"
 	"strconv"
 	"sync"
@@ -92,15 +90,6 @@ func startRedisProcess(t *testing.T, cmd *exec.Cmd, port int) *redisProcess {
 	}
 }
 
-type discardLogger struct{}
-
-func (discardLogger) Printf(context.Context, string, ...any) {}
-
-// stderrLogger is go-redis's default logger, which cannot be read back.
-type stderrLogger struct{ l *log.Logger }
-
-func (s stderrLogger) Printf(_ context.Context, format string, v ...any) { s.l.Printf(format, v...) }
-
 func freeLoopbackPort(t *testing.T) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -172,8 +161,7 @@ func TestStoreFailsWhileRedisIsDownAndRecoversAfterItRestarts(t *testing.T) {
 
 func testRestart(t *testing.T, server *restartableRedis) {
 	// go-redis logs every failed dial; the failures are the point here.
-	redis.SetLogger(discardLogger{})
-	t.Cleanup(func() { redis.SetLogger(stderrLogger{log.New(os.Stderr, "redis: ", log.LstdFlags)}) })
+	quietRedisLog(t)
 	server.start()
 	rdb := redis.NewClient(&redis.Options{Addr: server.addr, DialTimeout: 500 * time.Millisecond, MaxRetries: 1})
 	t.Cleanup(func() { _ = rdb.Close() })

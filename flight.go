@@ -92,6 +92,10 @@ func (m *SessionManager) run(ctx context.Context, k flightKey, f *flight, r rene
 	defer publish()
 	ctx, cancel := context.WithTimeout(ctx, m.cfg.refreshTimeout)
 	defer cancel()
+	if tok := r.renewedMeanwhile(ctx); tok != nil {
+		f.tok = tok
+		return
+	}
 	kind := KindAnonymous
 	if r.kind == flightCustomer {
 		kind = KindCustomer
@@ -131,6 +135,30 @@ func (m *SessionManager) run(ctx context.Context, k flightKey, f *flight, r rene
 		case <-ctx.Done():
 		}
 	}
+}
+
+// renewedMeanwhile returns the session's token of r's kind when it needs
+// no renewal any more, else nil. A caller that read the token just before
+// the previous flight stored its renewal starts a flight once that one has
+// published; this one finds the token renewed and ends here, so one expiry
+// is one renewal (and one observed refresh) per process. The renewal
+// itself checks again, after taking the store's lock.
+func (r renewal) renewedMeanwhile(ctx context.Context) *Token {
+	if r.force {
+		return nil
+	}
+	st, _, err := r.s.load(ctx)
+	if err != nil || st == nil {
+		return nil
+	}
+	cur := st.Anonymous
+	if r.kind == flightCustomer {
+		cur = st.Customer
+	}
+	if cur == nil || cur.AccessToken == r.rejected || r.s.m.due(cur, r.s.m.client.now()) {
+		return nil
+	}
+	return cur
 }
 
 // lockName names the store lock of a flight, as "anonymous:KEY" or

@@ -55,6 +55,10 @@ type fakeAuth struct {
 
 	// refreshGate, when set, blocks refresh answers until closed.
 	refreshGate chan struct{}
+	// atGate, when set, gets the name of each refresh call as it reaches
+	// refreshGate (when the channel has room), so a test waits for that
+	// moment instead of polling for it.
+	atGate chan string
 }
 
 func newFakeAuth(t *testing.T, mt *httpmock.MockTransport, clock *fakeClock) *fakeAuth {
@@ -71,9 +75,13 @@ func newFakeAuth(t *testing.T, mt *httpmock.MockTransport, clock *fakeClock) *fa
 			f.mu.Lock()
 			f.calls[name]++
 			f.queries[name] = append(f.queries[name], req.URL.Query())
-			gate := f.refreshGate
+			gate, atGate := f.refreshGate, f.atGate
 			f.mu.Unlock()
 			if gate != nil && strings.Contains(strings.ToLower(name), "refresh") {
+				select {
+				case atGate <- name:
+				default:
+				}
 				<-gate
 			}
 			f.mu.Lock()

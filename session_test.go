@@ -279,10 +279,14 @@ func TestCancellingOneWaiterDoesNotCancelTheSharedRefresh(t *testing.T) {
 	first, err := h.manager.Session("cookie-1").Token(ctx)
 	require.NoError(t, err)
 	h.clock.Advance(2 * time.Hour)
-	gate := make(chan struct{})
+	gate, atGate := make(chan struct{}), make(chan string, 1)
 	h.fake.mu.Lock()
-	h.fake.refreshGate = gate
+	h.fake.refreshGate, h.fake.atGate = gate, atGate
 	h.fake.mu.Unlock()
+	// Bounds a wait for something that happens at once, so that a broken
+	// build fails instead of hanging; generous, as a loaded CI machine
+	// can stall a goroutine for a good part of a second.
+	const bound = 10 * time.Second
 
 	cancelCtx, cancel := context.WithCancel(ctx)
 	cancelled := make(chan error, 1)
@@ -296,13 +300,18 @@ func TestCancellingOneWaiterDoesNotCancelTheSharedRefresh(t *testing.T) {
 		assert.NoError(t, err)
 		patient <- tok
 	}()
-	require.Eventually(t, func() bool { return h.fake.count("anonRefresh") == 1 }, time.Second, time.Millisecond)
+	select {
+	case name := <-atGate: // the shared refresh is at the service, held there
+		require.Equal(t, "anonRefresh", name)
+	case <-time.After(bound):
+		t.Fatal("no refresh reached the service")
+	}
 
 	cancel()
 	select {
 	case err := <-cancelled:
 		assert.ErrorIs(t, err, context.Canceled)
-	case <-time.After(time.Second):
+	case <-time.After(bound):
 		t.Fatal("the cancelled waiter did not return")
 	}
 	close(gate)
@@ -310,7 +319,7 @@ func TestCancellingOneWaiterDoesNotCancelTheSharedRefresh(t *testing.T) {
 	case tok := <-patient:
 		assert.NotEqual(t, first.AccessToken, tok.AccessToken)
 		assert.Equal(t, first.SessionID, tok.SessionID)
-	case <-time.After(time.Second):
+	case <-time.After(bound):
 		t.Fatal("the shared refresh did not finish")
 	}
 	assert.Equal(t, 1, h.fake.count("anonRefresh"))

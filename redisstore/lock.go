@@ -70,7 +70,17 @@ func (s *Store) LockRefresh(ctx context.Context, name string) (unlock func(), er
 			break
 		}
 		if !errors.Is(err, redis.Nil) {
+			// The SET may have reached Redis though its reply did not (a
+			// connection closed by a restart): a lock nobody renews or
+			// releases would hold every replica off for its whole TTL.
+			// Release this token's lock once Redis answers, if it holds.
+			go s.unlockLater(context.WithoutCancel(ctx), lkey, token, time.Now().Add(s.lockTTL))
 			return nil, fmt.Errorf("redisstore: taking the refresh lock: %w", err)
+		}
+		// go-redis resends a command whose reply was lost; the resent SET
+		// finds the lock the first one took: ours.
+		if held, gerr := s.rdb.Get(ctx, lkey).Result(); gerr == nil && held == token {
+			break
 		}
 		// Held by someone else: wait a jittered delay in [delay/2, delay].
 		t := time.NewTimer(delay/2 + mrand.N(delay/2+1))

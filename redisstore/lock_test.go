@@ -56,17 +56,17 @@ func TestLockExcludesUntilReleased(t *testing.T) {
 }
 
 func TestLockIsRenewedWhileHeld(t *testing.T) {
-	// A TTL of a second: a holder on a loaded machine (two cores, race
-	// detector) can miss a renewal or two of a few hundred milliseconds
+	// A TTL of two seconds (the default is five): a holder on a loaded
+	// machine (two cores, race detector) can stall for most of a second
 	// without being dead, and this test is about a live holder.
-	const ttl = time.Second
+	const ttl = 2 * time.Second
 	a, rdb := newTestStore(t, WithLockTTL(ttl))
 	b := sameRedisStore(t, a, WithLockTTL(ttl))
 	ctx := context.Background()
 	unlock, err := a.LockRefresh(ctx, "slow-refresh")
 	require.NoError(t, err)
 
-	short, cancel := context.WithTimeout(ctx, 3*ttl)
+	short, cancel := context.WithTimeout(ctx, 2*ttl)
 	_, err = b.LockRefresh(short, "slow-refresh")
 	cancel()
 	require.ErrorIs(t, err, context.DeadlineExceeded, "a live holder keeps its lock past the TTL")
@@ -105,21 +105,22 @@ func (h slowRenewals) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 }
 
 func TestLockSurvivesRenewalsSlowerThanTheirInterval(t *testing.T) {
-	// Every renewal takes 0.4 TTL, more than the third of the TTL between
+	// Every renewal takes 0.36 TTL, more than the third of the TTL between
 	// renewals but well within the TTL: the holder is alive, only slow,
-	// and keeps its lock.
-	const ttl = 1500 * time.Millisecond
+	// and keeps its lock. Back to back, each renewal leaves 0.28 TTL
+	// (560 ms) to spare for a loaded machine.
+	const ttl = 2 * time.Second
 	a, rdb := newTestStore(t, WithLockTTL(ttl))
 	b := sameRedisStore(t, a, WithLockTTL(ttl))
 	ctx := context.Background()
 	// Loaded first, so that a renewal is one delayed EVALSHA rather than
 	// an EVALSHA and, after NOSCRIPT, an EVAL, each delayed.
 	require.NoError(t, renewScript.Load(ctx, rdb).Err())
-	rdb.AddHook(slowRenewals{d: ttl * 2 / 5})
+	rdb.AddHook(slowRenewals{d: ttl * 36 / 100})
 	unlock, err := a.LockRefresh(ctx, "slow-renewals")
 	require.NoError(t, err)
 
-	short, cancel := context.WithTimeout(ctx, 3*ttl)
+	short, cancel := context.WithTimeout(ctx, 2*ttl)
 	_, err = b.LockRefresh(short, "slow-renewals")
 	cancel()
 	require.ErrorIs(t, err, context.DeadlineExceeded, "a slow but live holder keeps its lock")

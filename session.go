@@ -460,6 +460,12 @@ func (s *Session) renewAnonymousLocked(ctx context.Context, rejected Secret) (*T
 			st = &SessionState{}
 		}
 		cur := st.Anonymous
+		if next != nil && sameToken(cur, next) {
+			// Our save landed although the store answered a conflict: a
+			// write retried after a lost reply (a timeout) finds its own
+			// first attempt. The session is ours, and so is its report.
+			return s.renewedAnonymous(ctx, next, change), nil
+		}
 		if next != nil && !sameToken(cur, renewed) {
 			next, change = nil, nil // another writer renewed it meanwhile
 		}
@@ -483,13 +489,19 @@ func (s *Session) renewAnonymousLocked(ctx context.Context, rejected Secret) (*T
 		} else if err != nil {
 			return nil, err
 		}
-		m.known.set(s.key, next.SessionID)
-		if change != nil {
-			m.report(ctx, *change)
-		}
-		return next, nil
+		return s.renewedAnonymous(ctx, next, change), nil
 	}
 	return nil, errTooManyConflicts
+}
+
+// renewedAnonymous records the anonymous token next, which is now stored,
+// as the session's known session ID and reports change, if any.
+func (s *Session) renewedAnonymous(ctx context.Context, next *Token, change *SessionChange) *Token {
+	s.m.known.set(s.key, next.SessionID)
+	if change != nil {
+		s.m.report(ctx, *change)
+	}
+	return next
 }
 
 // renewAnonymous refreshes cur, or logs in anew when there is no session or

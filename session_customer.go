@@ -176,6 +176,9 @@ func (s *Session) renewCustomer(ctx context.Context, rejected Secret, opts *Refr
 			return nil, err
 		}
 		cur := st.Customer
+		if next != nil && sameToken(cur, next) {
+			return next, nil // our save landed although the store answered a conflict (a retried write)
+		}
 		if next != nil && !sameToken(cur, renewed) {
 			next = nil // another writer changed the customer token meanwhile
 			if !force {

@@ -2,6 +2,7 @@ package emporix
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -68,4 +69,71 @@ func TestFirstVisitIsNotALostSession(t *testing.T) {
 	id, err := s.SessionID(context.Background())
 	require.NoError(t, err)
 	assert.Nil(t, s.lostChange(RememberSessionID(context.Background(), id), &Token{SessionID: id}))
+}
+
+// echoStore is a store whose write can land while its caller hears of a
+// conflict: a compare-and-swap whose reply was lost (a timeout) and that
+// the store's client retried, so the retry found the first attempt's
+// version. It can also forget every session, like a store restarted empty.
+type echoStore struct {
+	*MemoryStore
+	mu        sync.Mutex
+	lostReply int // saves still to answer with a conflict after landing
+}
+
+func (e *echoStore) Save(ctx context.Context, key string, state *SessionState, expected uint64) (uint64, error) {
+	v, err := e.MemoryStore.Save(ctx, key, state, expected)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if err == nil && e.lostReply > 0 {
+		e.lostReply--
+		return 0, ErrStoreConflict
+	}
+	return v, err
+}
+
+func (e *echoStore) loseNextReply() {
+	e.mu.Lock()
+	e.lostReply = 1
+	e.mu.Unlock()
+}
+
+// A session whose save landed although the store answered a conflict is
+// the renewal's own: its session ID is remembered and its change reported.
+// Without a remembered ID, the process's own record is what tells a
+// session the store forgot from a first visit.
+func TestALandedSaveAnsweredWithAConflictKeepsTheLostSessionReport(t *testing.T) {
+	for _, first := range []bool{false, true} {
+		name := map[bool]string{false: "the new session's save", true: "the first session's save"}[first]
+		t.Run(name, func(t *testing.T) {
+			h := newSessionHarness(t)
+			store := &echoStore{MemoryStore: h.store}
+			m, err := NewSessionManager(h.client, store,
+				WithSessionChangeHook(func(_ context.Context, ch SessionChange) { h.changes.add(ch) }))
+			require.NoError(t, err)
+			ctx := context.Background()
+			s := m.Session("cookie-1")
+			if first {
+				store.loseNextReply()
+			}
+			oldID, err := s.SessionID(ctx)
+			require.NoError(t, err)
+			require.NoError(t, store.Delete(ctx, s.Key())) // the store forgets it
+			if !first {
+				store.loseNextReply()
+			}
+
+			tok, err := s.Token(ctx) // no remembered ID: the process's record tells
+			require.NoError(t, err)
+			require.NotEqual(t, oldID, tok.SessionID, "a new session was started")
+			assert.Equal(t, []SessionChange{{Key: "cookie-1", OldSessionID: oldID, NewSessionID: tok.SessionID, Reason: ReasonSessionLost}},
+				h.changes.all())
+			st, _, err := store.Load(ctx, s.Key())
+			require.NoError(t, err)
+			assert.Equal(t, tok.SessionID, st.Anonymous.SessionID, "the new session is stored")
+			_, err = s.Token(ctx)
+			require.NoError(t, err)
+			assert.Len(t, h.changes.all(), 1, "reported once")
+		})
+	}
 }

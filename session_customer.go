@@ -257,14 +257,21 @@ func (s *Session) keepOr(ctx context.Context, usable bool, cur *Token, err error
 // customer has been told (see consumeEnded), and the session-change hook
 // hears of it once, from the writer that removed the token.
 func (s *Session) dropCustomer(ctx context.Context, dead *Token, cause error) error {
-	var ended *EndedLogin
+	var ended, wrote *EndedLogin
 	var anon *Token
 	err := s.update(ctx, func(st *SessionState) *SessionState {
 		ended, anon = nil, st.Anonymous
+		if wrote != nil && st.Customer == nil && st.EndedLogin.same(wrote) {
+			// Our save landed although the store answered a conflict
+			// (a write retried after a lost reply): the report is ours.
+			ended = wrote
+			return nil
+		}
 		if !sameToken(st.Customer, dead) {
 			return nil // replaced or removed meanwhile
 		}
 		ended = &EndedLogin{CustomerNumber: customerNumber(dead), At: s.m.client.now()}
+		wrote = ended
 		return &SessionState{Anonymous: st.Anonymous, EndedLogin: ended}
 	})
 	if ended != nil {

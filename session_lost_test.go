@@ -78,23 +78,26 @@ func TestFirstVisitIsNotALostSession(t *testing.T) {
 type echoStore struct {
 	*MemoryStore
 	mu        sync.Mutex
-	lostReply int // saves still to answer with a conflict after landing
+	lostReply int                      // saves still to answer with a conflict after landing
+	of        func(*SessionState) bool // which saves; nil: any
 }
 
 func (e *echoStore) Save(ctx context.Context, key string, state *SessionState, expected uint64) (uint64, error) {
 	v, err := e.MemoryStore.Save(ctx, key, state, expected)
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if err == nil && e.lostReply > 0 {
+	if err == nil && e.lostReply > 0 && (e.of == nil || e.of(state)) {
 		e.lostReply--
 		return 0, ErrStoreConflict
 	}
 	return v, err
 }
 
-func (e *echoStore) loseNextReply() {
+func (e *echoStore) loseNextReply() { e.loseNextReplyOf(nil) }
+
+func (e *echoStore) loseNextReplyOf(of func(*SessionState) bool) {
 	e.mu.Lock()
-	e.lostReply = 1
+	e.lostReply, e.of = 1, of
 	e.mu.Unlock()
 }
 
@@ -136,4 +139,39 @@ func TestALandedSaveAnsweredWithAConflictKeepsTheLostSessionReport(t *testing.T)
 			assert.Len(t, h.changes.all(), 1, "reported once")
 		})
 	}
+}
+
+// An ended login whose save landed behind a conflict answer is reported
+// once, and the caller told of it clears the marker: the next call serves
+// the guest.
+func TestALandedSaveAnsweredWithAConflictKeepsTheEndedLoginReport(t *testing.T) {
+	h := newSessionHarness(t)
+	h.fake.custExpiresIn = 3600
+	store := &echoStore{MemoryStore: h.store}
+	m, err := NewSessionManager(h.client, store,
+		WithSessionChangeHook(func(_ context.Context, ch SessionChange) { h.changes.add(ch) }))
+	require.NoError(t, err)
+	m.adoptWait = time.Millisecond // no other writer to wait for
+	ctx := context.Background()
+	s := m.Session("cookie-1")
+	_, err = s.Login(ctx, &LoginRequest{Email: "john@example.com", Password: "password123"})
+	require.NoError(t, err)
+	anon, err := s.AnonymousToken(ctx)
+	require.NoError(t, err)
+	h.fake.mu.Lock()
+	h.fake.custRT = map[string]string{} // refresh tokens revoked
+	h.fake.mu.Unlock()
+	store.loseNextReplyOf(func(st *SessionState) bool { return st.EndedLogin != nil })
+
+	h.clock.Advance(61 * time.Minute)
+	_, err = s.Token(ctx)
+	require.ErrorIs(t, err, ErrSessionExpired)
+	changes := h.changes.all()
+	require.Len(t, changes, 1, "the ended login is reported")
+	assert.Equal(t, ReasonLoginEnded, changes[0].Reason)
+	tok, err := s.Token(ctx)
+	require.NoError(t, err, "told once: the session goes on as a guest")
+	assert.Equal(t, KindAnonymous, tok.Kind)
+	assert.Equal(t, anon.SessionID, tok.SessionID)
+	assert.Len(t, h.changes.all(), 1)
 }

@@ -546,10 +546,14 @@ func checkJSONExplained(t *testing.T, body []byte, walk jsonWalk, e *APIError) {
 		t.Fatalf("snippet of %d bytes", len(e.Body))
 	}
 	// A credential-like member's value never survives, unless the same
-	// text also stands elsewhere in the body.
+	// text also stands elsewhere in the body. A value with a quote or a
+	// backslash is left out: the kept snippet is re-encoded JSON, where
+	// such text also arises from the encoding of other members (the value
+	// `tatus"` stands in the member name `"status"`), and a secret of any
+	// shape is checked by the swap below.
 	text := serverText(e)
 	for _, v := range walk.credentials {
-		if len(v) >= 6 && !strings.Contains(redacted, v) && !slices.ContainsFunc(walk.others, func(o string) bool { return strings.Contains(o, v) }) &&
+		if len(v) >= 6 && !strings.ContainsAny(v, `"\`) && !strings.Contains(redacted, v) && !slices.ContainsFunc(walk.others, func(o string) bool { return strings.Contains(o, v) }) &&
 			strings.Contains(text, v) {
 			t.Fatalf("credential value %q survives in %q: %q", v, body, text)
 		}

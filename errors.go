@@ -286,11 +286,9 @@ func (c *Client) requestFailed(ctx context.Context, k *call, err error) error {
 	}
 	// A proxy's error may quote the request: its secrets, and personal
 	// data such as the e-mail address in the body.
-	if text := err.Error(); maskPersonal(k.secrets.apply(text)) != text || len(personalValues(k.request)) > 0 {
-		masked := maskValues(maskPersonal(k.secrets.apply(text)), personalValues(k.request))
-		if masked != text {
-			err = &scrubbedError{text: masked, err: err}
-		}
+	text := err.Error()
+	if masked := maskValues(maskPersonal(k.secrets.apply(text)), personalValues(k.request)); masked != text {
+		err = &scrubbedError{text: masked, err: err}
 	}
 	attempts := max(k.attempts, 1)
 	c.logger.LogAttrs(ctx, slog.LevelDebug, "emporix: request failed",

@@ -48,10 +48,9 @@ func (e *APIError) fill(body []byte, secrets scrubber) {
 			e.Message = explain(trimmed, 0)
 		}
 	}
-	e.Type = secrets.apply(e.Type)
-	e.ErrorCode = secrets.apply(e.ErrorCode)
-	e.Message = secrets.apply(e.Message)
-	e.MoreInfo = secrets.apply(e.MoreInfo)
+	for _, t := range e.texts() {
+		*t = secrets.apply(*t)
+	}
 	for i, d := range e.Details {
 		if masked, ok := maskedJSON(d); ok {
 			d = json.RawMessage(masked)
@@ -87,10 +86,9 @@ func (e *APIError) fill(body []byte, secrets scrubber) {
 // (\u0026 for &) is plain text once decoded.
 func (e *APIError) maskPersonal(secrets scrubber) {
 	e.ServerMessage = e.Message
-	e.Message = maskPersonal(e.Message)
-	e.Type = maskPersonal(e.Type)
-	e.ErrorCode = maskPersonal(e.ErrorCode)
-	e.MoreInfo = maskPersonal(e.MoreInfo)
+	for _, t := range e.texts() {
+		*t = maskPersonal(*t)
+	}
 	for i, d := range e.Details {
 		if m := maskPersonal(string(d)); m != string(d) {
 			e.Details[i] = json.RawMessage(m) // "*" needs no escaping: still JSON
@@ -99,10 +97,22 @@ func (e *APIError) maskPersonal(secrets scrubber) {
 	e.Fields = fieldErrorsOf(e.Details)
 	for i := range e.Fields {
 		f := &e.Fields[i]
-		for _, s := range []*string{&f.Field, &f.Type, &f.Message, &f.MoreInfo} {
+		for _, s := range f.texts() {
 			*s = maskPersonal(secrets.apply(*s))
 		}
 	}
+}
+
+// texts are the error's texts taken from the server's answer, apart from
+// Body: every mask (secrets, e-mail addresses, personal values) runs over
+// this one list, so a text added here is masked everywhere.
+func (e *APIError) texts() [4]*string {
+	return [...]*string{&e.Message, &e.Type, &e.ErrorCode, &e.MoreInfo}
+}
+
+// texts are the field error's texts taken from the server's answer.
+func (f *FieldError) texts() [4]*string {
+	return [...]*string{&f.Field, &f.Type, &f.Message, &f.MoreInfo}
 }
 
 // errorFields are the members of a JSON error object by lower-case name:

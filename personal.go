@@ -117,9 +117,10 @@ func (e *APIError) maskValues(values []string) {
 	if len(values) == 0 {
 		return
 	}
-	for _, s := range []*string{&e.Message, &e.Type, &e.ErrorCode, &e.MoreInfo, &e.Body} {
+	for _, s := range e.texts() {
 		*s = maskValues(*s, values)
 	}
+	e.Body = maskValues(e.Body, values)
 	for i, d := range e.Details {
 		if m := maskValues(string(d), values); m != string(d) && json.Valid([]byte(m)) {
 			e.Details[i] = json.RawMessage(m)
@@ -127,7 +128,7 @@ func (e *APIError) maskValues(values []string) {
 	}
 	for i := range e.Fields {
 		f := &e.Fields[i]
-		for _, s := range []*string{&f.Field, &f.Type, &f.Message, &f.MoreInfo} {
+		for _, s := range f.texts() {
 			*s = maskValues(*s, values)
 		}
 	}

@@ -167,6 +167,14 @@ func (s *suite) roundTrip(t *testing.T) {
 	guest.Customer = nil
 	v = mustSave(t, st, "storetest-guest", guest, 0)
 	expectState(t, st, "storetest-guest", guest, v)
+
+	// A login that ended leaves a guest's state with its report, which a
+	// store must keep until the SDK has delivered it.
+	ended := state(10, now)
+	ended.Customer = nil
+	ended.EndedLogin = &emporix.EndedLogin{CustomerNumber: "storetest-customer-10", At: now.Add(-time.Minute).UTC()}
+	v = mustSave(t, st, "storetest-ended", ended, 0)
+	expectState(t, st, "storetest-ended", ended, v)
 }
 
 // codec checks that what the store returns survives the encoding stores

@@ -92,6 +92,12 @@ func diff(want, got *emporix.SessionState) string {
 	}
 	tokenDiff("Anonymous", want.Anonymous, got.Anonymous)
 	tokenDiff("Customer", want.Customer, got.Customer)
+	switch w, g := want.EndedLogin, got.EndedLogin; {
+	case (w == nil) != (g == nil):
+		out = append(out, fmt.Sprintf("EndedLogin: want present=%v, got present=%v", w != nil, g != nil))
+	case w != nil && (w.CustomerNumber != g.CustomerNumber || !w.At.Equal(g.At)):
+		out = append(out, fmt.Sprintf("EndedLogin = {%q %v}, want {%q %v}", g.CustomerNumber, g.At, w.CustomerNumber, w.At))
+	}
 	return strings.Join(out, "; ")
 }
 

@@ -114,12 +114,6 @@ func (w *tokenWire) unreadable() bool {
 		w.RefreshExpiresIn.unreadable || w.RefreshExpiresInCamel.unreadable
 }
 
-// decodeToken decodes a token response body of a kind of token, falling
-// back on the kind's documented lifetimes.
-func decodeToken(body []byte, kind TokenKind, now time.Time) (*Token, error) {
-	return decodeTokenWith(body, kind, now, defaultLifetimes(nil, kind))
-}
-
 // decodeTokenWith decodes a token response body; def are the documented
 // lifetimes of the operation's tokens. Without them (service tokens) an
 // expiry that cannot be read makes the answer malformed.

@@ -125,6 +125,12 @@ func TestFlexBool_Rejects(t *testing.T) {
 }
 
 // ---------------------------------------------------------------------------
+// decodeToken decodes a token response body of a kind of token with the
+// kind's documented lifetimes, as the client's operations do.
+func decodeToken(body []byte, kind TokenKind, now time.Time) (*Token, error) {
+	return decodeTokenWith(body, kind, now, defaultLifetimes(nil, kind))
+}
+
 // decodeToken: the union of every token response.
 // ---------------------------------------------------------------------------
 

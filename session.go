@@ -437,10 +437,8 @@ var errTooManyConflicts = fmt.Errorf("%w: gave up after %d attempts", ErrStoreCo
 // session. Only when the refresh token is expired or rejected does it log in
 // anew, and then it reports the new session ID. rejected names an access
 // token the service refused, which is renewed even if it looks valid.
+// Its callers have loaded the state, so check has refused an empty key.
 func (s *Session) refreshAnonymous(ctx context.Context, rejected Secret) (*Token, error) {
-	if s.key == "" {
-		return nil, invalid("session key", "must not be empty")
-	}
 	return s.m.wait(ctx, renewal{s: s, kind: flightAnonymous, rejected: rejected})
 }
 

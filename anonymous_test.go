@@ -40,7 +40,7 @@ func authAnonToken() *Token {
 
 func TestAnonymousLogin_RequestAndToken(t *testing.T) {
 	c, mt := newTestClient(t)
-	rec := serve(t, mt, "GET", "/customerlogin/auth/anonymous/login", jsonReply(200, authAnonResponse))
+	sent := serve(t, mt, "GET", "/customerlogin/auth/anonymous/login", jsonReply(200, authAnonResponse))
 
 	tok, err := c.Auth.AnonymousLogin(authBG, nil)
 	require.NoError(t, err)
@@ -49,10 +49,10 @@ func TestAnonymousLogin_RequestAndToken(t *testing.T) {
 	assert.True(t, tok.ExpiredAt(testNow.Add(authSecs(3599))))
 	assert.False(t, tok.RefreshExpiredAt(testNow.Add(23*time.Hour)))
 
-	r := rec.only(t)
+	r := only(t, sent)
 	assert.Equal(t, "GET", r.Method)
-	assert.Equal(t, "/customerlogin/auth/anonymous/login", r.Path)
-	assert.Equal(t, url.Values{"tenant": {testTenant}, "client_id": {testClientID}}, r.Query)
+	assert.Equal(t, "/customerlogin/auth/anonymous/login", pathOf(r))
+	assert.Equal(t, url.Values{"tenant": {testTenant}, "client_id": {testClientID}}, r.URL.Query())
 	assert.Empty(t, r.Header.Values("Authorization"), "the anonymous login needs no token")
 	assert.Equal(t, "application/json", r.Header.Get("Accept"))
 	authAssertNoBody(t, r)
@@ -90,10 +90,10 @@ func TestAnonymousLogin_SessionContext(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, mt := newTestClient(t)
-			rec := serve(t, mt, "GET", "/customerlogin/auth/anonymous/login", jsonReply(200, authAnonResponse))
+			sent := serve(t, mt, "GET", "/customerlogin/auth/anonymous/login", jsonReply(200, authAnonResponse))
 			_, err := c.Auth.AnonymousLogin(authBG, tt.sc)
 			require.NoError(t, err)
-			assert.Equal(t, tt.want, rec.only(t).Query)
+			assert.Equal(t, tt.want, only(t, sent).URL.Query())
 		})
 	}
 }
@@ -113,21 +113,21 @@ func TestAnonymousLogin_BadCurrencySendsNothing(t *testing.T) {
 
 func TestAnonymousLogin_NeedsNoTokenSource(t *testing.T) {
 	c, mt := newTestClient(t, WithTokenSource(nil))
-	rec := serve(t, mt, "GET", "/customerlogin/auth/anonymous/login", jsonReply(200, authAnonResponse))
+	sent := serve(t, mt, "GET", "/customerlogin/auth/anonymous/login", jsonReply(200, authAnonResponse))
 	tok, err := c.Auth.AnonymousLogin(authBG, nil)
 	require.NoError(t, err)
 	assert.Equal(t, "tpYgJPZqddEQ2zwfzNtx79noBP65", string(tok.AccessToken))
-	assert.Empty(t, rec.only(t).Header.Values("Authorization"))
+	assert.Empty(t, only(t, sent).Header.Values("Authorization"))
 }
 
 func TestAnonymousLogin_UsesTheClientsTenantAndClientID(t *testing.T) {
 	c, mt := newTestClient(t)
 	other, err := NewClient("othertenant", "other-client", WithHTTPClient(c.http.HTTPClient), WithBaseURL(testBase), WithNoRetries())
 	require.NoError(t, err)
-	rec := serve(t, mt, "GET", "/customerlogin/auth/anonymous/login", jsonReply(200, authAnonResponse))
+	sent := serve(t, mt, "GET", "/customerlogin/auth/anonymous/login", jsonReply(200, authAnonResponse))
 	_, err = other.Auth.AnonymousLogin(authBG, nil)
 	require.NoError(t, err)
-	assert.Equal(t, url.Values{"tenant": {"othertenant"}, "client_id": {"other-client"}}, rec.only(t).Query)
+	assert.Equal(t, url.Values{"tenant": {"othertenant"}, "client_id": {"other-client"}}, only(t, sent).URL.Query())
 }
 
 func TestAnonymousLogin_UnusableResponses(t *testing.T) {
@@ -175,22 +175,22 @@ func TestAnonymousLogin_ErrorResponses(t *testing.T) {
 	})
 	t.Run("HTML 502 is not retried", func(t *testing.T) {
 		c, mt := newTestClient(t)
-		rec := authServeRaw(t, mt, "GET", "/customerlogin/auth/anonymous/login", 502, authBodyHTML502)
+		authServeRaw(t, mt, "GET", "/customerlogin/auth/anonymous/login", 502, authBodyHTML502)
 		_, err := c.Auth.AnonymousLogin(authBG, nil)
 		ae := authAPIError(t, err, 502)
 		assert.ErrorIs(t, err, ErrServer)
 		assert.Equal(t, authBodyHTML502, ae.Body)
-		assert.Equal(t, 1, rec.count(), "every anonymous login creates a session: not retried on 502")
+		assert.Equal(t, 1, calls(mt, "GET", "/customerlogin/auth/anonymous/login"), "every anonymous login creates a session: not retried on 502")
 	})
 	t.Run("503 with Retry-After is retried", func(t *testing.T) {
 		c, mt := newTestClient(t)
-		rec := serve(t, mt, "GET", "/customerlogin/auth/anonymous/login",
+		serve(t, mt, "GET", "/customerlogin/auth/anonymous/login",
 			reply{status: 503, body: `{"status":503,"message":"busy"}`, header: map[string][]string{"Retry-After": {"0"}}},
 			jsonReply(200, authAnonResponse))
 		tok, err := c.Auth.AnonymousLogin(authBG, nil)
 		require.NoError(t, err)
 		assert.Equal(t, "tpYgJPZqddEQ2zwfzNtx79noBP65", string(tok.AccessToken))
-		assert.Equal(t, 2, rec.count())
+		assert.Equal(t, 2, calls(mt, "GET", "/customerlogin/auth/anonymous/login"))
 	})
 }
 
@@ -200,7 +200,7 @@ func TestAnonymousLogin_ErrorResponses(t *testing.T) {
 
 func TestAnonymousRefresh_RequestAndToken(t *testing.T) {
 	c, mt := newTestClient(t)
-	rec := serve(t, mt, "GET", "/customerlogin/auth/anonymous/refresh", jsonReply(200, `{
+	sent := serve(t, mt, "GET", "/customerlogin/auth/anonymous/refresh", jsonReply(200, `{
 	  "token_type": "Bearer",
 	  "access_token": "GOToGKaEKFyR8DokPBwHH0Y3AKCo",
 	  "expires_in": 3599,
@@ -226,12 +226,12 @@ func TestAnonymousRefresh_RequestAndToken(t *testing.T) {
 	}, tok)
 	assert.Equal(t, before, *anon, "the input token is not modified")
 
-	r := rec.only(t)
+	r := only(t, sent)
 	assert.Equal(t, "GET", r.Method)
-	assert.Equal(t, "/customerlogin/auth/anonymous/refresh", r.Path)
-	assert.Equal(t, url.Values{"tenant": {testTenant}, "refresh_token": {anonRefresh}, "client_id": {testClientID}}, r.Query,
+	assert.Equal(t, "/customerlogin/auth/anonymous/refresh", pathOf(r))
+	assert.Equal(t, url.Values{"tenant": {testTenant}, "refresh_token": {anonRefresh}, "client_id": {testClientID}}, r.URL.Query(),
 		"only tenant, refresh_token and client_id: the deprecated anonymous_token is never sent")
-	assert.NotContains(t, r.Query, "anonymous_token")
+	assert.NotContains(t, r.URL.Query(), "anonymous_token")
 	assert.Empty(t, r.Header.Values("Authorization"))
 	authAssertNoBody(t, r)
 }
@@ -266,11 +266,11 @@ func TestAnonymousRefresh_CarryForward(t *testing.T) {
 	})
 	t.Run("unspecified-kind token is accepted", func(t *testing.T) {
 		c, mt := newTestClient(t)
-		rec := serve(t, mt, "GET", "/customerlogin/auth/anonymous/refresh", jsonReply(200, authAnonResponse))
+		sent := serve(t, mt, "GET", "/customerlogin/auth/anonymous/refresh", jsonReply(200, authAnonResponse))
 		tok, err := c.Auth.AnonymousRefresh(authBG, &Token{RefreshToken: "COOKIE-REFRESH"})
 		require.NoError(t, err)
 		assert.Equal(t, KindAnonymous, tok.Kind)
-		assert.Equal(t, []string{"COOKIE-REFRESH"}, rec.only(t).Query["refresh_token"])
+		assert.Equal(t, []string{"COOKIE-REFRESH"}, only(t, sent).URL.Query()["refresh_token"])
 	})
 }
 
@@ -301,7 +301,7 @@ func TestAnonymousRefresh_Validation(t *testing.T) {
 func TestAnonymousRefresh_ErrorResponses(t *testing.T) {
 	t.Run("401 invalid refresh token, echoed back, is scrubbed", func(t *testing.T) {
 		c, mt := newTestClient(t)
-		rec := authServeRaw(t, mt, "GET", "/customerlogin/auth/anonymous/refresh", 401,
+		authServeRaw(t, mt, "GET", "/customerlogin/auth/anonymous/refresh", 401,
 			`{"fault":{"faultstring":"Invalid refresh token ANON-REFRESH-s3cr3t","detail":{"errorcode":"oauth.v2.InvalidRefreshToken"}}}`)
 		tok, err := c.Auth.AnonymousRefresh(authBG, anonToken())
 		assert.Nil(t, tok)
@@ -312,7 +312,7 @@ func TestAnonymousRefresh_ErrorResponses(t *testing.T) {
 		assert.Equal(t, "oauth.v2.InvalidRefreshToken", ae.ErrorCode)
 		assert.Equal(t, "GET-oauth-refresh-anonymous-access-token", ae.Operation)
 		assert.Equal(t, "/customerlogin/auth/anonymous/refresh", ae.Path)
-		assert.Equal(t, 1, rec.count())
+		assert.Equal(t, 1, calls(mt, "GET", "/customerlogin/auth/anonymous/refresh"))
 		authNoSecrets(t, err.Error())
 	})
 	t.Run("400", func(t *testing.T) {
@@ -323,12 +323,12 @@ func TestAnonymousRefresh_ErrorResponses(t *testing.T) {
 	})
 	t.Run("HTML 502 keeps a snippet and is not retried", func(t *testing.T) {
 		c, mt := newTestClient(t)
-		rec := authServeRaw(t, mt, "GET", "/customerlogin/auth/anonymous/refresh", 502, authBodyHTML502)
+		authServeRaw(t, mt, "GET", "/customerlogin/auth/anonymous/refresh", 502, authBodyHTML502)
 		_, err := c.Auth.AnonymousRefresh(authBG, anonToken())
 		ae := authAPIError(t, err, 502)
 		assert.ErrorIs(t, err, ErrServer)
 		assert.Equal(t, authBodyHTML502, ae.Body)
-		assert.Equal(t, 1, rec.count())
+		assert.Equal(t, 1, calls(mt, "GET", "/customerlogin/auth/anonymous/refresh"))
 	})
 	t.Run("200 without access_token", func(t *testing.T) {
 		c, mt := newTestClient(t)

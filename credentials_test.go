@@ -85,9 +85,9 @@ func TestCredentialsRequestEmailChange(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, mt := newTestClient(t)
-			rec := serve(t, mt, http.MethodPost, emailChangePath, reply{status: http.StatusNoContent})
+			sent := serve(t, mt, http.MethodPost, emailChangePath, reply{status: http.StatusNoContent})
 			require.NoError(t, c.Credentials.RequestEmailChange(context.Background(), tt.in))
-			svcAssertRequest(t, rec.only(t), svcWant{
+			svcAssertRequest(t, only(t, sent), svcWant{
 				method: http.MethodPost, path: emailChangePath, auth: "Bearer " + custAccess,
 				contentType: "application/json", body: tt.want,
 			})
@@ -128,9 +128,9 @@ func TestCredentialsRequestEmailChange_Errors(t *testing.T) {
 
 func TestCredentialsConfirmEmailChange(t *testing.T) {
 	c, mt := newTestClient(t) // holds both tokens: the anonymous one must be used
-	rec := serve(t, mt, http.MethodPost, emailChangeConfirmPath, reply{status: http.StatusNoContent})
+	sent := serve(t, mt, http.MethodPost, emailChangeConfirmPath, reply{status: http.StatusNoContent})
 	require.NoError(t, c.Credentials.ConfirmEmailChange(context.Background(), emailToken))
-	svcAssertRequest(t, rec.only(t), svcWant{
+	svcAssertRequest(t, only(t, sent), svcWant{
 		method: http.MethodPost, path: emailChangeConfirmPath, auth: "Bearer " + anonAccess,
 		contentType: "application/json", body: `{"token":"` + emailToken + `"}`,
 	})
@@ -159,9 +159,9 @@ func TestCredentialsRequestPasswordReset(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, mt := newTestClient(t) // holds both tokens: the anonymous one must be used
-			rec := serve(t, mt, http.MethodPost, passwordResetPath, reply{status: http.StatusNoContent})
+			sent := serve(t, mt, http.MethodPost, passwordResetPath, reply{status: http.StatusNoContent})
 			require.NoError(t, c.Credentials.RequestPasswordReset(context.Background(), tt.in))
-			svcAssertRequest(t, rec.only(t), svcWant{
+			svcAssertRequest(t, only(t, sent), svcWant{
 				method: http.MethodPost, path: passwordResetPath, auth: "Bearer " + anonAccess,
 				contentType: "application/json", body: tt.want,
 			})
@@ -195,9 +195,9 @@ func TestCredentialsRequestPasswordReset_Errors(t *testing.T) {
 
 func TestCredentialsResetPassword(t *testing.T) {
 	c, mt := newTestClient(t) // holds both tokens: the anonymous one must be used
-	rec := serve(t, mt, http.MethodPost, passwordResetUpdPath, reply{status: http.StatusNoContent})
+	sent := serve(t, mt, http.MethodPost, passwordResetUpdPath, reply{status: http.StatusNoContent})
 	require.NoError(t, c.Credentials.ResetPassword(context.Background(), &PasswordReset{Token: emailToken, Password: "P@ssw0rd123"}))
-	svcAssertRequest(t, rec.only(t), svcWant{
+	svcAssertRequest(t, only(t, sent), svcWant{
 		method: http.MethodPost, path: passwordResetUpdPath, auth: "Bearer " + anonAccess,
 		contentType: "application/json", body: `{"token":"` + emailToken + `","password":"P@ssw0rd123"}`,
 	})
@@ -232,10 +232,10 @@ func TestCredentialsResetPassword_Errors(t *testing.T) {
 
 func TestCredentialsChangePassword(t *testing.T) {
 	c, mt := newTestClient(t)
-	rec := serve(t, mt, http.MethodPost, passwordChangePath, reply{status: http.StatusNoContent})
+	sent := serve(t, mt, http.MethodPost, passwordChangePath, reply{status: http.StatusNoContent})
 	require.NoError(t, c.Credentials.ChangePassword(context.Background(),
 		&PasswordChange{CurrentPassword: "password123", NewPassword: "P@ssw0rd123"}))
-	svcAssertRequest(t, rec.only(t), svcWant{
+	svcAssertRequest(t, only(t, sent), svcWant{
 		method: http.MethodPost, path: passwordChangePath, auth: "Bearer " + custAccess,
 		contentType: "application/json", body: `{"currentPassword":"password123","newPassword":"P@ssw0rd123"}`,
 	})
@@ -283,18 +283,18 @@ func TestCredentials_AnonymousOperations(t *testing.T) {
 	for _, o := range ops {
 		t.Run(o.op.name+"/anonymous token only", func(t *testing.T) {
 			c, mt := newTestClient(t, WithTokenSource(StaticTokenSource(anonToken())))
-			rec := serve(t, mt, o.op.method, o.op.path, reply{status: http.StatusNoContent})
+			sent := serve(t, mt, o.op.method, o.op.path, reply{status: http.StatusNoContent})
 			require.NoError(t, o.op.call(context.Background(), c))
-			svcAssertRequest(t, rec.only(t), svcWant{
+			svcAssertRequest(t, only(t, sent), svcWant{
 				method: http.MethodPost, path: o.op.path, auth: "Bearer " + anonAccess,
 				contentType: "application/json", body: o.body,
 			})
 		})
 		t.Run(o.op.name+"/anonymous source preferred over customer token", func(t *testing.T) {
 			c, mt := newTestClient(t, WithTokenSource(StaticTokens(anonToken(), custToken())))
-			rec := serve(t, mt, o.op.method, o.op.path, reply{status: http.StatusNoContent})
+			sent := serve(t, mt, o.op.method, o.op.path, reply{status: http.StatusNoContent})
 			require.NoError(t, o.op.call(context.Background(), c))
-			assert.Equal(t, []string{"Bearer " + anonAccess}, rec.only(t).Header.Values("Authorization"))
+			assert.Equal(t, []string{"Bearer " + anonAccess}, only(t, sent).Header.Values("Authorization"))
 		})
 		t.Run(o.op.name+"/customer token only", func(t *testing.T) {
 			c, mt := newTestClient(t, WithTokenSource(StaticTokenSource(custToken())))

@@ -37,7 +37,7 @@ func authServiceToken() *Token {
 
 func TestServiceToken_FormRequestAndToken(t *testing.T) {
 	c, mt := newTestClient(t)
-	rec := serve(t, mt, "POST", "/oauth/token", jsonReply(200, authServiceTokenResponse))
+	sent := serve(t, mt, "POST", "/oauth/token", jsonReply(200, authServiceTokenResponse))
 
 	tok, err := c.Employee.ServiceToken(authBG, &ServiceCredentials{
 		ClientID: authServiceClientID, ClientSecret: authServiceSecret, Scope: "tenant=mytenant customer.customer_manage",
@@ -55,13 +55,13 @@ func TestServiceToken_FormRequestAndToken(t *testing.T) {
 	}, tok)
 	assert.True(t, tok.RefreshExpiredAt(testNow), "a service token cannot be refreshed")
 
-	r := rec.only(t)
+	r := only(t, sent)
 	assert.Equal(t, "POST", r.Method)
-	assert.Equal(t, "/oauth/token", r.Path, "the OAuth service is not below the tenant")
-	assert.Empty(t, r.Query, "credentials travel in the body, never in the URL")
+	assert.Equal(t, "/oauth/token", pathOf(r), "the OAuth service is not below the tenant")
+	assert.Empty(t, r.URL.Query(), "credentials travel in the body, never in the URL")
 	assert.Empty(t, r.Header.Values("Authorization"), "the client's shopper tokens are not sent")
 	assert.Equal(t, "application/x-www-form-urlencoded", r.Header.Get("Content-Type"))
-	form, err := url.ParseQuery(string(r.Body))
+	form, err := url.ParseQuery(bodyOf(t, r))
 	require.NoError(t, err)
 	assert.Equal(t, url.Values{
 		"grant_type":    {"client_credentials"},
@@ -73,11 +73,11 @@ func TestServiceToken_FormRequestAndToken(t *testing.T) {
 
 func TestServiceToken_WithoutScope(t *testing.T) {
 	c, mt := newTestClient(t, WithTokenSource(nil))
-	rec := serve(t, mt, "POST", "/oauth/token", jsonReply(200, authServiceTokenResponse))
+	sent := serve(t, mt, "POST", "/oauth/token", jsonReply(200, authServiceTokenResponse))
 	_, err := c.Employee.ServiceToken(authBG, &ServiceCredentials{ClientID: authServiceClientID, ClientSecret: "s3cr3t&x=1 +"})
 	require.NoError(t, err)
-	r := rec.only(t)
-	form, err := url.ParseQuery(string(r.Body))
+	r := only(t, sent)
+	form, err := url.ParseQuery(bodyOf(t, r))
 	require.NoError(t, err)
 	assert.Equal(t, url.Values{
 		"grant_type":    {"client_credentials"},
@@ -124,7 +124,7 @@ func TestServiceToken_ErrorResponses(t *testing.T) {
 	// credentials with its fault shape.
 	t.Run("401 fault", func(t *testing.T) {
 		c, mt := newTestClient(t)
-		rec := authServeRaw(t, mt, "POST", "/oauth/token", 401,
+		authServeRaw(t, mt, "POST", "/oauth/token", 401,
 			`{"fault":{"faultstring":"Invalid client identifier {0}","detail":{"errorcode":"oauth.v2.InvalidClientIdentifier"}}}`)
 		tok, err := c.Employee.ServiceToken(authBG, &ServiceCredentials{ClientID: authServiceClientID, ClientSecret: authServiceSecret})
 		assert.Nil(t, tok)
@@ -136,7 +136,7 @@ func TestServiceToken_ErrorResponses(t *testing.T) {
 		assert.Equal(t, "POST", ae.Method)
 		assert.Equal(t, "/oauth/token", ae.Path)
 		assert.Equal(t, "POST-oauth-request-client-credentials", ae.Operation)
-		assert.Equal(t, 1, rec.count())
+		assert.Equal(t, 1, calls(mt, "POST", "/oauth/token"))
 	})
 	t.Run("400 echoing the secret is scrubbed", func(t *testing.T) {
 		c, mt := newTestClient(t)
@@ -151,12 +151,12 @@ func TestServiceToken_ErrorResponses(t *testing.T) {
 	})
 	t.Run("HTML 502 not retried", func(t *testing.T) {
 		c, mt := newTestClient(t)
-		rec := authServeRaw(t, mt, "POST", "/oauth/token", 502, authBodyHTML502)
+		authServeRaw(t, mt, "POST", "/oauth/token", 502, authBodyHTML502)
 		_, err := c.Employee.ServiceToken(authBG, &ServiceCredentials{ClientID: authServiceClientID, ClientSecret: authServiceSecret})
 		ae := authAPIError(t, err, 502)
 		assert.ErrorIs(t, err, ErrServer)
 		assert.Equal(t, authBodyHTML502, ae.Body)
-		assert.Equal(t, 1, rec.count())
+		assert.Equal(t, 1, calls(mt, "POST", "/oauth/token"))
 	})
 	t.Run("200 without access_token", func(t *testing.T) {
 		c, mt := newTestClient(t)
@@ -183,14 +183,14 @@ func TestServiceToken_ErrorResponses(t *testing.T) {
 
 func TestActivateCustomer_Request(t *testing.T) {
 	c, mt := newTestClient(t)
-	rec := serve(t, mt, "PATCH", "/customer/mytenant/customers/13730481", reply{status: 200})
+	sent := serve(t, mt, "PATCH", "/customer/mytenant/customers/13730481", reply{status: 200})
 
 	require.NoError(t, c.Employee.ActivateCustomer(authBG, authServiceToken(), "13730481"))
 
-	r := rec.only(t)
+	r := only(t, sent)
 	assert.Equal(t, "PATCH", r.Method)
-	assert.Equal(t, "/customer/mytenant/customers/13730481", r.Path)
-	assert.Empty(t, r.Query)
+	assert.Equal(t, "/customer/mytenant/customers/13730481", pathOf(r))
+	assert.Empty(t, r.URL.Query())
 	assert.Equal(t, bearer(authServiceAccess), r.Header.Get("Authorization"),
 		"the service token, never the client's shopper tokens")
 	authAssertJSONBody(t, r, `{"active":true,"onHold":false}`)
@@ -209,18 +209,18 @@ func TestActivateCustomer_TokenVariants(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			// A client without any token source: the token is explicit.
 			c, mt := newTestClient(t, WithTokenSource(nil))
-			rec := serve(t, mt, "PATCH", "/customer/mytenant/customers/C001", reply{status: 200})
+			sent := serve(t, mt, "PATCH", "/customer/mytenant/customers/C001", reply{status: 200})
 			require.NoError(t, c.Employee.ActivateCustomer(authBG, tt.tok, "C001"))
-			assert.Equal(t, tt.want, rec.only(t).Header.Get("Authorization"))
+			assert.Equal(t, tt.want, only(t, sent).Header.Get("Authorization"))
 		})
 	}
 }
 
 func TestActivateCustomer_CustomerNumberIsPathEscaped(t *testing.T) {
 	c, mt := newTestClient(t)
-	rec := serve(t, mt, "PATCH", "/customer/mytenant/customers/C%20001%2F2", reply{status: 200})
+	sent := serve(t, mt, "PATCH", "/customer/mytenant/customers/C%20001%2F2", reply{status: 200})
 	require.NoError(t, c.Employee.ActivateCustomer(authBG, authServiceToken(), "C 001/2"))
-	assert.Equal(t, "/customer/mytenant/customers/C%20001%2F2", rec.only(t).Path)
+	assert.Equal(t, "/customer/mytenant/customers/C%20001%2F2", pathOf(only(t, sent)))
 }
 
 func TestActivateCustomer_Validation(t *testing.T) {
@@ -252,10 +252,10 @@ func TestActivateCustomer_Errors(t *testing.T) {
 	for _, ec := range []authErrorCase{authErr400, authErr401Invalid, authErr401Expired, authErr403, authErr404} {
 		t.Run(ec.name, func(t *testing.T) {
 			c, mt := newTestClient(t)
-			rec := serve(t, mt, "PATCH", "/customer/mytenant/customers/C001", jsonReply(ec.status, ec.body))
+			serve(t, mt, "PATCH", "/customer/mytenant/customers/C001", jsonReply(ec.status, ec.body))
 			err := c.Employee.ActivateCustomer(authBG, authServiceToken(), "C001")
 			ec.check(t, err, "PATCH", "/customer/mytenant/customers/C001", "PATCH-customer-tenant-update-customer")
-			assert.Equal(t, 1, rec.count(), "a PATCH is not retried")
+			assert.Equal(t, 1, calls(mt, "PATCH", "/customer/mytenant/customers/C001"), "a PATCH is not retried")
 			authNoSecrets(t, err.Error(), authServiceAccess)
 		})
 	}
@@ -274,15 +274,15 @@ func TestActivateCustomer_ExpiredTokenIsNotSwappedOnRetry(t *testing.T) {
 	// A 503 with Retry-After is retried; the explicit service token is
 	// sent again, not replaced by the client's token source.
 	c, mt := newTestClient(t)
-	rec := serve(t, mt, "PATCH", "/customer/mytenant/customers/C001",
+	sent := serve(t, mt, "PATCH", "/customer/mytenant/customers/C001",
 		reply{status: 503, body: `{"status":503,"message":"maintenance"}`, header: map[string][]string{"Retry-After": {"0"}}},
 		reply{status: 200})
 	require.NoError(t, c.Employee.ActivateCustomer(authBG, authServiceToken(), "C001"))
-	all := rec.all()
+	all := sent()
 	require.Len(t, all, 2)
 	for _, r := range all {
 		assert.Equal(t, bearer(authServiceAccess), r.Header.Get("Authorization"))
-		assert.JSONEq(t, `{"active":true,"onHold":false}`, string(r.Body), "the body is resent intact")
+		assert.JSONEq(t, `{"active":true,"onHold":false}`, bodyOf(t, r), "the body is resent intact")
 	}
 }
 

@@ -3,8 +3,9 @@ package emporix
 import (
 	"bytes"
 	"io"
+	"maps"
 	"net/http"
-	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -64,62 +65,6 @@ func newTestClient(t *testing.T, opts ...Option) (*Client, *httpmock.MockTranspo
 	return c, mt
 }
 
-// recorded is one request as the server saw it.
-type recorded struct {
-	Method string
-	Path   string // without the test base prefix
-	Query  url.Values
-	Header http.Header
-	Body   []byte
-}
-
-// recorder collects the requests a responder received.
-type recorder struct {
-	mu   sync.Mutex
-	reqs []recorded
-}
-
-// add records req and returns the body it carried.
-func (r *recorder) add(req *http.Request) []byte {
-	var body []byte
-	if req.Body != nil {
-		body, _ = io.ReadAll(req.Body)
-		req.Body = io.NopCloser(bytes.NewReader(body))
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.reqs = append(r.reqs, recorded{
-		Method: req.Method,
-		Path:   strings.TrimPrefix(req.URL.EscapedPath(), "/prefix"),
-		Query:  req.URL.Query(),
-		Header: req.Header.Clone(),
-		Body:   body,
-	})
-	return body
-}
-
-// all returns a copy of the recorded requests.
-func (r *recorder) all() []recorded {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]recorded(nil), r.reqs...)
-}
-
-// count returns how many requests arrived.
-func (r *recorder) count() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.reqs)
-}
-
-// only returns the single recorded request, failing the test otherwise.
-func (r *recorder) only(t *testing.T) recorded {
-	t.Helper()
-	all := r.all()
-	require.Len(t, all, 1, "expected exactly one request")
-	return all[0]
-}
-
 // reply is one scripted answer.
 type reply struct {
 	status int
@@ -128,37 +73,84 @@ type reply struct {
 	err    error // a transport error instead of a response
 }
 
+// responder is r as an httpmock responder; a body that looks like JSON is
+// labelled so unless r's own header says otherwise.
+func (r reply) responder() httpmock.Responder {
+	if r.err != nil {
+		return httpmock.NewErrorResponder(r.err)
+	}
+	h := http.Header{}
+	if b := strings.TrimSpace(r.body); strings.HasPrefix(b, "{") || strings.HasPrefix(b, "[") {
+		h.Set("Content-Type", "application/json")
+	}
+	maps.Copy(h, r.header)
+	return httpmock.NewStringResponder(r.status, r.body).HeaderSet(h)
+}
+
 // serve registers method+path (path below the tenant-independent base, such
 // as "/customer/mytenant/me") answering with the replies in order, the last
-// one repeating, and returns the recorder of what arrived. Every request
-// and response also goes through the spec conformance check.
-func serve(t *testing.T, mt *httpmock.MockTransport, method, path string, replies ...reply) *recorder {
+// one repeating (httpmock's Responder.Then). Every request and response also
+// goes through the spec conformance check. httpmock counts the calls
+// (mt.GetTotalCallCount, calls); sent returns the requests that arrived so
+// far, in order, each a clone whose body reads again (bodyOf).
+func serve(t *testing.T, mt *httpmock.MockTransport, method, path string, replies ...reply) (sent func() []*http.Request) {
 	t.Helper()
 	require.NotEmpty(t, replies)
-	rec := &recorder{}
+	next := replies[0].responder()
+	for _, r := range replies[1:] {
+		next = next.Then(r.responder())
+	}
 	var mu sync.Mutex
-	n := 0
+	var reqs []*http.Request
 	mt.RegisterResponder(method, testBase+path, func(req *http.Request) (*http.Response, error) {
-		reqBody := rec.add(req)
+		var body []byte
+		if req.Body != nil {
+			body, _ = io.ReadAll(req.Body)
+		}
+		kept := req.Clone(req.Context())
+		kept.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
 		mu.Lock()
-		r := replies[min(n, len(replies)-1)]
-		n++
+		reqs = append(reqs, kept)
 		mu.Unlock()
-		if r.err != nil {
-			return nil, r.err
+		resp, err := next(req)
+		if err == nil {
+			checkConformance(t, req, body, resp)
 		}
-		resp := httpmock.NewStringResponse(r.status, r.body)
-		resp.Request = req
-		if strings.HasPrefix(strings.TrimSpace(r.body), "{") || strings.HasPrefix(strings.TrimSpace(r.body), "[") {
-			resp.Header.Set("Content-Type", "application/json")
-		}
-		for k, v := range r.header {
-			resp.Header[k] = v
-		}
-		checkConformance(t, req, reqBody, resp)
-		return resp, nil
+		return resp, err
 	})
-	return rec
+	return func() []*http.Request {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(reqs)
+	}
+}
+
+// calls is how many requests reached method+path, as httpmock counted them.
+func calls(mt *httpmock.MockTransport, method, path string) int {
+	return mt.GetCallCountInfo()[method+" "+testBase+path]
+}
+
+// only returns the single request sent, failing the test otherwise.
+func only(t *testing.T, sent func() []*http.Request) *http.Request {
+	t.Helper()
+	reqs := sent()
+	require.Len(t, reqs, 1, "expected exactly one request")
+	return reqs[0]
+}
+
+// bodyOf returns the body a request from sent carried ("" for none).
+func bodyOf(t *testing.T, r *http.Request) string {
+	t.Helper()
+	rc, err := r.GetBody()
+	require.NoError(t, err)
+	b, err := io.ReadAll(rc)
+	require.NoError(t, err)
+	return string(b)
+}
+
+// pathOf is the escaped path r went to, below the test base.
+func pathOf(r *http.Request) string {
+	return strings.TrimPrefix(r.URL.EscapedPath(), "/prefix")
 }
 
 // jsonReply is a reply with a JSON body.

@@ -14,7 +14,7 @@ import (
 func TestServiceTokenSourceCachesUntilShortlyBeforeExpiry(t *testing.T) {
 	clock := newFakeClock()
 	c, mt := newTestClient(t, WithClock(clock.Now))
-	rec := serve(t, mt, "POST", "/oauth/token",
+	serve(t, mt, "POST", "/oauth/token",
 		jsonReply(200, `{"refresh_token_expires_in":0,"refresh_token":"","session_idle_time":120,"token_type":"Bearer","access_token":"SVC-1","expires_in":14399,"scope":"tenant=mytenant"}`),
 		jsonReply(200, `{"refresh_token_expires_in":0,"refresh_token":"","session_idle_time":120,"token_type":"Bearer","access_token":"SVC-2","expires_in":14399,"scope":"tenant=mytenant"}`))
 	src := c.Employee.ServiceTokenSource(&ServiceCredentials{ClientID: "svc-id", ClientSecret: "SVC-SECRET-s3cr3t"})
@@ -31,7 +31,7 @@ func TestServiceTokenSourceCachesUntilShortlyBeforeExpiry(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	assert.Equal(t, 1, rec.count(), "concurrent callers share one fetch")
+	assert.Equal(t, 1, calls(mt, "POST", "/oauth/token"), "concurrent callers share one fetch")
 
 	clock.Advance(14399*time.Second - 2*time.Minute)
 	tok, err := src.Token(ctx)
@@ -42,7 +42,7 @@ func TestServiceTokenSourceCachesUntilShortlyBeforeExpiry(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "SVC-2", string(tok.AccessToken))
 	assert.Equal(t, KindService, tok.Kind)
-	assert.Equal(t, 2, rec.count())
+	assert.Equal(t, 2, calls(mt, "POST", "/oauth/token"))
 	assert.NotContains(t, fmt.Sprintf("%v %+v %#v", src, src, src), "SVC-SECRET-s3cr3t")
 }
 

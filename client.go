@@ -38,6 +38,7 @@ type Client struct {
 	http      *retryablehttp.Client // the retry engine (retry.go)
 	now       func() time.Time
 	observer  Observer
+	sleep     sleepFunc // waits between attempts; nil: sleepCtx
 
 	common service
 

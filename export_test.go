@@ -1,6 +1,9 @@
 package emporix
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // SetAdoptWait sets how long m waits for another writer's newer token after
 // a rejected refresh (see Session.awaitNewer), for tests outside the
@@ -13,4 +16,13 @@ func FlightsRunning(m *SessionManager) int {
 	m.flights.mu.Lock()
 	defer m.flights.mu.Unlock()
 	return len(m.flights.m)
+}
+
+// SetRetrySleep makes c wait between attempts with sleep instead of a real
+// timer, so that a test sees each wait c asks for (backoff and
+// Retry-After, 0 included) without sleeping it. c is a client NewClient
+// returned, and sleep serves the clients derived from it too; set it
+// before c's first call.
+func SetRetrySleep(c *Client, sleep func(ctx context.Context, d time.Duration) error) {
+	c.sleep = sleep
 }

@@ -254,23 +254,42 @@ func retryable(class retryClass, ctx context.Context, resp *http.Response, err e
 }
 
 // prepareRetry is the engine's PrepareRetry, called before each retry: it
-// waits the time checkRetry chose, ending early with the context, then
-// has the authorize stage renew the token.
+// waits the time checkRetry chose (through c.sleep, which tests replace to
+// see the waits asked for), ending early with the context, then has the
+// authorize stage renew the token.
 func (c *Client) prepareRetry(r *http.Request) error {
 	k, _ := r.Context().Value(callKey{}).(*call)
 	if k == nil {
 		return nil
 	}
-	if k.wait > 0 {
-		t := time.NewTimer(k.wait)
-		select {
-		case <-r.Context().Done():
-			t.Stop()
-			return r.Context().Err()
-		case <-t.C:
-		}
+	sleep := c.sleep
+	if sleep == nil {
+		sleep = sleepCtx
+	}
+	if err := sleep(r.Context(), k.wait); err != nil {
+		return err
 	}
 	return c.reauthorize(r, k)
+}
+
+// sleepFunc waits d between two attempts of a call. It returns nil after
+// the whole wait, or ctx's error as soon as ctx ends.
+type sleepFunc func(ctx context.Context, d time.Duration) error
+
+// sleepCtx waits d of real time, ending early with ctx's error when ctx is
+// done first.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // noBackoff is the engine's Backoff: prepareRetry does the waiting.

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -468,36 +469,63 @@ func TestBackoffFullJitter(t *testing.T) {
 	}
 }
 
-// A Retry-After the call cannot afford is not slept through: the answer,
-// with the server's wish, comes back at once. Every call here runs under a
-// 3 s deadline, so a broken check fails on the assertions instead of
-// hanging.
+// waitLog records the waits a client asks for between attempts instead of
+// sleeping them, so that a wait the SDK should not ask for (a broken cap)
+// fails the test at once instead of hanging it.
+type waitLog struct {
+	mu    sync.Mutex
+	waits []time.Duration
+}
+
+func recordWaits(c *Client) *waitLog {
+	w := &waitLog{}
+	SetRetrySleep(c, func(ctx context.Context, d time.Duration) error {
+		w.mu.Lock()
+		w.waits = append(w.waits, d)
+		w.mu.Unlock()
+		return ctx.Err()
+	})
+	return w
+}
+
+func (w *waitLog) all() []time.Duration {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]time.Duration(nil), w.waits...)
+}
+
+// A Retry-After the call cannot afford is not waited for: the answer, with
+// the server's wish, comes back without a wait or a second attempt. The
+// cases over MaxWait run without a deadline, so only the MaxWait cap keeps
+// them from waiting; a broken cap fails at once, as no wait is slept.
 func TestRetryAfterSurfacesAtOnce(t *testing.T) {
 	cases := []struct {
 		name       string
 		policy     RetryPolicy
-		timeout    time.Duration
+		deadline   bool // the call runs under a 3 s deadline
 		status     int
 		retryAfter string
 		want       time.Duration
 		sentinel   error
 	}{
-		{"429 over MaxWait", RetryPolicy{MaxRetries: 2, MaxWait: 10 * time.Second}, 3 * time.Second, 429, "999999", 999999 * time.Second, ErrRateLimited},
-		{"429 over MaxWait, as a date", RetryPolicy{MaxRetries: 2, MaxWait: 10 * time.Second}, 3 * time.Second, 429,
+		{"429 over MaxWait", RetryPolicy{MaxRetries: 2, MaxWait: 10 * time.Second}, false, 429, "999999", 999999 * time.Second, ErrRateLimited},
+		{"429 over MaxWait, as a date", RetryPolicy{MaxRetries: 2, MaxWait: 10 * time.Second}, false, 429,
 			time.Now().Add(time.Hour).UTC().Format(http.TimeFormat), time.Hour, ErrRateLimited},
-		{"429 within MaxWait, beyond the deadline", RetryPolicy{MaxRetries: 2, MaxWait: time.Hour}, 3 * time.Second, 429, "5", 5 * time.Second, ErrRateLimited},
-		{"503 beyond the deadline", RetryPolicy{MaxRetries: 2, MaxWait: time.Hour}, 3 * time.Second, 503, "60", time.Minute, ErrServer},
-		{"429 with retries off", RetryPolicy{}, 3 * time.Second, 429, "1", time.Second, ErrRateLimited},
+		{"429 within MaxWait, beyond the deadline", RetryPolicy{MaxRetries: 2, MaxWait: time.Hour}, true, 429, "5", 5 * time.Second, ErrRateLimited},
+		{"503 beyond the deadline", RetryPolicy{MaxRetries: 2, MaxWait: time.Hour}, true, 503, "60", time.Minute, ErrServer},
+		{"429 with retries off", RetryPolicy{}, false, 429, "1", time.Second, ErrRateLimited},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, op := range []retryOp{safeOps()[0], unsafeOps()[0]} {
 				c, mt := newTestClient(t, WithRetryPolicy(tc.policy))
+				waits := recordWaits(c)
 				serve(t, mt, op.method, op.path, statusReply(tc.status, "Retry-After", tc.retryAfter), op.ok)
-				ctx, cancel := context.WithTimeout(context.Background(), tc.timeout)
-				start := time.Now()
+				ctx, cancel := context.WithCancel(context.Background())
+				if tc.deadline {
+					ctx, cancel = context.WithTimeout(ctx, 3*time.Second)
+				}
 				err := op.call(ctx, c)
-				elapsed := time.Since(start)
 				cancel()
 				require.ErrorIs(t, err, tc.sentinel, op.name)
 				var apiErr *APIError
@@ -506,33 +534,45 @@ func TestRetryAfterSurfacesAtOnce(t *testing.T) {
 				assert.InDelta(t, tc.want, apiErr.RetryAfter, float64(2*time.Second), op.name)
 				assert.Equal(t, 1, apiErr.Attempts)
 				assert.Equal(t, 1, calls(mt, op.method, op.path), "%s: not retried", op.name)
-				assert.Less(t, elapsed, time.Second, "%s: returned at once", op.name)
+				assert.Empty(t, waits.all(), "%s: no wait asked for", op.name)
 			}
 		})
 	}
 
-	// A Retry-After the call can afford is still honoured.
+	// A Retry-After the call can afford is honoured, as asked: 1 s, not a
+	// jittered backoff.
 	c, mt := newTestClient(t, WithRetryPolicy(RetryPolicy{MaxRetries: 1, MaxWait: time.Minute}))
+	waits := recordWaits(c)
 	serve(t, mt, "GET", "/customer/mytenant/me", statusReply(429, "Retry-After", "1"), jsonReply(200, `{"id":"1"}`))
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
-	start := time.Now()
 	_, err := c.Profile.Get(ctx, nil)
 	require.NoError(t, err)
 	assert.Equal(t, 2, calls(mt, "GET", "/customer/mytenant/me"))
-	assert.GreaterOrEqual(t, time.Since(start), 900*time.Millisecond, "the server's wait was honoured")
+	assert.Equal(t, []time.Duration{time.Second}, waits.all(), "the server's wait was honoured")
+}
+
+// Every wait between attempts goes through the client's sleep: the
+// jittered backoff within its ceiling, Retry-After as given (0 included),
+// capped by MaxWait.
+func TestRetryWaitsAreTheOnesAskedFor(t *testing.T) {
+	c, mt := newTestClient(t, WithRetryPolicy(RetryPolicy{MaxRetries: 4, MinWait: time.Second, MaxWait: 30 * time.Second}))
+	waits := recordWaits(c)
+	serve(t, mt, "GET", "/customer/mytenant/me", statusReply(503), statusReply(500),
+		statusReply(429, "Retry-After", "0"), statusReply(503, "Retry-After", "20"), jsonReply(200, `{"id":"1"}`))
+	_, err := c.Profile.Get(context.Background(), nil)
+	require.NoError(t, err)
+	got := waits.all()
+	require.Len(t, got, 4)
+	assert.LessOrEqual(t, got[0], time.Second, "first backoff within MinWait")
+	assert.LessOrEqual(t, got[1], 2*time.Second, "second backoff within 2·MinWait")
+	assert.Equal(t, []time.Duration{0, 20 * time.Second}, got[2:], "Retry-After as asked")
 }
 
 // slowRetryClient waits 5 s before every retry: long enough that only
 // cancellation can end the call quickly.
 func slowRetryClient(t *testing.T) (*Client, *httpmock.MockTransport) {
 	return newTestClient(t, WithRetryPolicy(RetryPolicy{MaxRetries: 2, MinWait: 5 * time.Second, MaxWait: 5 * time.Second}))
-}
-
-// jitterClient waits a random time in [0, 1 h] before a retry: below 50 ms
-// once in 72000 calls.
-func jitterClient(t *testing.T) (*Client, *httpmock.MockTransport) {
-	return newTestClient(t, WithRetryPolicy(RetryPolicy{MaxRetries: 2, MinWait: time.Hour, MaxWait: time.Hour}))
 }
 
 func assertCancelled(t *testing.T, err error, target error, returnedAfter time.Duration) {
@@ -546,6 +586,8 @@ func assertCancelled(t *testing.T, err error, target error, returnedAfter time.D
 	assert.Less(t, returnedAfter, 150*time.Millisecond, "returned %v after the context ended", returnedAfter)
 }
 
+// TestCancelDuringBackoff runs the production timer: a 5 s wait that the
+// cancellation must cut short (a broken one retries after 5 s and fails).
 func TestCancelDuringBackoff(t *testing.T) {
 	for _, op := range []retryOp{safeOps()[0], unsafeOps()[0]} {
 		t.Run(op.name, func(t *testing.T) {
@@ -566,8 +608,16 @@ func TestCancelDuringBackoff(t *testing.T) {
 	}
 }
 
+// TestDeadlineDuringBackoff: the deadline ends a backoff of up to an hour.
+// The wait runs on the production timer, cut to 5 s so that a wait the
+// deadline does not end fails the test instead of hanging it.
 func TestDeadlineDuringBackoff(t *testing.T) {
-	c, mt := jitterClient(t)
+	c, mt := newTestClient(t, WithRetryPolicy(RetryPolicy{MaxRetries: 2, MinWait: time.Hour, MaxWait: time.Hour}))
+	var asked atomic.Int64
+	SetRetrySleep(c, func(ctx context.Context, d time.Duration) error {
+		asked.Store(int64(d))
+		return sleepCtx(ctx, min(d, 5*time.Second))
+	})
 	serve(t, mt, "GET", "/customer/mytenant/me/addresses", statusReply(503), jsonReply(200, `[]`))
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
@@ -575,6 +625,7 @@ func TestDeadlineDuringBackoff(t *testing.T) {
 	_, err := c.Addresses.List(ctx)
 	assertCancelled(t, err, context.DeadlineExceeded, time.Since(deadline))
 	assert.Equal(t, 1, calls(mt, "GET", "/customer/mytenant/me/addresses"))
+	assert.LessOrEqual(t, time.Duration(asked.Load()), time.Hour, "the backoff asked for stays within MaxWait")
 }
 
 func TestCancelDuringRequest(t *testing.T) {

@@ -10,34 +10,13 @@ import (
 type AddressesService service
 
 var (
-	opAddressList = &operation{
-		id: "GET-customer-list-customer-addresses", method: "GET",
-		path: "/customer/{tenant}/me/addresses", auth: authCustomer, retry: retrySafe,
-	}
-	opAddressCreate = &operation{
-		id: "POST-customer-add-address", method: "POST",
-		path: "/customer/{tenant}/me/addresses", auth: authCustomer, retry: retryUnsafe,
-	}
-	opAddressGet = &operation{
-		id: "GET-customer-retrieve-address-by-id", method: "GET",
-		path: "/customer/{tenant}/me/addresses/{addressId}", auth: authCustomer, retry: retrySafe,
-	}
-	opAddressUpdate = &operation{
-		id: "PATCH-customer-update-customer-address", method: "PATCH",
-		path: "/customer/{tenant}/me/addresses/{addressId}", auth: authCustomer, retry: retryUnsafe,
-	}
-	opAddressDelete = &operation{
-		id: "DELETE-customer-remove-customer-address-by-id", method: "DELETE",
-		path: "/customer/{tenant}/me/addresses/{addressId}", auth: authCustomer, retry: retryUnsafe,
-	}
-	opAddressTagsAdd = &operation{
-		id: "POST-customer-add-address-tags", method: "POST",
-		path: "/customer/{tenant}/me/addresses/{addressId}/tags", auth: authCustomer, retry: retryUnsafe,
-	}
-	opAddressTagsRemove = &operation{
-		id: "DELETE-customer-remove-address-tags", method: "DELETE",
-		path: "/customer/{tenant}/me/addresses/{addressId}/tags", auth: authCustomer, retry: retryUnsafe,
-	}
+	opAddressList       = op("GET-customer-list-customer-addresses")
+	opAddressCreate     = op("POST-customer-add-address")
+	opAddressGet        = op("GET-customer-retrieve-address-by-id")
+	opAddressUpdate     = op("PATCH-customer-update-customer-address")
+	opAddressDelete     = op("DELETE-customer-remove-customer-address-by-id")
+	opAddressTagsAdd    = op("POST-customer-add-address-tags")
+	opAddressTagsRemove = op("DELETE-customer-remove-address-tags")
 )
 
 // Common address tags.

@@ -11,14 +11,8 @@ import (
 type AuthService service
 
 var (
-	opAnonymousLogin = &operation{
-		id: "GET-oauth-generate-anonymous-access-token", method: "GET",
-		path: "/customerlogin/auth/anonymous/login", auth: authNone, retry: retryUnsafe,
-	}
-	opAnonymousRefresh = &operation{
-		id: "GET-oauth-refresh-anonymous-access-token", method: "GET",
-		path: "/customerlogin/auth/anonymous/refresh", auth: authNone, retry: retryUnsafe,
-	}
+	opAnonymousLogin   = op("GET-oauth-generate-anonymous-access-token")
+	opAnonymousRefresh = op("GET-oauth-refresh-anonymous-access-token")
 )
 
 // SessionContext seeds a new anonymous session's context. Every field is

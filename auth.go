@@ -6,22 +6,25 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/emporix-go/emporix/internal/optable"
 )
 
-// authKind is how an operation is authorized.
-type authKind uint8
+// authKind is how an operation is authorized: the token kind of its row
+// in the operation table.
+type authKind = optable.Auth
 
 const (
 	// authNone sends no Authorization header.
-	authNone authKind = iota
+	authNone = optable.None
 	// authAnonymous needs the shopper's anonymous token.
-	authAnonymous
+	authAnonymous = optable.Anonymous
 	// authCustomer needs a logged-in customer's token.
-	authCustomer
+	authCustomer = optable.Customer
 	// authAny takes whichever token the source has (GET /me).
-	authAny
+	authAny = optable.Any
 	// authExplicit uses the token passed to the call (service token).
-	authExplicit
+	authExplicit = optable.Service
 )
 
 // renewRejected decides the one replay after a rejected token. When err is

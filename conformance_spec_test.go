@@ -143,12 +143,8 @@ func TestSpecConformanceOperationVarsListed(t *testing.T) {
 				return true
 			}
 			for i, v := range vs.Values {
-				u, ok := v.(*ast.UnaryExpr)
-				if !ok || u.Op != token.AND {
-					continue
-				}
-				if cl, ok := u.X.(*ast.CompositeLit); ok {
-					if id, ok := cl.Type.(*ast.Ident); ok && id.Name == "operation" && i < len(vs.Names) {
+				if ce, ok := v.(*ast.CallExpr); ok {
+					if id, ok := ce.Fun.(*ast.Ident); ok && id.Name == "op" && i < len(vs.Names) {
 						declared = append(declared, vs.Names[i].Name)
 					}
 				}

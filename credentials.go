@@ -8,26 +8,11 @@ import (
 type CredentialsService service
 
 var (
-	opEmailChange = &operation{
-		id: "POST-customer-change-customer-login-email", method: "POST",
-		path: "/customer/{tenant}/me/accounts/internal/email/change", auth: authCustomer, retry: retryUnsafe,
-	}
-	opEmailChangeConfirm = &operation{
-		id: "POST-customer-confirm-customer-login-email", method: "POST",
-		path: "/customer/{tenant}/me/accounts/internal/email/change/confirm", auth: authAnonymous, retry: retryUnsafe,
-	}
-	opPasswordResetRequest = &operation{
-		id: "POST-customer-request-reset-password", method: "POST",
-		path: "/customer/{tenant}/password/reset", auth: authAnonymous, retry: retryUnsafe,
-	}
-	opPasswordReset = &operation{
-		id: "POST-customer-reset-password", method: "POST",
-		path: "/customer/{tenant}/password/reset/update", auth: authAnonymous, retry: retryUnsafe,
-	}
-	opPasswordChange = &operation{
-		id: "POST-customer-change-account-password", method: "POST",
-		path: "/customer/{tenant}/password/change", auth: authCustomer, retry: retryUnsafe,
-	}
+	opEmailChange          = op("POST-customer-change-customer-login-email")
+	opEmailChangeConfirm   = op("POST-customer-confirm-customer-login-email")
+	opPasswordResetRequest = op("POST-customer-request-reset-password")
+	opPasswordReset        = op("POST-customer-reset-password")
+	opPasswordChange       = op("POST-customer-change-account-password")
 )
 
 // EmailChangeRequest asks to change the login e-mail (ChangeEmailRequestDto).

@@ -8,42 +8,15 @@ import (
 )
 
 var (
-	opSignup = &operation{
-		id: "POST-customer-create-customer-account", method: "POST",
-		path: "/customer/{tenant}/signup", auth: authAnonymous, retry: retryUnsafe,
-	}
-	opLogin = &operation{
-		id: "POST-customer-authenticate-customer", method: "POST",
-		path: "/customer/{tenant}/login", auth: authAnonymous, retry: retryUnsafe,
-	}
-	opLogout = &operation{
-		id: "GET-customer-logout-customer", method: "GET",
-		path: "/customer/{tenant}/logout", auth: authCustomer, retry: retryUnsafe, noAuthRetry: true,
-	}
-	opRefreshCustomer = &operation{
-		id: "GET-customer-refresh-authtoken", method: "GET",
-		path: "/customer/{tenant}/refreshauthtoken", auth: authAnonymous, retry: retryUnsafe,
-	}
-	opValidate = &operation{
-		id: "GET-customer-validate-token", method: "GET",
-		path: "/customer/{tenant}/validateauthtoken", auth: authCustomer, retry: retrySafe,
-	}
-	opExchange = &operation{
-		id: "POST-customer-exchange-authtoken", method: "POST",
-		path: "/customer/{tenant}/exchangeauthtoken", auth: authAnonymous, retry: retryUnsafe,
-	}
-	opSocialLogin = &operation{
-		id: "POST-customer-login-customer-by-auth0", method: "POST",
-		path: "/customer/{tenant}/socialLogin", auth: authAnonymous, retry: retryUnsafe,
-	}
-	opOptInConfirm = &operation{
-		id: "GET-customer-signup-customer-optin", method: "GET",
-		path: "/customer/{tenant}/signup/optin/{token}", auth: authAnonymous, retry: retryUnsafe,
-	}
-	opOptInResend = &operation{
-		id: "POST-customer-refresh-token", method: "POST",
-		path: "/customer/{tenant}/signup/optin/refresh_token", auth: authAnonymous, retry: retryUnsafe,
-	}
+	opSignup          = op("POST-customer-create-customer-account")
+	opLogin           = op("POST-customer-authenticate-customer")
+	opLogout          = op("GET-customer-logout-customer")
+	opRefreshCustomer = op("GET-customer-refresh-authtoken")
+	opValidate        = op("GET-customer-validate-token")
+	opExchange        = op("POST-customer-exchange-authtoken")
+	opSocialLogin     = op("POST-customer-login-customer-by-auth0")
+	opOptInConfirm    = op("GET-customer-signup-customer-optin")
+	opOptInResend     = op("POST-customer-refresh-token")
 )
 
 // LoginRequest holds a customer's login credentials (PasswordAuthentication).
@@ -384,7 +357,6 @@ func (s *AuthService) ConfirmOptIn(ctx context.Context, optInToken string) (*Tok
 	}
 	c := s.client
 	k := c.newCall(opOptInConfirm, optInToken)
-	k.hide(Secret(optInToken)) // a path segment
 	return c.doLogin(ctx, k)
 }
 

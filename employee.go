@@ -14,14 +14,8 @@ import (
 type EmployeeService service
 
 var (
-	opServiceToken = &operation{
-		id: "POST-oauth-request-client-credentials", method: "POST",
-		path: "/oauth/token", auth: authNone, retry: retryUnsafe,
-	}
-	opActivateCustomer = &operation{
-		id: "PATCH-customer-tenant-update-customer", method: "PATCH",
-		path: "/customer/{tenant}/customers/{customerNumber}", auth: authExplicit, retry: retryUnsafe,
-	}
+	opServiceToken     = op("POST-oauth-request-client-credentials")
+	opActivateCustomer = op("PATCH-customer-tenant-update-customer")
 )
 
 // ServiceCredentials are the tenant's API credentials for the client

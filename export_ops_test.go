@@ -1,12 +1,16 @@
 package emporix
 
-// SDKOperationIDs returns the spec operationIds of the SDK's operations
-// (sdkOperations, which an AST scan keeps equal to the operation vars), for
-// the checks outside the package that every other list agrees with it.
+import "github.com/emporix-go/emporix/internal/optable"
+
+// SDKOperationIDs returns the spec operationIds of the SDK's operations:
+// the rows of the operation table it calls, for the checks outside the
+// package that every other list agrees with it.
 func SDKOperationIDs() []string {
-	ids := make([]string, 0, len(sdkOperations))
-	for _, o := range sdkOperations {
-		ids = append(ids, o.op.id)
+	var ids []string
+	for i := range optable.Ops {
+		if optable.Ops[i].SDK() {
+			ids = append(ids, optable.Ops[i].ID)
+		}
 	}
 	return ids
 }

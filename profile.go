@@ -11,14 +11,8 @@ import (
 type ProfileService service
 
 var (
-	opProfileGet = &operation{
-		id: "GET-customer-retrieve-customer-profile", method: "GET",
-		path: "/customer/{tenant}/me", auth: authAny, retry: retrySafe,
-	}
-	opProfileUpdate = &operation{
-		id: "PATCH-customer-update-customer", method: "PATCH",
-		path: "/customer/{tenant}/me", auth: authCustomer, retry: retryUnsafe,
-	}
+	opProfileGet    = op("GET-customer-retrieve-customer-profile")
+	opProfileUpdate = op("PATCH-customer-update-customer")
 )
 
 // BusinessModel tells whether a customer belongs to a company.

@@ -10,19 +10,31 @@ import (
 	"strings"
 	"time"
 
+	"github.com/emporix-go/emporix/internal/optable"
 	"github.com/hashicorp/go-retryablehttp"
 )
 
-// operation describes one documented endpoint.
+// operation is one row of the operation table (internal/optable), which
+// holds every operation's method, path template, token kind, retry class
+// and secret parameters; the service files name their operations by the
+// spec's operationId.
 type operation struct {
 	id     string // the spec's operationId
 	method string
-	path   string // the spec's path template, for documentation and tests
+	path   string // the spec's path template
 	auth   authKind
 	retry  retryClass
 	// noAuthRetry: never renew the token and resend, because the token is
 	// also part of the request (logout names the token it invalidates).
 	noAuthRetry bool
+	row         *optable.Op
+}
+
+// op returns the operation with the spec's operationId id; a misspelt id
+// panics when the package loads.
+func op(id string) *operation {
+	o := optable.Must(id)
+	return &operation{id: o.ID, method: o.Method, path: o.Path, auth: o.Auth, retry: o.Retry, noAuthRetry: o.NoAuthRetry, row: o}
 }
 
 const (
@@ -59,22 +71,25 @@ type call struct {
 type callKey struct{}
 
 // newCall starts a call of op on the client's tenant path. pathParams fill
-// the template's placeholders after {tenant}, in order; each is escaped.
+// the template's placeholders after {tenant}, in order; each is escaped,
+// and hidden when the operation's row marks it secret (an opt-in token).
 func (c *Client) newCall(op *operation, pathParams ...string) *call {
-	k := &call{op: op, url: c.expandPath(op.path, pathParams), source: c.tokens, maxBody: c.maxBody}
-	k.path = k.url[len(c.baseURL):]
+	k := &call{op: op, source: c.tokens, maxBody: c.maxBody}
 	k.secrets = k.secretBuf[:0]
+	k.url = c.expandPath(k, pathParams)
+	k.path = k.url[len(c.baseURL):]
 	return k
 }
 
-// expandPath returns the base URL followed by template with {tenant} and
-// then the other placeholders filled in order; one string serves both as
-// the request URL and, past the base URL, as the call's path.
-func (c *Client) expandPath(template string, params []string) string {
+// expandPath returns the base URL followed by k's path template with
+// {tenant} and then the other placeholders filled in order; one string
+// serves both as the request URL and, past the base URL, as the call's
+// path.
+func (c *Client) expandPath(k *call, params []string) string {
 	var b strings.Builder
-	b.Grow(len(c.baseURL) + len(template) + 32)
+	rest := k.op.path
+	b.Grow(len(c.baseURL) + len(rest) + 32)
 	b.WriteString(c.baseURL)
-	rest := template
 	for {
 		open := strings.IndexByte(rest, '{')
 		if open < 0 {
@@ -83,10 +98,13 @@ func (c *Client) expandPath(template string, params []string) string {
 		}
 		end := strings.IndexByte(rest[open:], '}') + open
 		b.WriteString(rest[:open])
-		if rest[open+1:end] == "tenant" {
+		if name := rest[open+1 : end]; name == "tenant" {
 			b.WriteString(c.tenant)
 		} else if len(params) > 0 {
 			b.WriteString(url.PathEscape(params[0]))
+			if k.op.row.Secret("path", name) {
+				k.addSecret(params[0])
+			}
 			params = params[1:]
 		}
 		rest = rest[end+1:]

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/emporix-go/emporix/internal/optable"
 	"github.com/hashicorp/go-retryablehttp"
 )
 
@@ -59,16 +60,13 @@ func (p RetryPolicy) validate() error {
 	return nil
 }
 
-// retryClass says how safe an operation is to repeat.
-type retryClass uint8
+// retryClass says how safe an operation is to repeat: the retry class of
+// its row in the operation table.
+type retryClass = optable.Retry
 
-const (
-	// retryUnsafe operations may change state: repeat only when the server
-	// surely did not act.
-	retryUnsafe retryClass = iota
-	// retrySafe operations only read.
-	retrySafe
-)
+// retrySafe operations only read; the others (optable.Unsafe) may change
+// state, and are repeated only when the server surely did not act.
+const retrySafe = optable.Safe
 
 // newRetryEngine returns the go-retryablehttp client that sends every
 // attempt of c's calls, driven by the hooks below. hc is copied, and its

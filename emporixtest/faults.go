@@ -104,7 +104,7 @@ func (s *Server) takeFault(rt *route, method, path string) *Fault {
 }
 
 func (f *pendingFault) matches(rt *route, method, path string) bool {
-	if rt != nil && (f.target == rt.id || f.target == rt.method+" "+rt.pattern) {
+	if rt != nil && (f.target == rt.ID || f.target == rt.Pattern()) {
 		return true
 	}
 	return f.target == method+" "+path

@@ -2,150 +2,138 @@ package emporixtest
 
 import (
 	"net/http"
-	"net/url"
-	"sort"
 	"strings"
+
+	"github.com/emporix-go/emporix/internal/optable"
 )
 
-// authKind is the token an operation needs.
-type authKind int
+// handlers are the fake's operations by the spec's operationId. Their
+// methods, paths and token kinds come from the operation table
+// (internal/optable), which the SDK is built from too.
+var handlers = map[string]func(*Server, *call) reply{
+	"GET-oauth-generate-anonymous-access-token":     (*Server).anonymousLogin,
+	"GET-oauth-refresh-anonymous-access-token":      (*Server).anonymousRefresh,
+	"POST-customer-create-customer-account":         (*Server).signup,
+	"POST-customer-authenticate-customer":           (*Server).login,
+	"GET-customer-logout-customer":                  (*Server).logout,
+	"GET-customer-refresh-authtoken":                (*Server).refreshCustomer,
+	"GET-customer-validate-token":                   (*Server).validate,
+	"POST-customer-exchange-authtoken":              (*Server).exchange,
+	"POST-customer-login-customer-by-auth0":         (*Server).socialLogin,
+	"GET-customer-signup-customer-optin":            (*Server).confirmOptIn,
+	"POST-customer-refresh-token":                   (*Server).resendOptIn,
+	"GET-customer-retrieve-customer-profile":        (*Server).getProfile,
+	"PATCH-customer-update-customer":                (*Server).patchProfile,
+	"GET-customer-list-customer-addresses":          (*Server).listAddresses,
+	"POST-customer-add-address":                     (*Server).createAddress,
+	"GET-customer-retrieve-address-by-id":           (*Server).getAddress,
+	"PATCH-customer-update-customer-address":        (*Server).updateAddress,
+	"DELETE-customer-remove-customer-address-by-id": (*Server).deleteAddress,
+	"POST-customer-add-address-tags":                (*Server).addTags,
+	"DELETE-customer-remove-address-tags":           (*Server).removeTags,
+	"POST-customer-change-customer-login-email":     (*Server).requestEmailChange,
+	"POST-customer-confirm-customer-login-email":    (*Server).confirmEmailChange,
+	"POST-customer-request-reset-password":          (*Server).requestPasswordReset,
+	"POST-customer-reset-password":                  (*Server).resetPassword,
+	"POST-customer-change-account-password":         (*Server).changePassword,
+	"POST-oauth-request-client-credentials":         (*Server).serviceToken,
+	"PATCH-customer-tenant-update-customer":         (*Server).patchCustomerBySeller,
+	"POST-cart-create-cart":                         (*Server).createCart,
+	"GET-cart-retrieve-cart-by-criteria":            (*Server).findCartByCriteria,
+	"GET-cart-retrieve-cart-by-cartId":              (*Server).getCart,
+	"POST-cart-add-item-to-cart":                    (*Server).addCartItem,
+	"POST-cart-merge-carts":                         (*Server).mergeCarts,
+}
 
-const (
-	authNone      authKind = iota // no Authorization header is read
-	authAnonymous                 // the shopper's anonymous token
-	authCustomer                  // a customer token
-	authAny                       // a customer or an anonymous token
-	authService                   // a service token from /oauth/token
-	authCart                      // any of the three: a shopper's token or a service token (cart.cart_manage)
-)
-
-// route is one operation of the fake, named by the spec's operationId.
+// route is one operation of the fake: its row of the table and its
+// handler.
 type route struct {
-	id      string
-	method  string
-	pattern string // the spec's path template
-	segs    []string
-	auth    authKind
-	// has403 tells whether the spec documents 403 for the operation; a
-	// token of the wrong kind is answered with 403 where it does, else 401.
-	has403 bool
-	// cart marks the Cart Service's operations, whose errors have the
-	// cart's ErrorMessage shape {code, status, message}.
-	cart    bool
+	*optable.Op
+	params  []string // the path template's placeholders
 	handler func(*Server, *call) reply
 }
 
-// routes lists every operation the fake serves: the 25 of the
-// customer-managed spec, POST /oauth/token, the tenant-managed PATCH used
-// to activate accounts, and five of the Cart Service.
-var routes = []*route{
-	{id: "GET-oauth-generate-anonymous-access-token", method: "GET", pattern: "/customerlogin/auth/anonymous/login", auth: authNone, handler: (*Server).anonymousLogin},
-	{id: "GET-oauth-refresh-anonymous-access-token", method: "GET", pattern: "/customerlogin/auth/anonymous/refresh", auth: authNone, handler: (*Server).anonymousRefresh},
-	{id: "POST-customer-create-customer-account", method: "POST", pattern: "/customer/{tenant}/signup", auth: authAnonymous, has403: true, handler: (*Server).signup},
-	{id: "POST-customer-authenticate-customer", method: "POST", pattern: "/customer/{tenant}/login", auth: authAnonymous, handler: (*Server).login},
-	{id: "GET-customer-logout-customer", method: "GET", pattern: "/customer/{tenant}/logout", auth: authCustomer, handler: (*Server).logout},
-	{id: "GET-customer-refresh-authtoken", method: "GET", pattern: "/customer/{tenant}/refreshauthtoken", auth: authAnonymous, handler: (*Server).refreshCustomer},
-	{id: "GET-customer-validate-token", method: "GET", pattern: "/customer/{tenant}/validateauthtoken", auth: authCustomer, handler: (*Server).validate},
-	{id: "POST-customer-exchange-authtoken", method: "POST", pattern: "/customer/{tenant}/exchangeauthtoken", auth: authAnonymous, has403: true, handler: (*Server).exchange},
-	{id: "POST-customer-login-customer-by-auth0", method: "POST", pattern: "/customer/{tenant}/socialLogin", auth: authAnonymous, handler: (*Server).socialLogin},
-	{id: "GET-customer-retrieve-customer-profile", method: "GET", pattern: "/customer/{tenant}/me", auth: authAny, has403: true, handler: (*Server).getProfile},
-	{id: "PATCH-customer-update-customer", method: "PATCH", pattern: "/customer/{tenant}/me", auth: authCustomer, has403: true, handler: (*Server).patchProfile},
-	{id: "GET-customer-list-customer-addresses", method: "GET", pattern: "/customer/{tenant}/me/addresses", auth: authCustomer, has403: true, handler: (*Server).listAddresses},
-	{id: "POST-customer-add-address", method: "POST", pattern: "/customer/{tenant}/me/addresses", auth: authCustomer, has403: true, handler: (*Server).createAddress},
-	{id: "GET-customer-retrieve-address-by-id", method: "GET", pattern: "/customer/{tenant}/me/addresses/{addressId}", auth: authCustomer, has403: true, handler: (*Server).getAddress},
-	{id: "PATCH-customer-update-customer-address", method: "PATCH", pattern: "/customer/{tenant}/me/addresses/{addressId}", auth: authCustomer, has403: true, handler: (*Server).updateAddress},
-	{id: "DELETE-customer-remove-customer-address-by-id", method: "DELETE", pattern: "/customer/{tenant}/me/addresses/{addressId}", auth: authCustomer, has403: true, handler: (*Server).deleteAddress},
-	{id: "POST-customer-add-address-tags", method: "POST", pattern: "/customer/{tenant}/me/addresses/{addressId}/tags", auth: authCustomer, has403: true, handler: (*Server).addTags},
-	{id: "DELETE-customer-remove-address-tags", method: "DELETE", pattern: "/customer/{tenant}/me/addresses/{addressId}/tags", auth: authCustomer, has403: true, handler: (*Server).removeTags},
-	{id: "POST-customer-change-customer-login-email", method: "POST", pattern: "/customer/{tenant}/me/accounts/internal/email/change", auth: authCustomer, has403: true, handler: (*Server).requestEmailChange},
-	{id: "POST-customer-confirm-customer-login-email", method: "POST", pattern: "/customer/{tenant}/me/accounts/internal/email/change/confirm", auth: authAnonymous, has403: true, handler: (*Server).confirmEmailChange},
-	{id: "POST-customer-request-reset-password", method: "POST", pattern: "/customer/{tenant}/password/reset", auth: authAnonymous, has403: true, handler: (*Server).requestPasswordReset},
-	{id: "POST-customer-reset-password", method: "POST", pattern: "/customer/{tenant}/password/reset/update", auth: authAnonymous, has403: true, handler: (*Server).resetPassword},
-	{id: "POST-customer-change-account-password", method: "POST", pattern: "/customer/{tenant}/password/change", auth: authCustomer, has403: true, handler: (*Server).changePassword},
-	{id: "GET-customer-signup-customer-optin", method: "GET", pattern: "/customer/{tenant}/signup/optin/{token}", auth: authAnonymous, handler: (*Server).confirmOptIn},
-	{id: "POST-customer-refresh-token", method: "POST", pattern: "/customer/{tenant}/signup/optin/refresh_token", auth: authAnonymous, handler: (*Server).resendOptIn},
-	{id: "POST-oauth-request-client-credentials", method: "POST", pattern: "/oauth/token", auth: authNone, handler: (*Server).serviceToken},
-	{id: "PATCH-customer-tenant-update-customer", method: "PATCH", pattern: "/customer/{tenant}/customers/{customerNumber}", auth: authService, has403: true, handler: (*Server).patchCustomerBySeller},
-	{id: "POST-cart-create-cart", method: "POST", pattern: "/cart/{tenant}/carts", auth: authCart, has403: true, cart: true, handler: (*Server).createCart},
-	{id: "GET-cart-retrieve-cart-by-criteria", method: "GET", pattern: "/cart/{tenant}/carts", auth: authCart, has403: true, cart: true, handler: (*Server).findCartByCriteria},
-	{id: "GET-cart-retrieve-cart-by-cartId", method: "GET", pattern: "/cart/{tenant}/carts/{cartId}", auth: authCart, has403: true, cart: true, handler: (*Server).getCart},
-	{id: "POST-cart-add-item-to-cart", method: "POST", pattern: "/cart/{tenant}/carts/{cartId}/items", auth: authCart, has403: true, cart: true, handler: (*Server).addCartItem},
-	{id: "POST-cart-merge-carts", method: "POST", pattern: "/cart/{tenant}/carts/{cartId}/merge", auth: authCart, has403: true, cart: true, handler: (*Server).mergeCarts},
-}
+// cart marks the Cart Service's operations, whose errors have the cart's
+// ErrorMessage shape {code, status, message}.
+func (r *route) cart() bool { return r.Doc == optable.DocCart }
 
-var routeByID = map[string]*route{}
+// routes are the table's operations that have a handler (TestRoutes
+// checks that every one does), and mux routes requests to them with the
+// table's method and path template as a ServeMux pattern: a literal
+// segment beats a placeholder, so POST .../optin/refresh_token is not
+// taken for an opt-in token.
+var (
+	routes    []*route
+	routeByID = map[string]*route{}
+	mux       = http.NewServeMux()
+)
 
 func init() {
-	for _, r := range routes {
-		r.segs = strings.Split(strings.TrimPrefix(r.pattern, "/"), "/")
-		routeByID[r.id] = r
+	for i := range optable.Ops {
+		o := &optable.Ops[i]
+		h := handlers[o.ID]
+		if h == nil {
+			continue
+		}
+		rt := &route{Op: o, handler: h}
+		for _, seg := range strings.Split(o.Path, "/") {
+			if strings.HasPrefix(seg, "{") {
+				rt.params = append(rt.params, strings.Trim(seg, "{}"))
+			}
+		}
+		routes = append(routes, rt)
+		routeByID[o.ID] = rt
+		mux.Handle(o.Pattern(), rt)
 	}
 }
 
-// match finds the route for a request. When none fits it returns the
-// answer instead: 404 for an unknown path, 405 (with Allow) for a known
-// path and another method. A literal segment beats a parameter, so POST
-// .../optin/refresh_token is not taken for an opt-in token.
-func match(method, escapedPath string) (*route, map[string]string, *reply) {
-	raw := strings.Split(strings.TrimPrefix(escapedPath, "/"), "/")
-	segs := make([]string, len(raw))
-	for i, seg := range raw {
-		u, err := url.PathUnescape(seg)
-		if err != nil {
-			rep := errReply(http.StatusNotFound, "not_found", "No endpoint "+method+" "+escapedPath)
-			return nil, nil, &rep
-		}
-		segs[i] = u
+// match finds the route for a request and its unescaped path parameters.
+// When none fits it returns the answer instead, in the service's error
+// shape: 405 with the mux's Allow header for a known path and another
+// method, else 404 (an unknown path, or one the mux would redirect to its
+// clean form).
+func match(r *http.Request) (*route, map[string]string, *reply) {
+	var m matcher
+	mux.ServeHTTP(&m, r)
+	if m.route != nil {
+		return m.route, m.params, nil
 	}
-	var best *route
-	var bestParams map[string]string
-	bestLiterals := -1
-	allowed := map[string]bool{}
-	for _, r := range routes {
-		params, literals, ok := r.matchSegs(segs)
-		if !ok {
-			continue
-		}
-		allowed[r.method] = true
-		if r.method == method && literals > bestLiterals {
-			best, bestParams, bestLiterals = r, params, literals
-		}
-	}
-	if best != nil {
-		return best, bestParams, nil
-	}
-	if len(allowed) == 0 {
-		rep := errReply(http.StatusNotFound, "not_found", "No endpoint "+method+" "+escapedPath)
+	if m.status == http.StatusMethodNotAllowed {
+		rep := errReply(http.StatusMethodNotAllowed, "method_not_allowed", "Method "+r.Method+" is not allowed for "+r.URL.EscapedPath())
+		rep.header = http.Header{"Allow": m.header.Values("Allow")}
 		return nil, nil, &rep
 	}
-	methods := make([]string, 0, len(allowed))
-	for m := range allowed {
-		methods = append(methods, m)
-	}
-	sort.Strings(methods)
-	rep := errReply(http.StatusMethodNotAllowed, "method_not_allowed", "Method "+method+" is not allowed for "+escapedPath)
-	rep.header = http.Header{"Allow": {strings.Join(methods, ", ")}}
+	rep := errReply(http.StatusNotFound, "not_found", "No endpoint "+r.Method+" "+r.URL.EscapedPath())
 	return nil, nil, &rep
 }
 
-func (r *route) matchSegs(segs []string) (map[string]string, int, bool) {
-	if len(segs) != len(r.segs) {
-		return nil, 0, false
+// matcher is the ResponseWriter match routes a request into: a route
+// records itself there, while the mux's own answers (404, 405, redirects)
+// leave only their status and headers.
+type matcher struct {
+	route  *route
+	params map[string]string
+	status int
+	header http.Header
+}
+
+func (m *matcher) Header() http.Header {
+	if m.header == nil {
+		m.header = http.Header{}
 	}
-	params := map[string]string{}
-	literals := 0
-	for i, p := range r.segs {
-		if strings.HasPrefix(p, "{") {
-			if segs[i] == "" {
-				return nil, 0, false
-			}
-			params[strings.Trim(p, "{}")] = segs[i]
-			continue
-		}
-		if p != segs[i] {
-			return nil, 0, false
-		}
-		literals++
+	return m.header
+}
+
+func (m *matcher) Write(b []byte) (int, error) { return len(b), nil }
+
+func (m *matcher) WriteHeader(status int) { m.status = status }
+
+// ServeHTTP records the route and its path parameters in the matcher.
+func (rt *route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	m := w.(*matcher)
+	m.route = rt
+	m.params = make(map[string]string, len(rt.params))
+	for _, name := range rt.params {
+		m.params[name] = r.PathValue(name)
 	}
-	return params, literals, true
 }

@@ -98,7 +98,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := &call{req: r, body: body, query: r.URL.Query()}
-	rt, params, miss := match(r.Method, r.URL.EscapedPath())
+	rt, params, miss := match(r)
 	c.route, c.params = rt, params
 
 	entry := Request{
@@ -106,7 +106,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		Header: r.Header.Clone(), Body: bytes.Clone(body),
 	}
 	if rt != nil {
-		entry.OperationID = rt.id
+		entry.OperationID = rt.ID
 	}
 
 	if miss != nil {
@@ -164,7 +164,7 @@ func (s *Server) handle(c *call) reply {
 		return rep
 	}
 	if t, ok := c.params["tenant"]; ok && t != s.cfg.tenant {
-		if c.route.cart {
+		if c.route.cart() {
 			return cartError(http.StatusBadRequest, "The tenant information provided with the request is not valid.")
 		}
 		return invalidTenant()

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/emporix-go/emporix/internal/optable"
 	"github.com/emporix-go/emporix/internal/skipnote"
 	"github.com/emporix-go/emporix/internal/spectest"
 )
@@ -54,81 +55,65 @@ func concretePath(pattern, tenant string) string {
 	return p
 }
 
-// cartOperations are the Cart Service operations the fake stands in for.
-var cartOperations = []string{
-	"POST-cart-create-cart", "GET-cart-retrieve-cart-by-criteria", "GET-cart-retrieve-cart-by-cartId",
-	"POST-cart-add-item-to-cart", "POST-cart-merge-carts",
-}
-
-// TestSpecRoutes: the fake serves exactly the 25 customer-managed
+// TestSpecRoutes: the operation table holds the 25 customer-managed
 // operations, POST /oauth/token, the tenant-managed PATCH and five cart
-// operations, with the
-// spec's methods, path templates and token kinds, and answers a token of
-// the wrong kind with 403 exactly where the spec documents 403.
+// operations, with the spec's documents, methods, path templates and token
+// kinds, and marks 403 exactly where the spec documents it (the fake
+// answers a token of the wrong kind with 403 there).
 func TestSpecRoutes(t *testing.T) {
 	spec := loadSpec(t, nil)
-	want := map[string]*spectest.Operation{}
+	if len(optable.Ops) != 32 {
+		t.Fatalf("the table has %d operations; want 32", len(optable.Ops))
+	}
 	for _, doc := range []string{spectest.DocCustomerManaged, spectest.DocOAuth} {
 		for _, o := range spec.Operations(doc) {
-			want[o.ID] = o
+			if optable.ByID(o.ID) == nil {
+				t.Errorf("the table lacks %s of the %s document", o.ID, doc)
+			}
 		}
 	}
-	tm, ok := spec.Operation("PATCH-customer-tenant-update-customer")
-	if !ok {
-		t.Fatal("the tenant-managed PATCH is not in the spec")
-	}
-	want[tm.ID] = tm
-	for _, id := range cartOperations {
-		o, ok := spec.Operation(id)
-		if !ok || o.Doc != spectest.DocCart {
-			t.Fatalf("cart operation %s is not in the cart document", id)
-		}
-		want[id] = o
-	}
-	if len(want) != 32 || len(routes) != 32 {
-		t.Fatalf("spec has %d operations, the fake %d routes; want 32 each", len(want), len(routes))
-	}
-	for _, r := range routes {
-		o := want[r.id]
-		if o == nil {
-			t.Errorf("route %s is not in the spec", r.id)
+	for i := range optable.Ops {
+		r := &optable.Ops[i]
+		o, ok := spec.Operation(r.ID)
+		if !ok || o.Doc != r.Doc {
+			t.Errorf("%s is not in the spec's %s document", r.ID, r.Doc)
 			continue
 		}
-		if o.Method != r.method || o.Path != r.pattern {
-			t.Errorf("%s: fake serves %s %s, spec says %s %s", r.id, r.method, r.pattern, o.Method, o.Path)
+		if o.Method != r.Method || o.Path != r.Path {
+			t.Errorf("%s: the table says %s %s, the spec %s %s", r.ID, r.Method, r.Path, o.Method, o.Path)
 		}
-		var auth authKind
+		var auth optable.Auth
 		switch schemes := o.Schemes(); {
 		case len(schemes) == 0 && o.AuthorizationRequired:
-			auth = authAnonymous // exchangeauthtoken: security: [] plus the anonymous bearer
+			auth = optable.Anonymous // exchangeauthtoken: security: [] plus the anonymous bearer
 		case len(schemes) == 0:
-			auth = authNone
+			auth = optable.None
 		case o.Doc == spectest.DocCart:
 			// The cart's CustomerAccessToken stands for any storefront
 			// token (a guest's cart is made with the anonymous one), and
 			// OAuth2 for a service token with cart.cart_manage.
-			auth = authCart
+			auth = optable.Cart
 		case slices.Equal(schemes, []string{"OAuth2"}):
-			auth = authService
+			auth = optable.Service
 		case slices.Equal(schemes, []string{spectest.SchemeAnonymous}):
-			auth = authAnonymous
+			auth = optable.Anonymous
 		case slices.Equal(schemes, []string{spectest.SchemeCustomer}):
-			auth = authCustomer
+			auth = optable.Customer
 		default:
-			auth = authAny
+			auth = optable.Any
 		}
-		if auth != r.auth {
-			t.Errorf("%s: auth kind %d, spec implies %d", r.id, r.auth, auth)
+		if auth != r.Auth {
+			t.Errorf("%s: auth kind %d, spec implies %d", r.ID, r.Auth, auth)
 		}
 		// Whether the spec documents 403: ask it to validate a 403 answer.
-		hr, _ := http.NewRequest(r.method, "http://fake"+concretePath(r.pattern, "tenant"), nil)
+		hr, _ := http.NewRequest(r.Method, "http://fake"+concretePath(r.Path, "tenant"), nil)
 		body := `{"status":403,"type":"Forbidden","message":"User not authorized."}`
-		if r.cart {
+		if r.Doc == optable.DocCart {
 			body = `{"code":403,"status":"Forbidden","message":"User not authorized."}`
 		}
 		err := spec.ValidateResponse(hr, nil, 403, http.Header{"Content-Type": {"application/json"}}, []byte(body))
-		if documented := err == nil; documented != r.has403 {
-			t.Errorf("%s: has403 = %v, but the spec documents 403: %v (%v)", r.id, r.has403, documented, err)
+		if documented := err == nil; documented != r.Has403 {
+			t.Errorf("%s: Has403 = %v, but the spec documents 403: %v (%v)", r.ID, r.Has403, documented, err)
 		}
 	}
 }
@@ -388,8 +373,8 @@ func TestSpecHonesty(t *testing.T) {
 	h.do(ex{method: "GET", path: P + "/me", bearer: anon, want: 401})
 
 	for _, r := range routes {
-		if !r.cart && !h.covered[r.id] {
-			t.Errorf("the honesty run never got a success from %s", r.id)
+		if !r.cart() && !h.covered[r.ID] {
+			t.Errorf("the honesty run never got a success from %s", r.ID)
 		}
 	}
 }
@@ -401,12 +386,12 @@ func TestSpecUnknownTokenEverywhere(t *testing.T) {
 	defer srv.Close()
 	h := &honest{t: t, srv: srv, spec: loadSpec(t, srv), covered: map[string]bool{}}
 	for _, r := range routes {
-		if r.auth == authNone {
+		if r.Auth == optable.None {
 			continue
 		}
-		m := h.do(ex{method: r.method, path: concretePath(r.pattern, srv.Tenant()), bearer: "unknown", want: 401, offSpec: true})
+		m := h.do(ex{method: r.Method, path: concretePath(r.Path, srv.Tenant()), bearer: "unknown", want: 401, offSpec: true})
 		if f, _ := m["fault"].(map[string]any); f == nil || f["faultstring"] != "Invalid access token" {
-			t.Errorf("%s: body %v", r.id, m)
+			t.Errorf("%s: body %v", r.ID, m)
 		}
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/emporix-go/emporix/internal/optable"
 )
 
 // TokenKind is the kind of an access token the server minted.
@@ -148,8 +150,8 @@ func (s *Server) RevokeToken(token string) bool {
 // authorize checks the bearer of an operation that needs one, and stores
 // it in c.token. On failure it returns the answer.
 func (s *Server) authorize(c *call) (reply, bool) {
-	need := c.route.auth
-	if need == authNone {
+	need := c.route.Auth
+	if need == optable.None {
 		return reply{}, true
 	}
 	tok, ok := bearer(c.req.Header.Values("Authorization"))
@@ -165,15 +167,15 @@ func (s *Server) authorize(c *call) (reply, bool) {
 	}
 	var fits bool
 	switch need {
-	case authAnonymous:
+	case optable.Anonymous:
 		fits = at.kind == KindAnonymous
-	case authCustomer:
+	case optable.Customer:
 		fits = at.kind == KindCustomer
-	case authAny:
+	case optable.Any:
 		fits = at.kind == KindAnonymous || at.kind == KindCustomer
-	case authService:
+	case optable.Service:
 		fits = at.kind == KindService
-	case authCart:
+	case optable.Cart:
 		fits = at.kind != ""
 	}
 	if !fits {
@@ -191,14 +193,14 @@ func (s *Server) authorize(c *call) (reply, bool) {
 // service's ErrorMessage shape, without a gateway error code because the
 // token itself is fine.
 func (s *Server) wrongKind(r *route, got TokenKind) reply {
-	if r.has403 {
+	if r.Has403 {
 		return forbidden()
 	}
-	want := map[authKind]string{
-		authAnonymous: "an anonymous access token",
-		authCustomer:  "a customer access token",
-		authService:   "a service access token",
-	}[r.auth]
+	want := map[optable.Auth]string{
+		optable.Anonymous: "an anonymous access token",
+		optable.Customer:  "a customer access token",
+		optable.Service:   "a service access token",
+	}[r.Auth]
 	return unauthorized(fmt.Sprintf("The operation requires %s, not a %s token.", want, got))
 }
 

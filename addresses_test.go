@@ -229,9 +229,7 @@ func TestAddressesCreate_UnusableResponse(t *testing.T) {
 			id, err := c.Addresses.Create(context.Background(), &AddressCreate{ContactName: "John Doe"})
 			assert.Empty(t, id)
 			assert.ErrorIs(t, err, ErrInvalidResponse)
-			var re *ResponseError
-			require.ErrorAs(t, err, &re)
-			assert.Equal(t, http.StatusCreated, re.StatusCode)
+			re := requireResponseError(t, err, http.StatusCreated)
 			assert.Equal(t, http.MethodPost, re.Method)
 			assert.Equal(t, addressesPath, re.Path)
 			assert.NotErrorIs(t, err, ErrInvalidInput)
@@ -256,7 +254,8 @@ func TestAddressesCreate_InvalidInput(t *testing.T) {
 			c, mt := newTestClient(t)
 			id, err := c.Addresses.Create(context.Background(), tt.in)
 			assert.Empty(t, id)
-			svcAssertInvalid(t, err, tt.field, mt)
+			requireInvalid(t, err, tt.field)
+			requireNoRequests(t, mt)
 		})
 	}
 }
@@ -413,7 +412,8 @@ func TestAddressesUpdate_InvalidInput(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, mt := newTestClient(t)
-			svcAssertInvalid(t, c.Addresses.Update(context.Background(), tt.id, tt.in), tt.field, mt)
+			requireInvalid(t, c.Addresses.Update(context.Background(), tt.id, tt.in), tt.field)
+			requireNoRequests(t, mt)
 		})
 	}
 }
@@ -506,7 +506,8 @@ func TestAddressesTags_InvalidInput(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(tg.name+"/"+tt.name, func(t *testing.T) {
 				c, mt := newTestClient(t)
-				svcAssertInvalid(t, tg.op(c, tt.id, tt.tags...), tt.field, mt)
+				requireInvalid(t, tg.op(c, tt.id, tt.tags...), tt.field)
+				requireNoRequests(t, mt)
 			})
 		}
 	}
@@ -555,7 +556,8 @@ func TestAddresses_EmptyOrDotIDSendsNothing(t *testing.T) {
 		for _, op := range []svcOp{ops.get, ops.update, ops.del, ops.addTags, ops.removeTags} {
 			t.Run(op.name+"/"+id, func(t *testing.T) {
 				c, mt := newTestClient(t)
-				svcAssertInvalid(t, op.call(context.Background(), c), "addressID", mt)
+				requireInvalid(t, op.call(context.Background(), c), "addressID")
+				requireNoRequests(t, mt)
 			})
 		}
 	}

@@ -102,11 +102,10 @@ func TestAnonymousLogin_BadCurrencySendsNothing(t *testing.T) {
 	for _, cur := range []string{"EU", "EURO", "E1R", "€UR", " EU"} {
 		t.Run(cur, func(t *testing.T) {
 			c, mt := newTestClient(t)
-			authTrap(t, mt)
 			tok, err := c.Auth.AnonymousLogin(authBG, &SessionContext{Currency: cur, SiteCode: "main"})
 			assert.Nil(t, tok)
-			authValidation(t, err, "SessionContext.Currency")
-			authNoRequests(t, mt)
+			requireInvalid(t, err, "SessionContext.Currency")
+			requireNoRequests(t, mt)
 		})
 	}
 }
@@ -148,7 +147,7 @@ func TestAnonymousLogin_UnusableResponses(t *testing.T) {
 			authServeRaw(t, mt, "GET", "/customerlogin/auth/anonymous/login", 200, tt.body)
 			tok, err := c.Auth.AnonymousLogin(authBG, nil)
 			assert.Nil(t, tok)
-			re := authResponseError(t, err, 200)
+			re := requireResponseError(t, err, 200)
 			assert.Equal(t, tt.reason, re.Reason)
 			assert.Equal(t, "GET", re.Method)
 			assert.Equal(t, "/customerlogin/auth/anonymous/login", re.Path)
@@ -177,7 +176,7 @@ func TestAnonymousLogin_ErrorResponses(t *testing.T) {
 		c, mt := newTestClient(t)
 		authServeRaw(t, mt, "GET", "/customerlogin/auth/anonymous/login", 502, authBodyHTML502)
 		_, err := c.Auth.AnonymousLogin(authBG, nil)
-		ae := authAPIError(t, err, 502)
+		ae := requireAPIError(t, err, 502)
 		assert.ErrorIs(t, err, ErrServer)
 		assert.Equal(t, authBodyHTML502, ae.Body)
 		assert.Equal(t, 1, calls(mt, "GET", "/customerlogin/auth/anonymous/login"), "every anonymous login creates a session: not retried on 502")
@@ -288,12 +287,11 @@ func TestAnonymousRefresh_Validation(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, mt := newTestClient(t)
-			authTrap(t, mt)
 			tok, err := c.Auth.AnonymousRefresh(authBG, tt.tok)
 			assert.Nil(t, tok)
-			authValidation(t, err, tt.field)
+			requireInvalid(t, err, tt.field)
 			authNoSecrets(t, err.Error(), "SERVICE-REFRESH")
-			authNoRequests(t, mt)
+			requireNoRequests(t, mt)
 		})
 	}
 }
@@ -305,7 +303,7 @@ func TestAnonymousRefresh_ErrorResponses(t *testing.T) {
 			`{"fault":{"faultstring":"Invalid refresh token ANON-REFRESH-s3cr3t","detail":{"errorcode":"oauth.v2.InvalidRefreshToken"}}}`)
 		tok, err := c.Auth.AnonymousRefresh(authBG, anonToken())
 		assert.Nil(t, tok)
-		ae := authAPIError(t, err, 401)
+		ae := requireAPIError(t, err, 401)
 		assert.ErrorIs(t, err, ErrUnauthorized)
 		assert.NotErrorIs(t, err, ErrTokenExpired)
 		assert.Equal(t, "Invalid refresh token REDACTED", ae.Message)
@@ -325,7 +323,7 @@ func TestAnonymousRefresh_ErrorResponses(t *testing.T) {
 		c, mt := newTestClient(t)
 		authServeRaw(t, mt, "GET", "/customerlogin/auth/anonymous/refresh", 502, authBodyHTML502)
 		_, err := c.Auth.AnonymousRefresh(authBG, anonToken())
-		ae := authAPIError(t, err, 502)
+		ae := requireAPIError(t, err, 502)
 		assert.ErrorIs(t, err, ErrServer)
 		assert.Equal(t, authBodyHTML502, ae.Body)
 		assert.Equal(t, 1, calls(mt, "GET", "/customerlogin/auth/anonymous/refresh"))
@@ -335,7 +333,7 @@ func TestAnonymousRefresh_ErrorResponses(t *testing.T) {
 		authServeRaw(t, mt, "GET", "/customerlogin/auth/anonymous/refresh", 200, `{"refresh_token":"R2","sessionId":"s"}`)
 		tok, err := c.Auth.AnonymousRefresh(authBG, anonToken())
 		assert.Nil(t, tok)
-		re := authResponseError(t, err, 200)
+		re := requireResponseError(t, err, 200)
 		assert.Equal(t, "token response without access_token", re.Reason)
 	})
 }

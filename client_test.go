@@ -16,18 +16,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// requireInvalid asserts err is a *ValidationError matching ErrInvalidInput.
-func requireInvalid(t *testing.T, err error, field string) {
-	t.Helper()
-	require.Error(t, err)
-	var ve *ValidationError
-	require.ErrorAs(t, err, &ve)
-	require.ErrorIs(t, err, ErrInvalidInput)
-	if field != "" {
-		assert.Equal(t, field, ve.Field)
-	}
-}
-
 func TestNewClientTenant(t *testing.T) {
 	valid := []string{"abc", "mytenant", "a1b2c3", "abcdefghijklmnop" /* 16 */, "x99"}
 	for _, tenant := range valid {
@@ -60,35 +48,38 @@ func TestNewClientClientID(t *testing.T) {
 }
 
 func TestNewClientOptionValidation(t *testing.T) {
-	cases := map[string]Option{
-		"empty base URL":       WithBaseURL(""),
-		"relative base URL":    WithBaseURL("/prefix"),
-		"host only base URL":   WithBaseURL("api.emporix.io"),
-		"schemeless base URL":  WithBaseURL("//api.emporix.io"),
-		"ftp base URL":         WithBaseURL("ftp://api.emporix.io"),
-		"no host base URL":     WithBaseURL("https://"),
-		"query base URL":       WithBaseURL("https://api.emporix.io?x=1"),
-		"empty query base URL": WithBaseURL("https://api.emporix.io/prefix?tenant=a"),
-		"fragment base URL":    WithBaseURL("https://api.emporix.io#frag"),
-		"userinfo base URL":    WithBaseURL("https://user:pw@api.emporix.io"),
-		"unparsable base URL":  WithBaseURL("https://api.emporix.io/%zz"),
-		"control base URL":     WithBaseURL("https://api.emporix.io/\x7f"),
-		"nil http client":      WithHTTPClient(nil),
-		"zero timeout":         WithTimeout(0),
-		"negative timeout":     WithTimeout(-time.Second),
-		"CRLF user agent":      WithUserAgent("shop\r\nX-Evil: 1"),
-		"LF user agent":        WithUserAgent("shop\nx"),
-		"negative retries":     WithRetryPolicy(RetryPolicy{MaxRetries: -1}),
-		"negative min wait":    WithRetryPolicy(RetryPolicy{MaxRetries: 1, MinWait: -time.Millisecond}),
-		"max below min wait":   WithRetryPolicy(RetryPolicy{MaxRetries: 1, MinWait: 2 * time.Second, MaxWait: time.Second}),
-		"nil logger":           WithLogger(nil),
-		"nil clock":            WithClock(nil),
+	cases := map[string]struct {
+		field string
+		opt   Option
+	}{
+		"empty base URL":       {"base URL", WithBaseURL("")},
+		"relative base URL":    {"base URL", WithBaseURL("/prefix")},
+		"host only base URL":   {"base URL", WithBaseURL("api.emporix.io")},
+		"schemeless base URL":  {"base URL", WithBaseURL("//api.emporix.io")},
+		"ftp base URL":         {"base URL", WithBaseURL("ftp://api.emporix.io")},
+		"no host base URL":     {"base URL", WithBaseURL("https://")},
+		"query base URL":       {"base URL", WithBaseURL("https://api.emporix.io?x=1")},
+		"empty query base URL": {"base URL", WithBaseURL("https://api.emporix.io/prefix?tenant=a")},
+		"fragment base URL":    {"base URL", WithBaseURL("https://api.emporix.io#frag")},
+		"userinfo base URL":    {"base URL", WithBaseURL("https://user:pw@api.emporix.io")},
+		"unparsable base URL":  {"base URL", WithBaseURL("https://api.emporix.io/%zz")},
+		"control base URL":     {"base URL", WithBaseURL("https://api.emporix.io/\x7f")},
+		"nil http client":      {"http client", WithHTTPClient(nil)},
+		"zero timeout":         {"timeout", WithTimeout(0)},
+		"negative timeout":     {"timeout", WithTimeout(-time.Second)},
+		"CRLF user agent":      {"user agent", WithUserAgent("shop\r\nX-Evil: 1")},
+		"LF user agent":        {"user agent", WithUserAgent("shop\nx")},
+		"negative retries":     {"RetryPolicy.MaxRetries", WithRetryPolicy(RetryPolicy{MaxRetries: -1})},
+		"negative min wait":    {"RetryPolicy.MinWait", WithRetryPolicy(RetryPolicy{MaxRetries: 1, MinWait: -time.Millisecond})},
+		"max below min wait":   {"RetryPolicy.MaxWait", WithRetryPolicy(RetryPolicy{MaxRetries: 1, MinWait: 2 * time.Second, MaxWait: time.Second})},
+		"nil logger":           {"logger", WithLogger(nil)},
+		"nil clock":            {"clock", WithClock(nil)},
 	}
-	for name, opt := range cases {
+	for name, tt := range cases {
 		t.Run(name, func(t *testing.T) {
-			c, err := NewClient(testTenant, testClientID, opt)
+			c, err := NewClient(testTenant, testClientID, tt.opt)
 			assert.Nil(t, c)
-			requireInvalid(t, err, "")
+			requireInvalid(t, err, tt.field)
 		})
 	}
 
@@ -335,11 +326,11 @@ func TestNoTokenSourceFailsBeforeNetwork(t *testing.T) {
 	require.ErrorIs(t, err, ErrNoToken)
 	_, err = c.Auth.Login(context.Background(), &LoginRequest{Email: "a@example.com", Password: secretPassword})
 	require.ErrorIs(t, err, ErrAnonymousTokenRequired)
-	assert.Zero(t, mt.GetTotalCallCount())
+	requireNoRequests(t, mt)
 
 	// A nil context is refused, not dereferenced.
 	var nilCtx context.Context
 	_, err = c.Profile.Get(nilCtx, nil)
 	require.ErrorIs(t, err, ErrInvalidInput)
-	assert.Zero(t, mt.GetTotalCallCount())
+	requireNoRequests(t, mt)
 }

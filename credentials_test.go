@@ -114,7 +114,8 @@ func TestCredentialsRequestEmailChange_InvalidInput(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c, mt := newTestClient(t)
 			err := c.Credentials.RequestEmailChange(context.Background(), tt.mutate(valid()))
-			svcAssertInvalid(t, err, tt.field, mt)
+			requireInvalid(t, err, tt.field)
+			requireNoRequests(t, mt)
 			assert.NotContains(t, err.Error(), secretPassword)
 		})
 	}
@@ -138,7 +139,8 @@ func TestCredentialsConfirmEmailChange(t *testing.T) {
 
 func TestCredentialsConfirmEmailChange_InvalidInput(t *testing.T) {
 	c, mt := newTestClient(t)
-	svcAssertInvalid(t, c.Credentials.ConfirmEmailChange(context.Background(), ""), "emailToken", mt)
+	requireInvalid(t, c.Credentials.ConfirmEmailChange(context.Background(), ""), "emailToken")
+	requireNoRequests(t, mt)
 }
 
 func TestCredentialsConfirmEmailChange_Errors(t *testing.T) {
@@ -182,7 +184,8 @@ func TestCredentialsRequestPasswordReset_InvalidInput(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, mt := newTestClient(t)
-			svcAssertInvalid(t, c.Credentials.RequestPasswordReset(context.Background(), tt.in), tt.field, mt)
+			requireInvalid(t, c.Credentials.RequestPasswordReset(context.Background(), tt.in), tt.field)
+			requireNoRequests(t, mt)
 		})
 	}
 }
@@ -217,7 +220,8 @@ func TestCredentialsResetPassword_InvalidInput(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c, mt := newTestClient(t)
 			err := c.Credentials.ResetPassword(context.Background(), tt.in)
-			svcAssertInvalid(t, err, tt.field, mt)
+			requireInvalid(t, err, tt.field)
+			requireNoRequests(t, mt)
 			assert.NotContains(t, err.Error(), secretPassword)
 			assert.NotContains(t, err.Error(), emailToken)
 		})
@@ -255,7 +259,8 @@ func TestCredentialsChangePassword_InvalidInput(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c, mt := newTestClient(t)
 			err := c.Credentials.ChangePassword(context.Background(), tt.in)
-			svcAssertInvalid(t, err, tt.field, mt)
+			requireInvalid(t, err, tt.field)
+			requireNoRequests(t, mt)
 			assert.NotContains(t, err.Error(), secretPassword)
 		})
 	}
@@ -300,12 +305,12 @@ func TestCredentials_AnonymousOperations(t *testing.T) {
 			c, mt := newTestClient(t, WithTokenSource(StaticTokenSource(custToken())))
 			err := o.op.call(context.Background(), c)
 			assert.ErrorIs(t, err, ErrAnonymousTokenRequired)
-			assert.Zero(t, mt.GetTotalCallCount(), "a customer token must never be sent instead")
+			requireNoRequests(t, mt)
 		})
 		t.Run(o.op.name+"/customer-only StaticTokens", func(t *testing.T) {
 			c, mt := newTestClient(t, WithTokenSource(StaticTokens(nil, custToken())))
 			assert.ErrorIs(t, o.op.call(context.Background(), c), ErrAnonymousTokenRequired)
-			assert.Zero(t, mt.GetTotalCallCount())
+			requireNoRequests(t, mt)
 		})
 		t.Run(o.op.name+"/no token source", func(t *testing.T) {
 			c, mt := newTestClient(t, WithTokenSource(nil))
@@ -313,7 +318,7 @@ func TestCredentials_AnonymousOperations(t *testing.T) {
 			assert.ErrorIs(t, err, ErrAnonymousTokenRequired)
 			var apiErr *APIError
 			assert.False(t, errors.As(err, &apiErr))
-			assert.Zero(t, mt.GetTotalCallCount())
+			requireNoRequests(t, mt)
 		})
 	}
 }

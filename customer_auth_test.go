@@ -33,55 +33,6 @@ func authServeRaw(t *testing.T, mt *httpmock.MockTransport, method, path string,
 	return serve(t, mt, method, path, r)
 }
 
-// authTrap registers a catch-all responder so that any request at all,
-// matching a registered route or not, shows up in mt.GetTotalCallCount.
-func authTrap(t *testing.T, mt *httpmock.MockTransport) {
-	t.Helper()
-	mt.RegisterNoResponder(func(req *http.Request) (*http.Response, error) {
-		t.Errorf("unexpected request %s %s", req.Method, req.URL.Path)
-		return nil, errors.New("unexpected request")
-	})
-}
-
-// authNoRequests asserts that nothing reached the transport.
-func authNoRequests(t *testing.T, mt *httpmock.MockTransport) {
-	t.Helper()
-	assert.Zero(t, mt.GetTotalCallCount(), "no request may be sent")
-}
-
-// authValidation asserts err is a *ValidationError for field.
-func authValidation(t *testing.T, err error, field string) {
-	t.Helper()
-	require.Error(t, err)
-	assert.ErrorIs(t, err, ErrInvalidInput)
-	var ve *ValidationError
-	require.ErrorAs(t, err, &ve)
-	assert.Equal(t, field, ve.Field)
-	assert.NotEmpty(t, ve.Reason)
-}
-
-// authAPIError asserts err is an *APIError with status and returns it.
-func authAPIError(t *testing.T, err error, status int) *APIError {
-	t.Helper()
-	require.Error(t, err)
-	var ae *APIError
-	require.ErrorAs(t, err, &ae)
-	require.Equal(t, status, ae.StatusCode)
-	return ae
-}
-
-// authResponseError asserts err is a *ResponseError matching
-// ErrInvalidResponse with the given status and returns it.
-func authResponseError(t *testing.T, err error, status int) *ResponseError {
-	t.Helper()
-	require.Error(t, err)
-	assert.ErrorIs(t, err, ErrInvalidResponse)
-	var re *ResponseError
-	require.ErrorAs(t, err, &re)
-	assert.Equal(t, status, re.StatusCode)
-	return re
-}
-
 // authAssertToken compares every field of a token one by one, so a failure
 // shows the raw values rather than the redacted String form.
 func authAssertToken(t *testing.T, want, got *Token) {
@@ -164,7 +115,7 @@ var (
 // check asserts the decoded error.
 func (ec authErrorCase) check(t *testing.T, err error, method, path, opID string) {
 	t.Helper()
-	ae := authAPIError(t, err, ec.status)
+	ae := requireAPIError(t, err, ec.status)
 	assert.ErrorIs(t, err, ec.sentinel)
 	if ec.sentinel == ErrTokenExpired {
 		assert.ErrorIs(t, err, ErrUnauthorized, "an expired token is also unauthorized")
@@ -330,13 +281,12 @@ func TestSignup_Validation(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, mt := newTestClient(t)
-			authTrap(t, mt)
 			serve(t, mt, "POST", "/customer/mytenant/signup", jsonReply(201, `{"id":"1"}`))
 			id, err := c.Auth.Signup(authBG, tt.req)
-			authValidation(t, err, tt.field)
+			requireInvalid(t, err, tt.field)
 			assert.Empty(t, id)
 			assert.Zero(t, calls(mt, "POST", "/customer/mytenant/signup"))
-			authNoRequests(t, mt)
+			requireNoRequests(t, mt)
 		})
 	}
 }
@@ -371,7 +321,7 @@ func TestSignup_ErrorDoesNotEchoPassword(t *testing.T) {
 		jsonReply(400, `{"type":"bad_request","status":400,"message":"password PASSWORD-s3cr3t is too weak",`+
 			`"details":[{"field":"password","type":"weak_password","message":"PASSWORD-s3cr3t is too weak"}]}`))
 	_, err := c.Auth.Signup(authBG, &SignupRequest{Email: "a@b.c", Password: secretPassword})
-	ae := authAPIError(t, err, 400)
+	ae := requireAPIError(t, err, 400)
 	assert.Equal(t, "password REDACTED is too weak", ae.Message)
 	require.Len(t, ae.Details, 1)
 	assert.JSONEq(t, `{"field":"password","type":"weak_password","message":"REDACTED is too weak"}`, string(ae.Details[0]))
@@ -395,7 +345,7 @@ func TestSignup_UnusableSuccess(t *testing.T) {
 			authServeRaw(t, mt, "POST", "/customer/mytenant/signup", tt.status, tt.body)
 			id, err := c.Auth.Signup(authBG, &SignupRequest{Email: "a@b.c", Password: secretPassword})
 			assert.Empty(t, id)
-			re := authResponseError(t, err, tt.status)
+			re := requireResponseError(t, err, tt.status)
 			assert.Equal(t, "POST", re.Method)
 			assert.Equal(t, "/customer/mytenant/signup", re.Path)
 			authNoSecrets(t, err.Error())
@@ -495,14 +445,13 @@ func TestLogin_Validation(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, mt := newTestClient(t)
-			authTrap(t, mt)
 			tok, err := c.Auth.Login(authBG, tt.req)
 			assert.Nil(t, tok)
-			authValidation(t, err, tt.field)
+			requireInvalid(t, err, tt.field)
 			if tt.req != nil && tt.req.Password != "" {
 				assert.NotContains(t, err.Error(), tt.req.Password, "the reason never quotes the password")
 			}
-			authNoRequests(t, mt)
+			requireNoRequests(t, mt)
 		})
 	}
 }
@@ -537,7 +486,7 @@ func TestLogin_ErrorCodeAndStringDetails(t *testing.T) {
 	authServeRaw(t, mt, "POST", "/customer/mytenant/login", 401,
 		`{"code":"unauthorized","status":401,"message":"Invalid credentials","details":["bad password"],"errorCode":"customer.login.invalid"}`)
 	_, err := c.Auth.Login(authBG, &LoginRequest{Email: "a@b.c", Password: "password123"})
-	ae := authAPIError(t, err, 401)
+	ae := requireAPIError(t, err, 401)
 	assert.ErrorIs(t, err, ErrUnauthorized)
 	assert.NotErrorIs(t, err, ErrTokenExpired)
 	assert.False(t, ae.TokenRejected())
@@ -554,7 +503,7 @@ func TestLogin_UnusableAndProxyResponses(t *testing.T) {
 			`{"refresh_token":"94tKQ2Tsvlf9dYbmyccA7X1Rqe54B6dH","expires_in":2591999,"session_id":"s"}`)
 		tok, err := c.Auth.Login(authBG, &LoginRequest{Email: "a@b.c", Password: "password123"})
 		assert.Nil(t, tok)
-		re := authResponseError(t, err, 200)
+		re := requireResponseError(t, err, 200)
 		assert.Equal(t, "token response without access_token", re.Reason)
 		assert.Equal(t, "/customer/mytenant/login", re.Path)
 		assert.NotContains(t, err.Error(), "94tKQ2Tsvlf9dYbmyccA7X1Rqe54B6dH")
@@ -564,7 +513,7 @@ func TestLogin_UnusableAndProxyResponses(t *testing.T) {
 		authServeRaw(t, mt, "POST", "/customer/mytenant/login", 200, `{"access_token":"aYR3Lu3rpsQ9ODhBIR83b3txTr5K",`)
 		tok, err := c.Auth.Login(authBG, &LoginRequest{Email: "a@b.c", Password: "password123"})
 		assert.Nil(t, tok)
-		re := authResponseError(t, err, 200)
+		re := requireResponseError(t, err, 200)
 		assert.Equal(t, "malformed token response", re.Reason)
 		assert.Error(t, re.Err)
 		assert.NotContains(t, err.Error(), "aYR3Lu3rpsQ9ODhBIR83b3txTr5K")
@@ -574,7 +523,7 @@ func TestLogin_UnusableAndProxyResponses(t *testing.T) {
 		authServeRaw(t, mt, "POST", "/customer/mytenant/login", 502, authBodyHTML502)
 		tok, err := c.Auth.Login(authBG, &LoginRequest{Email: "a@b.c", Password: "password123"})
 		assert.Nil(t, tok)
-		ae := authAPIError(t, err, 502)
+		ae := requireAPIError(t, err, 502)
 		assert.ErrorIs(t, err, ErrServer)
 		assert.Equal(t, authBodyHTML502, ae.Body)
 		assert.Empty(t, ae.Message)
@@ -665,7 +614,7 @@ func TestRefreshCustomer_RequestAndToken(t *testing.T) {
 }
 
 func TestRefreshCustomer_LegalEntity(t *testing.T) {
-	t.Run("given: sent and recorded", func(t *testing.T) {
+	t.Run("given: sent", func(t *testing.T) {
 		c, mt := newTestClient(t)
 		sent := serve(t, mt, "GET", "/customer/mytenant/refreshauthtoken", jsonReply(200, authRefreshResponse))
 		tok, err := c.Auth.RefreshCustomer(authBG, custToken(), &RefreshOptions{LegalEntityID: "53ac81fd0cce8b26b36f3492"})
@@ -711,9 +660,7 @@ func TestRefreshCustomer_LegalEntity(t *testing.T) {
 		c, mt := newTestClient(t)
 		sent := serve(t, mt, "GET", "/customer/mytenant/refreshauthtoken", jsonReply(200, authRefreshResponse))
 		_, err := c.Auth.RefreshCustomer(authBG, custToken(), &RefreshOptions{LegalEntityID: "LE-2", LeaveLegalEntity: true})
-		var ve *ValidationError
-		require.ErrorAs(t, err, &ve)
-		assert.Equal(t, "RefreshOptions", ve.Field)
+		requireInvalid(t, err, "RefreshOptions")
 		assert.Empty(t, sent())
 	})
 }
@@ -769,14 +716,13 @@ func TestRefreshCustomer_Validation(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, mt := newTestClient(t)
-			authTrap(t, mt)
 			tok, err := c.Auth.RefreshCustomer(authBG, tt.tok, &RefreshOptions{LegalEntityID: "LE"})
 			assert.Nil(t, tok)
-			authValidation(t, err, tt.field)
+			requireInvalid(t, err, tt.field)
 			if tt.tok != nil && tt.tok.RefreshToken != "" {
 				assert.NotContains(t, err.Error(), tt.tok.RefreshToken)
 			}
-			authNoRequests(t, mt)
+			requireNoRequests(t, mt)
 		})
 	}
 }
@@ -800,7 +746,7 @@ func TestRefreshCustomer_ErrorEchoingRefreshTokenIsScrubbed(t *testing.T) {
 	serve(t, mt, "GET", "/customer/mytenant/refreshauthtoken",
 		jsonReply(400, `{"type":"bad_request","status":400,"message":"Unknown refresh token CUST-REFRESH-s3cr3t"}`))
 	_, err := c.Auth.RefreshCustomer(authBG, custToken(), nil)
-	ae := authAPIError(t, err, 400)
+	ae := requireAPIError(t, err, 400)
 	assert.Equal(t, "Unknown refresh token REDACTED", ae.Message)
 	authNoSecrets(t, err.Error())
 }
@@ -857,7 +803,7 @@ func TestValidate_Errors(t *testing.T) {
 		serve(t, mt, "GET", "/customer/mytenant/validateauthtoken", reply{status: 401})
 		info, err := c.Auth.Validate(authBG)
 		assert.Nil(t, info)
-		ae := authAPIError(t, err, 401)
+		ae := requireAPIError(t, err, 401)
 		assert.ErrorIs(t, err, ErrUnauthorized)
 		assert.NotErrorIs(t, err, ErrTokenExpired)
 		assert.Empty(t, ae.Message)
@@ -879,7 +825,7 @@ func TestValidate_Errors(t *testing.T) {
 		c, mt := newTestClient(t)
 		authServeRaw(t, mt, "GET", "/customer/mytenant/validateauthtoken", 502, authBodyHTML502)
 		_, err := c.Auth.Validate(authBG)
-		ae := authAPIError(t, err, 502)
+		ae := requireAPIError(t, err, 502)
 		assert.ErrorIs(t, err, ErrServer)
 		assert.Equal(t, authBodyHTML502, ae.Body)
 		assert.Equal(t, 3, calls(mt, "GET", "/customer/mytenant/validateauthtoken"), "first attempt plus MaxRetries=2")
@@ -889,14 +835,14 @@ func TestValidate_Errors(t *testing.T) {
 		c, mt := newTestClient(t)
 		authServeRaw(t, mt, "GET", "/customer/mytenant/validateauthtoken", 200, `{"token_type":`)
 		_, err := c.Auth.Validate(authBG)
-		re := authResponseError(t, err, 200)
+		re := requireResponseError(t, err, 200)
 		assert.Equal(t, "malformed JSON", re.Reason)
 	})
 	t.Run("empty body", func(t *testing.T) {
 		c, mt := newTestClient(t)
 		authServeRaw(t, mt, "GET", "/customer/mytenant/validateauthtoken", 200, "")
 		_, err := c.Auth.Validate(authBG)
-		re := authResponseError(t, err, 200)
+		re := requireResponseError(t, err, 200)
 		assert.Equal(t, "empty body", re.Reason)
 	})
 }
@@ -970,11 +916,10 @@ func TestExchangeToken_Validation(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, mt := newTestClient(t)
-			authTrap(t, mt)
 			tok, err := c.Auth.ExchangeToken(authBG, tt.req)
 			assert.Nil(t, tok)
-			authValidation(t, err, tt.field)
-			authNoRequests(t, mt)
+			requireInvalid(t, err, tt.field)
+			requireNoRequests(t, mt)
 		})
 	}
 }
@@ -1110,11 +1055,10 @@ func TestSocialLogin_Validation(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, mt := newTestClient(t)
-			authTrap(t, mt)
 			tok, err := c.Auth.SocialLogin(authBG, tt.req)
 			assert.Nil(t, tok)
-			authValidation(t, err, tt.field)
-			authNoRequests(t, mt)
+			requireInvalid(t, err, tt.field)
+			requireNoRequests(t, mt)
 		})
 	}
 }
@@ -1185,11 +1129,10 @@ func TestConfirmOptIn_TokenIsPathEscaped(t *testing.T) {
 
 func TestConfirmOptIn_Validation(t *testing.T) {
 	c, mt := newTestClient(t)
-	authTrap(t, mt)
 	tok, err := c.Auth.ConfirmOptIn(authBG, "")
 	assert.Nil(t, tok)
-	authValidation(t, err, "optInToken")
-	authNoRequests(t, mt)
+	requireInvalid(t, err, "optInToken")
+	requireNoRequests(t, mt)
 }
 
 func TestConfirmOptIn_Errors(t *testing.T) {
@@ -1212,7 +1155,7 @@ func TestConfirmOptIn_ErrorEchoingTokenIsScrubbed(t *testing.T) {
 	serve(t, mt, "GET", "/customer/mytenant/signup/optin/OPTIN-SECRET-42",
 		jsonReply(400, `{"type":"bad_request","status":400,"message":"Opt-in token OPTIN-SECRET-42 has expired"}`))
 	_, err := c.Auth.ConfirmOptIn(authBG, "OPTIN-SECRET-42")
-	ae := authAPIError(t, err, 400)
+	ae := requireAPIError(t, err, 400)
 	assert.Equal(t, "Opt-in token REDACTED has expired", ae.Message)
 	assert.NotContains(t, err.Error(), "OPTIN-SECRET-42")
 }
@@ -1221,7 +1164,7 @@ func TestConfirmOptIn_UnusableResponse(t *testing.T) {
 	c, mt := newTestClient(t)
 	authServeRaw(t, mt, "GET", "/customer/mytenant/signup/optin/OPTIN-SECRET-42", 200, `{"token_type":"Bearer"}`)
 	_, err := c.Auth.ConfirmOptIn(authBG, "OPTIN-SECRET-42")
-	re := authResponseError(t, err, 200)
+	re := requireResponseError(t, err, 200)
 	assert.Equal(t, "/customer/mytenant/signup/optin/REDACTED", re.Path)
 	assert.NotContains(t, err.Error(), "OPTIN-SECRET-42")
 }
@@ -1246,9 +1189,8 @@ func TestResendOptIn_Request(t *testing.T) {
 func TestResendOptIn_Validation(t *testing.T) {
 	for _, email := range []string{"", "   "} {
 		c, mt := newTestClient(t)
-		authTrap(t, mt)
-		authValidation(t, c.Auth.ResendOptIn(authBG, email), "email")
-		authNoRequests(t, mt)
+		requireInvalid(t, c.Auth.ResendOptIn(authBG, email), "email")
+		requireNoRequests(t, mt)
 	}
 }
 
@@ -1356,12 +1298,11 @@ func TestAuthOps_MissingOrWrongTokenSendsNothing(t *testing.T) {
 			}
 			t.Run(s.name+"/"+op.name, func(t *testing.T) {
 				c, mt := newTestClient(t)
-				authTrap(t, mt)
 				err := op.call(authBG, c.WithTokenSource(s.src))
 				require.Error(t, err)
 				assert.ErrorIs(t, err, want)
 				assert.NotErrorIs(t, err, ErrInvalidInput)
-				authNoRequests(t, mt)
+				requireNoRequests(t, mt)
 			})
 		}
 	}
@@ -1378,13 +1319,12 @@ func TestAuthOps_NilContextIsRefused(t *testing.T) {
 	for _, op := range authOps() {
 		t.Run(op.name, func(t *testing.T) {
 			c, mt := newTestClient(t)
-			authTrap(t, mt)
 			var err error
 			require.NotPanics(t, func() {
 				err = op.call(nil, c.WithTokenSource(src)) //nolint:staticcheck // deliberately nil
 			})
-			authValidation(t, err, "context")
-			authNoRequests(t, mt)
+			requireInvalid(t, err, "context")
+			requireNoRequests(t, mt)
 		})
 	}
 }

@@ -109,12 +109,11 @@ func TestServiceToken_Validation(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, mt := newTestClient(t)
-			authTrap(t, mt)
 			tok, err := c.Employee.ServiceToken(authBG, tt.creds)
 			assert.Nil(t, tok)
-			authValidation(t, err, tt.field)
+			requireInvalid(t, err, tt.field)
 			authNoSecrets(t, err.Error(), authServiceSecret)
-			authNoRequests(t, mt)
+			requireNoRequests(t, mt)
 		})
 	}
 }
@@ -128,7 +127,7 @@ func TestServiceToken_ErrorResponses(t *testing.T) {
 			`{"fault":{"faultstring":"Invalid client identifier {0}","detail":{"errorcode":"oauth.v2.InvalidClientIdentifier"}}}`)
 		tok, err := c.Employee.ServiceToken(authBG, &ServiceCredentials{ClientID: authServiceClientID, ClientSecret: authServiceSecret})
 		assert.Nil(t, tok)
-		ae := authAPIError(t, err, 401)
+		ae := requireAPIError(t, err, 401)
 		assert.ErrorIs(t, err, ErrUnauthorized)
 		assert.NotErrorIs(t, err, ErrTokenExpired)
 		assert.Equal(t, "Invalid client identifier {0}", ae.Message)
@@ -143,7 +142,7 @@ func TestServiceToken_ErrorResponses(t *testing.T) {
 		authServeRaw(t, mt, "POST", "/oauth/token", 400,
 			`{"status":400,"type":"bad_request","message":"client_secret SERVICE-CLIENT-s3cr3t rejected"}`)
 		_, err := c.Employee.ServiceToken(authBG, &ServiceCredentials{ClientID: authServiceClientID, ClientSecret: authServiceSecret})
-		ae := authAPIError(t, err, 400)
+		ae := requireAPIError(t, err, 400)
 		assert.ErrorIs(t, err, ErrBadRequest)
 		assert.Equal(t, "bad_request", ae.Type)
 		assert.Equal(t, "client_secret REDACTED rejected", ae.Message)
@@ -153,7 +152,7 @@ func TestServiceToken_ErrorResponses(t *testing.T) {
 		c, mt := newTestClient(t)
 		authServeRaw(t, mt, "POST", "/oauth/token", 502, authBodyHTML502)
 		_, err := c.Employee.ServiceToken(authBG, &ServiceCredentials{ClientID: authServiceClientID, ClientSecret: authServiceSecret})
-		ae := authAPIError(t, err, 502)
+		ae := requireAPIError(t, err, 502)
 		assert.ErrorIs(t, err, ErrServer)
 		assert.Equal(t, authBodyHTML502, ae.Body)
 		assert.Equal(t, 1, calls(mt, "POST", "/oauth/token"))
@@ -163,7 +162,7 @@ func TestServiceToken_ErrorResponses(t *testing.T) {
 		authServeRaw(t, mt, "POST", "/oauth/token", 200, `{"token_type":"Bearer","expires_in":14399,"refresh_token":""}`)
 		tok, err := c.Employee.ServiceToken(authBG, &ServiceCredentials{ClientID: authServiceClientID, ClientSecret: authServiceSecret})
 		assert.Nil(t, tok)
-		re := authResponseError(t, err, 200)
+		re := requireResponseError(t, err, 200)
 		assert.Equal(t, "token response without access_token", re.Reason)
 		assert.Equal(t, "/oauth/token", re.Path)
 	})
@@ -171,7 +170,7 @@ func TestServiceToken_ErrorResponses(t *testing.T) {
 		c, mt := newTestClient(t)
 		authServeRaw(t, mt, "POST", "/oauth/token", 200, `{"access_token":"`+authServiceAccess)
 		_, err := c.Employee.ServiceToken(authBG, &ServiceCredentials{ClientID: authServiceClientID, ClientSecret: authServiceSecret})
-		re := authResponseError(t, err, 200)
+		re := requireResponseError(t, err, 200)
 		assert.Equal(t, "malformed token response", re.Reason)
 		assert.NotContains(t, err.Error(), authServiceAccess)
 	})
@@ -239,11 +238,10 @@ func TestActivateCustomer_Validation(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, mt := newTestClient(t)
-			authTrap(t, mt)
 			err := c.Employee.ActivateCustomer(authBG, tt.tok, tt.number)
-			authValidation(t, err, tt.field)
+			requireInvalid(t, err, tt.field)
 			authNoSecrets(t, err.Error(), authServiceAccess)
-			authNoRequests(t, mt)
+			requireNoRequests(t, mt)
 		})
 	}
 }
@@ -265,7 +263,7 @@ func TestActivateCustomer_404DetailsAreKept(t *testing.T) {
 	c, mt := newTestClient(t)
 	serve(t, mt, "PATCH", "/customer/mytenant/customers/C001", jsonReply(404, authBody404Customer))
 	err := c.Employee.ActivateCustomer(authBG, authServiceToken(), "C001")
-	ae := authAPIError(t, err, 404)
+	ae := requireAPIError(t, err, 404)
 	require.Len(t, ae.Details, 1)
 	assert.JSONEq(t, `{"message":"Couldn't find a customer with customerNumber 'C001'"}`, string(ae.Details[0]))
 }
@@ -288,9 +286,8 @@ func TestActivateCustomer_ExpiredTokenIsNotSwappedOnRetry(t *testing.T) {
 
 func TestActivateCustomer_NilContext(t *testing.T) {
 	c, mt := newTestClient(t)
-	authTrap(t, mt)
 	var ctx context.Context
 	err := c.Employee.ActivateCustomer(ctx, authServiceToken(), "C001")
-	authValidation(t, err, "context")
-	authNoRequests(t, mt)
+	requireInvalid(t, err, "context")
+	requireNoRequests(t, mt)
 }

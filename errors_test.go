@@ -397,11 +397,9 @@ func TestValidationError(t *testing.T) {
 	// A refused value is described, never quoted.
 	c, mt := newTestClient(t)
 	_, err := c.Auth.Login(context.Background(), &LoginRequest{Email: "a@example.com", Password: "x1y2z"})
-	var ve *ValidationError
-	require.ErrorAs(t, err, &ve)
-	assert.Equal(t, "LoginRequest.Password", ve.Field)
+	requireInvalid(t, err, "LoginRequest.Password")
 	assert.NotContains(t, err.Error(), "x1y2z")
-	assert.Zero(t, mt.GetTotalCallCount(), "nothing was sent")
+	requireNoRequests(t, mt)
 }
 
 func TestRequestError(t *testing.T) {
@@ -448,9 +446,7 @@ func TestResponseError(t *testing.T) {
 	serve(t, mt, "GET", "/customer/mytenant/me", jsonReply(200, `{"id":"BODY-s3cr3t","firstName":`))
 	_, err := c.Profile.Get(context.Background(), nil)
 	require.ErrorIs(t, err, ErrInvalidResponse)
-	var re *ResponseError
-	require.ErrorAs(t, err, &re)
-	assert.Equal(t, 200, re.StatusCode)
+	re := requireResponseError(t, err, 200)
 	assert.Equal(t, "malformed JSON", re.Reason)
 	assert.NotContains(t, err.Error(), "BODY-s3cr3t")
 	var syntaxErr *json.SyntaxError

@@ -50,9 +50,7 @@ func TestFieldErrorsOfLocalRefusals(t *testing.T) {
 	assert.Equal(t, []FieldError{{Field: "country", Type: "invalid_input", Message: "must be a two-letter country code"}}, FieldErrors(err))
 	_, err = c.Auth.Signup(ctx, &SignupRequest{Email: "jane@example.com", Password: "pw", CustomerAddress: &Address{}})
 	assert.Equal(t, []FieldError{{Field: "customerAddress.contactName", Type: "invalid_input", Message: "must not be empty"}}, FieldErrors(err))
-	var ve *ValidationError
-	require.ErrorAs(t, err, &ve)
-	assert.Equal(t, "SignupRequest.CustomerAddress.ContactName", ve.Field)
+	requireInvalid(t, err, "SignupRequest.CustomerAddress.ContactName")
 	// A field without a JSON name (a query parameter) keeps its Go name.
 	_, err = c.Auth.ExchangeToken(ctx, &ExchangeRequest{})
 	assert.Equal(t, "ExchangeRequest.SubjectAccessToken", FieldErrors(err)[0].Field)

@@ -49,10 +49,13 @@ func custToken() *Token {
 
 // newTestClient returns a client on its own mock transport (never the
 // global one, so tests may run in parallel), with zero retry waits, a fixed
-// clock and the anonymous and customer test tokens.
+// clock and the anonymous and customer test tokens. A request no route
+// answers fails as a connection failure and still counts in
+// mt.GetTotalCallCount, so requireNoRequests sees every request.
 func newTestClient(t *testing.T, opts ...Option) (*Client, *httpmock.MockTransport) {
 	t.Helper()
 	mt := httpmock.NewMockTransport()
+	mt.RegisterNoResponder(httpmock.ConnectionFailure)
 	base := []Option{
 		WithHTTPClient(&http.Client{Transport: mt}),
 		WithBaseURL(testBase),

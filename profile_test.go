@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -29,7 +28,7 @@ type svcWant struct {
 	body        string // JSON, compared with JSONEq
 }
 
-// svcAssertRequest checks one recorded request against want.
+// svcAssertRequest checks one request sent against want.
 func svcAssertRequest(t *testing.T, got *http.Request, want svcWant) {
 	t.Helper()
 	assert.Equal(t, want.method, got.Method, "method")
@@ -210,20 +209,6 @@ func svcRunErrorCases(t *testing.T, op svcOp, cases ...svcErrorCase) {
 	}
 }
 
-// svcAssertInvalid checks that err is a *ValidationError naming field and
-// that nothing was sent.
-func svcAssertInvalid(t *testing.T, err error, field string, mt *httpmock.MockTransport) {
-	t.Helper()
-	require.Error(t, err)
-	var ve *ValidationError
-	require.ErrorAs(t, err, &ve)
-	assert.Equal(t, field, ve.Field, "ValidationError.Field")
-	assert.NotEmpty(t, ve.Reason, "ValidationError.Reason")
-	assert.ErrorIs(t, err, ErrInvalidInput)
-	assert.Contains(t, err.Error(), field)
-	assert.Zero(t, mt.GetTotalCallCount(), "no request may be sent for invalid input")
-}
-
 // svcCustomerOnlyChecks checks that a customer operation refuses, before
 // sending anything, a client with only an anonymous token or with none.
 func svcCustomerOnlyChecks(t *testing.T, ops ...svcOp) {
@@ -236,24 +221,24 @@ func svcCustomerOnlyChecks(t *testing.T, ops ...svcOp) {
 			assert.NotErrorIs(t, err, ErrNoToken)
 			var apiErr *APIError
 			assert.False(t, errors.As(err, &apiErr), "no request, so no APIError")
-			assert.Zero(t, mt.GetTotalCallCount())
+			requireNoRequests(t, mt)
 		})
 		t.Run(op.name+"/anonymous-only StaticTokens", func(t *testing.T) {
 			c, mt := newTestClient(t, WithTokenSource(StaticTokens(anonToken(), nil)))
 			assert.ErrorIs(t, op.call(context.Background(), c), ErrCustomerTokenRequired)
-			assert.Zero(t, mt.GetTotalCallCount())
+			requireNoRequests(t, mt)
 		})
 		t.Run(op.name+"/no token source", func(t *testing.T) {
 			c, mt := newTestClient(t, WithTokenSource(nil))
 			err := op.call(context.Background(), c)
 			assert.ErrorIs(t, err, ErrNoToken)
 			assert.NotErrorIs(t, err, ErrCustomerTokenRequired)
-			assert.Zero(t, mt.GetTotalCallCount())
+			requireNoRequests(t, mt)
 		})
 		t.Run(op.name+"/source with empty token", func(t *testing.T) {
 			c, mt := newTestClient(t, WithTokenSource(StaticTokenSource(&Token{Kind: KindCustomer})))
 			assert.ErrorIs(t, op.call(context.Background(), c), ErrNoToken)
-			assert.Zero(t, mt.GetTotalCallCount())
+			requireNoRequests(t, mt)
 		})
 	}
 }
@@ -556,7 +541,8 @@ func TestProfileGet_InvalidExpand(t *testing.T) {
 			c, mt := newTestClient(t)
 			cust, err := c.Profile.Get(context.Background(), &ProfileGetOptions{Expand: expand})
 			assert.Nil(t, cust)
-			svcAssertInvalid(t, err, "ProfileGetOptions.Expand", mt)
+			requireInvalid(t, err, "ProfileGetOptions.Expand")
+			requireNoRequests(t, mt)
 		})
 	}
 }
@@ -566,7 +552,7 @@ func TestProfileGet_NoToken(t *testing.T) {
 	cust, err := c.Profile.Get(context.Background(), nil)
 	assert.Nil(t, cust)
 	assert.ErrorIs(t, err, ErrNoToken)
-	assert.Zero(t, mt.GetTotalCallCount())
+	requireNoRequests(t, mt)
 }
 
 func TestProfileGet_UnusableBody(t *testing.T) {
@@ -578,9 +564,7 @@ func TestProfileGet_UnusableBody(t *testing.T) {
 			cust, err := c.Profile.Get(context.Background(), nil)
 			assert.Nil(t, cust)
 			assert.ErrorIs(t, err, ErrInvalidResponse)
-			var re *ResponseError
-			require.ErrorAs(t, err, &re)
-			assert.Equal(t, http.StatusOK, re.StatusCode)
+			re := requireResponseError(t, err, http.StatusOK)
 			assert.Equal(t, profilePath, re.Path)
 		})
 	}
@@ -761,7 +745,8 @@ func TestProfilePatch_InvalidInput(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(p.name+"/"+tt.name, func(t *testing.T) {
 				c, mt := newTestClient(t)
-				svcAssertInvalid(t, p.patch(c, tt.in), tt.field, mt)
+				requireInvalid(t, p.patch(c, tt.in), tt.field)
+				requireNoRequests(t, mt)
 			})
 		}
 	}

@@ -85,9 +85,7 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 	})
 
 	_, err := c.Auth.Login(context.Background(), &LoginRequest{Email: "a@example.com", Password: secretPassword})
-	var apiErr *APIError
-	require.ErrorAs(t, err, &apiErr)
-	assert.Equal(t, 307, apiErr.StatusCode)
+	requireAPIError(t, err, 307)
 	assert.Equal(t, 1, calls(mt, "POST", "/customer/mytenant/login"))
 	assert.Zero(t, elsewhere, "the password never travels to the redirect target")
 }
@@ -113,7 +111,7 @@ func TestDotSegmentsAreRefusedInEveryPathParameter(t *testing.T) {
 		_, err = c.Addresses.Get(ctx, v)
 		assert.ErrorIs(t, err, ErrInvalidInput)
 	}
-	assert.Zero(t, mt.GetTotalCallCount())
+	requireNoRequests(t, mt)
 }
 
 func TestTokenErrorKeepsTheOperationsClassesApart(t *testing.T) {

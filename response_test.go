@@ -83,9 +83,7 @@ func TestOverCapBodyIsInvalidResponse(t *testing.T) {
 			runtime.ReadMemStats(&after)
 
 			require.ErrorIs(t, err, ErrInvalidResponse)
-			var re *ResponseError
-			require.ErrorAs(t, err, &re)
-			assert.Equal(t, 200, re.StatusCode)
+			re := requireResponseError(t, err, 200)
 			assert.Equal(t, "body larger than 8388608 bytes", re.Reason)
 			var reqErr *RequestError
 			assert.False(t, errors.As(err, &reqErr), "a response arrived: not a *RequestError")
@@ -105,9 +103,7 @@ func TestOverCapBodyIsInvalidResponse(t *testing.T) {
 func TestWithMaxResponseBytes(t *testing.T) {
 	for _, n := range []int64{0, -1} {
 		_, err := NewClient(testTenant, testClientID, WithMaxResponseBytes(n))
-		var ve *ValidationError
-		require.ErrorAs(t, err, &ve)
-		assert.Equal(t, "max response bytes", ve.Field)
+		requireInvalid(t, err, "max response bytes")
 	}
 
 	body := `{"id":"C1","firstName":"` + strings.Repeat("a", 100) + `"}`

@@ -349,7 +349,7 @@ func TestLogin_UndecodableQuirkIsAnInvalidResponse(t *testing.T) {
 			authServeRaw(t, mt, "POST", "/customer/mytenant/login", 200, body)
 			tok, err := c.Auth.Login(authBG, &LoginRequest{Email: "customer@customer.com", Password: "password123"})
 			assert.Nil(t, tok)
-			re := authResponseError(t, err, 200)
+			re := requireResponseError(t, err, 200)
 			assert.Equal(t, "malformed token response", re.Reason)
 			assert.Error(t, re.Err)
 			assert.NotContains(t, err.Error(), "sometimes")

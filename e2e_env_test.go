@@ -7,8 +7,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
+	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -92,6 +95,9 @@ type e2eTarget struct {
 	subjects subjectIdP
 	admin    tenantAdmin
 	log      requestLog
+
+	// blocked says why the rest of the flow is skipped, or is "".
+	blocked string
 }
 
 // e2eClock is the clock of the client and of the session store. On the
@@ -133,7 +139,7 @@ func newE2ETarget(t *testing.T) *e2eTarget {
 			t.Logf("running on emporixtest: %s, %s and %s must all be set to run against a sandbox",
 				envAPIURL, envTenant, envClientID)
 		}
-		return newFakeTarget(t)
+		return newFakeTarget(t, nil)
 	}
 	clock, sdkLog := &e2eClock{base: time.Now}, &e2eLog{}
 	c, err := emporix.NewClient(tenant, clientID,
@@ -158,15 +164,20 @@ func newE2ETarget(t *testing.T) *e2eTarget {
 	return tg
 }
 
-// newFakeTarget starts a fake for one flow.
-func newFakeTarget(t *testing.T) *e2eTarget {
+// newFakeTarget starts a fake for one flow; wrap, when not nil, wraps the
+// transport to it.
+func newFakeTarget(t *testing.T, wrap func(http.RoundTripper) http.RoundTripper) *e2eTarget {
 	t.Helper()
 	srv := emporixtest.NewServer(emporixtest.WithTenant("e2etenant"))
 	t.Cleanup(srv.Close)
+	hc := srv.Client()
+	if wrap != nil {
+		hc = &http.Client{Transport: wrap(hc.Transport)}
+	}
 	clock, sdkLog := &e2eClock{base: srv.Now, server: srv.Advance}, &e2eLog{}
 	c, err := emporix.NewClient(srv.Tenant(), srv.ClientID(),
 		emporix.WithBaseURL(srv.URL()),
-		emporix.WithHTTPClient(srv.Client()),
+		emporix.WithHTTPClient(hc),
 		emporix.WithClock(clock.Now),
 		emporix.WithLogger(sdkLog.logger()),
 		emporix.WithUserAgent("emporix-go-e2e"))
@@ -209,15 +220,27 @@ const (
 	missingSubject = "needs an access token of an external identity provider configured for token exchange on the tenant " +
 		"(the fake accepts one registered with AddSubjectToken)"
 	missingAdmin = "needs %s, which only the emporixtest test controls provide"
+	missingOptIn = "needs a tenant in double opt-in mode and the opt-in token the service e-mails; only emporixtest provides both " +
+		"(SetSignupMode and its outbox)"
 )
 
-// requests returns what the SDK sent for an operation; nil on a target
-// without a request log.
-func (tg *e2eTarget) requests(opID string) []emporixtest.Request {
+// requests returns what the SDK sent, for the given operations or all;
+// nil on a target without a request log.
+func (tg *e2eTarget) requests(opIDs ...string) []emporixtest.Request {
 	if tg.log == nil {
 		return nil
 	}
-	return tg.log.Requests(opID)
+	return tg.log.Requests(opIDs...)
+}
+
+// sent returns the last call of an operation and true, or false on a
+// target without a request log.
+func (tg *e2eTarget) sent(t *testing.T, opID string) (emporixtest.Request, bool) {
+	t.Helper()
+	if tg.log == nil {
+		return emporixtest.Request{}, false
+	}
+	return tg.lastRequest(t, opID), true
 }
 
 // lastRequest returns the last call of an operation, failing when there is
@@ -236,6 +259,19 @@ func (tg *e2eTarget) signUp(t *testing.T, shopper *emporix.Client, email, passwo
 	number, err := shopper.Auth.Signup(t.Context(), &emporix.SignupRequest{Email: email, Password: emporix.Secret(password)})
 	require.NoError(t, err, "sign-up of %s", email)
 	require.NotEmpty(t, number, "customer number")
+	return number
+}
+
+// optInSignUp signs an account up on a tenant in double opt-in mode (until
+// the step ends), checks that the opt-in e-mail went out, and returns the
+// customer number.
+func (tg *e2eTarget) optInSignUp(t *testing.T, shopper *emporix.Client, email, password string) string {
+	t.Helper()
+	tg.need(t, tg.admin != nil && tg.mail != nil, missingOptIn)
+	tg.admin.SetSignupMode(emporixtest.SignupDoubleOptIn)
+	t.Cleanup(func() { tg.admin.SetSignupMode(emporixtest.SignupActive) })
+	number := tg.signUp(t, shopper, email, password)
+	require.NotEmpty(t, tg.mail.LastToken(emporixtest.MailOptIn, email), "the opt-in e-mail")
 	return number
 }
 
@@ -284,43 +320,63 @@ func nonEmpty(values ...string) int {
 	return n
 }
 
-// e2eSteps runs the ordered steps of a flow as subtests sharing the flow's
-// state. A prerequisite step (must) that fails or is skipped makes every
-// later step skip, naming it, so that one failure is reported once rather
-// than as a cascade; a failing ordinary step (step) blocks nothing.
-type e2eSteps struct {
-	t       *testing.T
-	blocked string
+// e2eStep is one step of a flow: its name, the spec operationIds it calls,
+// and what it does with the flow's state.
+type e2eStep[S any] struct {
+	name string
+	ops  []string
+	run  func(t *testing.T, st S)
 }
 
-func newE2ESteps(t *testing.T) *e2eSteps { return &e2eSteps{t: t} }
+// e2eFlow is a table of steps with the state they share, on a target.
+type e2eFlow struct {
+	name string
+	ops  []string // the operations of all its steps
+	run  func(t *testing.T, tg *e2eTarget)
+}
 
-// must runs a step the later steps depend on.
-func (s *e2eSteps) must(name string, fn func(t *testing.T)) { s.run(name, true, fn) }
-
-// step runs a step no later step depends on.
-func (s *e2eSteps) step(name string, fn func(t *testing.T)) { s.run(name, false, fn) }
-
-func (s *e2eSteps) run(name string, prerequisite bool, fn func(t *testing.T)) {
-	s.t.Helper()
-	var outcome string
-	s.t.Run(name, func(t *testing.T) {
-		if s.blocked != "" {
-			t.Skip(s.blocked)
-		}
-		defer func() {
-			switch {
-			case t.Failed():
-				outcome = "failed"
-			case t.Skipped():
-				outcome = "was skipped"
-			}
-		}()
-		fn(t)
-	})
-	if prerequisite && outcome != "" && s.blocked == "" {
-		s.blocked = fmt.Sprintf("blocked: prerequisite step %q %s", name, outcome)
+// flowOf makes a flow of steps sharing the state newState makes.
+func flowOf[S any](name string, newState func(*testing.T, *e2eTarget) S, steps []e2eStep[S]) e2eFlow {
+	f := e2eFlow{name: name, run: func(t *testing.T, tg *e2eTarget) { runSteps(t, tg, newState(t, tg), steps) }}
+	for _, s := range steps {
+		f.ops = append(f.ops, s.ops...)
 	}
+	return f
+}
+
+// runSteps runs the steps in order as subtests sharing st. After a failed
+// step (or one that halted the flow) every later step skips, naming it, so
+// that one failure is reported once rather than as a cascade. On a target
+// with a request log, the operations a step called must be exactly those it
+// names.
+func runSteps[S any](t *testing.T, tg *e2eTarget, st S, steps []e2eStep[S]) {
+	for _, s := range steps {
+		passed := t.Run(s.name, func(t *testing.T) {
+			if tg.blocked != "" {
+				t.Skip(tg.blocked)
+			}
+			from := len(tg.requests())
+			s.run(t, st)
+			if tg.log != nil {
+				called := map[string]bool{}
+				for _, r := range tg.requests()[from:] {
+					called[r.OperationID] = true
+				}
+				assert.ElementsMatch(t, s.ops, slices.Collect(maps.Keys(called)), "the operations the step called vs those it names")
+			}
+		})
+		if !passed && tg.blocked == "" {
+			tg.blocked = fmt.Sprintf("blocked: step %q failed", s.name)
+		}
+	}
+}
+
+// halt skips the step and every later step of the flow: what they need
+// could not be set up on this target.
+func (tg *e2eTarget) halt(t *testing.T, why string) {
+	t.Helper()
+	tg.blocked = fmt.Sprintf("blocked: step %q halted the flow", t.Name()[strings.LastIndex(t.Name(), "/")+1:])
+	t.Skip(why)
 }
 
 // e2eLog collects the SDK's log records.

@@ -2,13 +2,12 @@ package emporix_test
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"sort"
+	"slices"
 	"sync"
 	"testing"
 
@@ -64,7 +63,7 @@ func (s *specTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		s.mu.Unlock()
 	}
 	resp, err := s.next.RoundTrip(req)
-	if err != nil || routeErr != nil {
+	if err != nil || routeErr != nil || slices.Contains(undocumentedAnswers[op.ID], resp.StatusCode) {
 		return resp, err
 	}
 	respBody, err := io.ReadAll(resp.Body)
@@ -79,6 +78,14 @@ func (s *specTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
+// undocumentedAnswers are the statuses the service answers (and so the
+// fake) that the spec does not document for the operation: a stale
+// metadata.version is a 409 (see API-INVENTORY.md, optimistic locking).
+var undocumentedAnswers = map[string][]int{
+	"PATCH-customer-update-customer":         {http.StatusConflict},
+	"PATCH-customer-update-customer-address": {http.StatusConflict},
+}
+
 func e2eSpec(t *testing.T) *spectest.Spec {
 	t.Helper()
 	dir, ok := spectest.DirFromEnv()
@@ -90,133 +97,42 @@ func e2eSpec(t *testing.T) *spectest.Spec {
 	return spec
 }
 
-// TestSpecConformanceEndToEnd drives every SDK operation against the
+// TestSpecConformanceEndToEnd runs the end-to-end flows against the
 // emporixtest fake through a validating transport: each request the SDK
 // really builds, with real token flows, must match the spec, and so must
-// each answer of the fake.
+// each answer of the fake, and together the flows exercise every
+// operation of the SDK.
 func TestSpecConformanceEndToEnd(t *testing.T) {
 	spec := e2eSpec(t)
-	srv := emporixtest.NewServer(emporixtest.WithTenant("mytenant"))
-	defer srv.Close()
-	tr := &specTransport{spec: spec, next: srv.Client().Transport, seen: map[string]int{}}
-	ctx := context.Background()
-	defer func() {
-		for _, err := range tr.violations() {
-			t.Error(err)
-		}
-	}()
-
-	client := func(anon, cust *emporix.Token) *emporix.Client {
-		t.Helper()
-		c, err := emporix.NewClient(srv.Tenant(), srv.ClientID(),
-			emporix.WithBaseURL(srv.URL()),
-			emporix.WithHTTPClient(&http.Client{Transport: tr}),
-			emporix.WithNoRetries(),
-			emporix.WithDefaultTokenSource(emporix.StaticTokens(anon, cust)))
-		require.NoError(t, err)
-		return c
+	seen := map[string]int{}
+	for _, f := range e2eFlows {
+		t.Run(f.name, func(t *testing.T) {
+			var tr *specTransport
+			tg := newFakeTarget(t, func(next http.RoundTripper) http.RoundTripper {
+				tr = &specTransport{spec: spec, next: next, seen: map[string]int{}}
+				return tr
+			})
+			f.run(t, tg)
+			for _, err := range tr.violations() {
+				t.Error(err)
+			}
+			for id, n := range tr.seen {
+				seen[id] += n
+			}
+		})
 	}
-	const (
-		email    = "jane@example.com"
-		newEmail = "jane.doe@example.com"
-	)
-
-	// Anonymous session.
-	guest := client(nil, nil)
-	anon, err := guest.Auth.AnonymousLogin(ctx, &emporix.SessionContext{Currency: "EUR", SiteCode: "main", Language: "EN", TargetLocation: "DE"})
-	require.NoError(t, err)
-	anon, err = guest.Auth.AnonymousRefresh(ctx, anon)
-	require.NoError(t, err)
-	shopper := client(anon, nil)
-	_, err = shopper.Profile.Get(ctx, nil)
-	require.NoError(t, err, "GET /me with the anonymous token")
-
-	// Sign-up, employee activation, login.
-	srv.SetSignupMode(emporixtest.SignupInactive)
-	number, err := shopper.Auth.Signup(ctx, &emporix.SignupRequest{
-		Email: email, Password: "password123",
-		CustomerDetails: &emporix.CustomerDetails{FirstName: "Jane", LastName: "Doe", ContactEmail: email, PreferredCurrency: "EUR"},
-		CustomerAddress: &emporix.Address{ContactName: "Jane Doe", Street: "Main", City: "Berlin", Country: "DE", Tags: []string{emporix.TagBilling}},
-	})
-	require.NoError(t, err)
-	svc, err := shopper.Employee.ServiceToken(ctx, &emporix.ServiceCredentials{ClientID: srv.ServiceClientID(), ClientSecret: emporix.Secret(srv.ServiceClientSecret())})
-	require.NoError(t, err)
-	require.NoError(t, shopper.Employee.ActivateCustomer(ctx, svc, number))
-	cust, err := shopper.Auth.Login(ctx, &emporix.LoginRequest{Email: email, Password: "password123"})
-	require.NoError(t, err)
-
-	// Profile and addresses.
-	me := client(anon, cust)
-	_, err = me.Auth.Validate(ctx)
-	require.NoError(t, err)
-	profile, err := me.Profile.Get(ctx, &emporix.ProfileGetOptions{Expand: []string{"addresses", "mixin:*"}})
-	require.NoError(t, err)
-	require.NoError(t, me.Profile.Update(ctx, &emporix.ProfileUpdate{FirstName: emporix.Ptr("Janet"), Metadata: &emporix.Metadata{Version: profile.Version()}}))
-	require.NoError(t, me.Profile.MergePatch(ctx, &emporix.ProfileUpdate{ContactPhone: emporix.Ptr("123456789")}))
-	id, err := me.Addresses.Create(ctx, &emporix.AddressCreate{ContactName: "Jane Doe", Street: "Side", City: "Hamburg", Country: "DE", Tags: []string{emporix.TagShipping}})
-	require.NoError(t, err)
-	_, err = me.Addresses.List(ctx)
-	require.NoError(t, err)
-	addr, err := me.Addresses.Get(ctx, id)
-	require.NoError(t, err)
-	require.NoError(t, me.Addresses.Update(ctx, id, &emporix.AddressUpdate{City: emporix.Ptr("Bremen"), IsDefault: emporix.Ptr(true), Metadata: addr.Metadata}))
-	require.NoError(t, me.Addresses.AddTags(ctx, id, emporix.TagBilling, emporix.TagShipping))
-	require.NoError(t, me.Addresses.RemoveTags(ctx, id, emporix.TagBilling))
-	require.NoError(t, me.Addresses.Delete(ctx, id))
-
-	// Credentials.
-	require.NoError(t, me.Credentials.ChangePassword(ctx, &emporix.PasswordChange{CurrentPassword: "password123", NewPassword: "password456"}))
-	require.NoError(t, me.Credentials.RequestEmailChange(ctx, &emporix.EmailChangeRequest{Email: email, Password: "password456", NewEmail: newEmail, SyncContactEmail: true}))
-	mailToken := srv.LastToken(emporixtest.MailEmailChange, newEmail)
-	if mailToken == "" {
-		mailToken = srv.LastToken(emporixtest.MailEmailChange, email)
-	}
-	require.NotEmpty(t, mailToken, "e-mail change token")
-	require.NoError(t, shopper.Credentials.ConfirmEmailChange(ctx, mailToken))
-	require.NoError(t, shopper.Credentials.RequestPasswordReset(ctx, &emporix.PasswordResetRequest{Email: newEmail, Site: "main"}))
-	resetToken := srv.LastToken(emporixtest.MailPasswordReset, newEmail)
-	require.NotEmpty(t, resetToken, "password reset token")
-	require.NoError(t, shopper.Credentials.ResetPassword(ctx, &emporix.PasswordReset{Token: emporix.Secret(resetToken), Password: "password789"}))
-
-	// Customer token refresh (with a legal entity rescope), logout.
-	cust, err = me.Auth.Login(ctx, &emporix.LoginRequest{Email: newEmail, Password: "password789"})
-	require.NoError(t, err)
-	cust, err = client(anon, cust).Auth.RefreshCustomer(ctx, cust, nil)
-	require.NoError(t, err)
-	require.NoError(t, client(anon, cust).Auth.Logout(ctx))
-
-	// Double opt-in.
-	srv.SetSignupMode(emporixtest.SignupDoubleOptIn)
-	const optInEmail = "optin@example.com"
-	_, err = shopper.Auth.Signup(ctx, &emporix.SignupRequest{Email: optInEmail, Password: "password123"})
-	require.NoError(t, err)
-	require.NoError(t, shopper.Auth.ResendOptIn(ctx, optInEmail))
-	optIn := srv.LastToken(emporixtest.MailOptIn, optInEmail)
-	require.NotEmpty(t, optIn, "opt-in token")
-	_, err = shopper.Auth.ConfirmOptIn(ctx, optIn)
-	require.NoError(t, err)
-
-	// External logins.
-	srv.AddSocialCode("social-code-1", emporixtest.SocialCode{Email: "social@example.com", RedirectURI: "https://shop.example.com/callback", CodeVerifier: "verifier-1"})
-	_, err = shopper.Auth.SocialLogin(ctx, &emporix.SocialLoginRequest{Code: "social-code-1", RedirectURI: "https://shop.example.com/callback", CodeVerifier: "verifier-1"})
-	require.NoError(t, err)
-	srv.AddSubjectToken("subject-jwt-1", emporixtest.Subject{Email: "sso@example.com"})
-	_, err = shopper.Auth.ExchangeToken(ctx, &emporix.ExchangeRequest{SubjectAccessToken: "subject-jwt-1"})
-	require.NoError(t, err)
-
-	// Every operation the SDK implements was exercised.
 	var missing []string
+	ids := emporix.SDKOperationIDs()
 	for _, o := range append(spec.Operations(spectest.DocCustomerManaged), spec.Operations(spectest.DocOAuth)...) {
-		if tr.seen[o.ID] == 0 {
-			missing = append(missing, o.ID)
+		ids = append(ids, o.ID)
+	}
+	for _, id := range ids {
+		if seen[id] == 0 && !slices.Contains(missing, id) {
+			missing = append(missing, id)
 		}
 	}
-	if _, ok := tr.seen["PATCH-customer-tenant-update-customer"]; !ok {
-		missing = append(missing, "PATCH-customer-tenant-update-customer")
-	}
-	sort.Strings(missing)
 	assert.Empty(t, missing, "operations not exercised")
-	assert.Len(t, tr.seen, 27, "operations exercised: %v", tr.seen)
+	assert.Len(t, seen, len(emporix.SDKOperationIDs()), "operations exercised: %v", seen)
 }
 
 // The validating transport reports what it sees: a request outside the

@@ -9,8 +9,8 @@ import (
 )
 
 // Fault replaces the answer to the next matching calls; see
-// [Server.InjectFault]. The zero Fault with only Delay set slows calls
-// down without changing them.
+// [Server.InjectFault]. A Fault with only Delay or Hold set slows or holds
+// calls without changing them.
 type Fault struct {
 	// Status is the status to answer with; 0 keeps the real answer (useful
 	// with Delay alone).
@@ -30,6 +30,11 @@ type Fault struct {
 	// Delay waits this long (real time, not the fake clock) before
 	// answering. A client that gives up first sees its own timeout.
 	Delay time.Duration
+	// Hold, when not nil, holds each matching call (after Delay) until the
+	// channel is closed, the client goes away or the server closes; the
+	// rest of the Fault applies after. A held call has taken its fault
+	// already, so [Server.PendingFaults] tells when it has arrived.
+	Hold <-chan struct{}
 	// Commit lets the operation take effect before Status or Drop replaces
 	// its answer: the service acted, but the client does not learn it.
 	// Without Commit, a faulted call changes nothing.
@@ -148,4 +153,24 @@ func errorType(text string) string {
 		return "error"
 	}
 	return b.String()
+}
+
+// hold waits as f asks before a faulted call goes on: Delay of real time,
+// then until Hold is closed. It reports false when the client went away or
+// the server is closing.
+func (s *Server) hold(r *http.Request, f *Fault) bool {
+	if f.Delay > 0 && !s.sleep(r, f.Delay) {
+		return false
+	}
+	if f.Hold == nil {
+		return true
+	}
+	select {
+	case <-f.Hold:
+		return true
+	case <-r.Context().Done():
+		return false
+	case <-s.closed:
+		return false
+	}
 }

@@ -124,7 +124,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 
 	if f != nil {
 		entry.Fault = true
-		if f.Delay > 0 && !s.sleep(r, f.Delay) {
+		if !s.hold(r, f) {
 			s.logDropped(entry)
 			return
 		}

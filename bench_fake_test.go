@@ -88,3 +88,32 @@ func BenchmarkRefreshCoalescing(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSessionTokenValid is the hot path of every shopper request: a
+// valid token served from the memory store. Target: 0 allocations.
+func BenchmarkSessionTokenValid(b *testing.B) {
+	f := newFakeShop(b)
+	ctx := context.Background()
+	s := f.sessions.Session("cookie-1")
+	if _, err := s.Token(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.Token(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkSessionHandle measures creating the per-shopper handle, done once
+// per shopper request.
+func BenchmarkSessionHandle(b *testing.B) {
+	f := newFakeShop(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		if f.sessions.Session("cookie-1").Client() == nil {
+			b.Fatal("no client")
+		}
+	}
+}

@@ -26,3 +26,9 @@ func FlightsRunning(m *SessionManager) int {
 func SetRetrySleep(c *Client, sleep func(ctx context.Context, d time.Duration) error) {
 	c.sleep = sleep
 }
+
+// RenewCustomer renews s's customer token if it is due, as a lookup's
+// renewal does, keeping a usable token when the renewal fails.
+func RenewCustomer(ctx context.Context, s *Session) (*Token, error) {
+	return s.renewCustomer(ctx, "", nil, false)
+}

@@ -32,17 +32,21 @@ func everyRendering(t *testing.T, v any) string {
 
 func TestTypesHoldingSecretsNeverPrintThem(t *testing.T) {
 	ctx := context.Background()
-	h := newSessionHarness(t)
-	s := h.manager.Session("COOKIE-KEY-s3cr3t")
+	c, _ := newTestClient(t)
+	store := NewMemoryStore()
+	_, err := store.Save(ctx, "COOKIE-KEY-s3cr3t", &SessionState{Anonymous: anonToken(), Customer: custToken()}, 0)
+	require.NoError(t, err)
+	m, err := NewSessionManager(c, store)
+	require.NoError(t, err)
+	s := m.Session("COOKIE-KEY-s3cr3t")
 	tok, err := s.Token(ctx)
 	require.NoError(t, err)
-	c, _ := newTestClient(t)
 	svc := c.Employee.ServiceTokenSource(&ServiceCredentials{ClientID: "id", ClientSecret: "CLIENT-SECRET-s3cr3t"})
 	change := SessionChange{Key: "COOKIE-KEY-s3cr3t", OldSessionID: "old-sid", NewSessionID: "new-sid", Reason: ReasonRefreshExpired}
 	secrets := []string{"COOKIE-KEY-s3cr3t", "CLIENT-SECRET-s3cr3t", string(tok.AccessToken), string(tok.RefreshToken), anonAccess, anonRefresh, custAccess, custRefresh, custSaas}
 
 	for name, v := range map[string]any{
-		"Session": s, "MemoryStore": h.store, "ServiceTokenSource": svc, "SessionChange": change,
+		"Session": s, "MemoryStore": store, "ServiceTokenSource": svc, "SessionChange": change,
 		"StaticTokens": StaticTokens(anonToken(), custToken()), "Token": *custToken(), "*Token": custToken(),
 		"SessionState": &SessionState{Anonymous: anonToken(), Customer: custToken()},
 	} {

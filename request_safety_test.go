@@ -47,6 +47,9 @@ func TestLogoutRetryNamesTheSameTokenItSendsAsBearer(t *testing.T) {
 		"the retry does not fetch another token")
 }
 
+// fault401 is the gateway's answer to a rejected access token.
+const fault401 = `{"fault":{"faultstring":"Invalid access token","detail":{"errorcode":"oauth.v2.InvalidAccessToken"}}}`
+
 func TestLogoutIsNotRenewedAndResentOnARejectedToken(t *testing.T) {
 	c, mt := newTestClient(t)
 	src := &rotatingSource{}

@@ -8,35 +8,6 @@ import (
 	"time"
 )
 
-// BenchmarkSessionTokenValid is the hot path of every shopper request: a
-// valid token served from the memory store. Target: 0 allocations.
-func BenchmarkSessionTokenValid(b *testing.B) {
-	h := newSessionHarness(&testing.T{})
-	ctx := context.Background()
-	s := h.manager.Session("cookie-1")
-	if _, err := s.Token(ctx); err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := s.Token(ctx); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-// BenchmarkSessionHandle measures creating the per-shopper handle, done once
-// per shopper request.
-func BenchmarkSessionHandle(b *testing.B) {
-	h := newSessionHarness(&testing.T{})
-	b.ReportAllocs()
-	for b.Loop() {
-		if h.manager.Session("cookie-1").Client() == nil {
-			b.Fatal("no client")
-		}
-	}
-}
-
 // realisticState builds a session shaped like the service's answers: opaque
 // 28- and 32-character tokens, a UUID session ID, and for customers a JWT
 // SaaS token.

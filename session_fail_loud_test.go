@@ -3,8 +3,6 @@ package emporix_test
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,80 +14,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// inProcess serves a client's requests with the fake's handler, without a
-// network, and counts them.
-type inProcess struct {
-	h http.Handler
-	n atomic.Int64
-}
-
-func (p *inProcess) RoundTrip(req *http.Request) (*http.Response, error) {
-	p.n.Add(1)
-	if req.Body == nil {
-		req.Body = http.NoBody
-	}
-	rec := httptest.NewRecorder()
-	p.h.ServeHTTP(rec, req)
-	resp := rec.Result()
-	resp.Request = req
-	return resp, nil
-}
-
-// fakeShop is a client on the emporixtest fake, sharing its clock, and the
-// session-change reports of the managers made with it.
-type fakeShop struct {
-	srv     *emporixtest.Server
-	wire    *inProcess
-	client  *emporix.Client
-	changes changes
-}
-
-// changes collects session-change reports.
-type changes struct {
-	mu   sync.Mutex
-	list []emporix.SessionChange
-}
-
-func (c *changes) add(ch emporix.SessionChange) {
-	c.mu.Lock()
-	c.list = append(c.list, ch)
-	c.mu.Unlock()
-}
-
-func (c *changes) all() []emporix.SessionChange {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]emporix.SessionChange(nil), c.list...)
-}
-
-func newFakeShop(t *testing.T, opts ...emporixtest.Option) *fakeShop {
-	t.Helper()
-	srv := emporixtest.NewServer(opts...)
-	t.Cleanup(srv.Close)
-	wire := &inProcess{h: srv.Handler()}
-	c, err := emporix.NewClient(srv.Tenant(), srv.ClientID(), emporix.WithBaseURL(srv.URL()),
-		emporix.WithHTTPClient(&http.Client{Transport: wire}), emporix.WithClock(srv.Now))
-	require.NoError(t, err)
-	return &fakeShop{srv: srv, wire: wire, client: c}
-}
-
-func (f *fakeShop) manager(t *testing.T, store emporix.TokenStore) *emporix.SessionManager {
-	t.Helper()
-	m, err := emporix.NewSessionManager(f.client, store,
-		emporix.WithSessionChangeHook(func(_ context.Context, ch emporix.SessionChange) { f.changes.add(ch) }))
-	require.NoError(t, err)
-	emporix.SetAdoptWait(m, 5*time.Second) // generous under -race; a race that is won ends at once
-	return m
-}
-
-func (f *fakeShop) customer(t *testing.T, i int) (email, number string) {
-	t.Helper()
-	email = fmt.Sprintf("shopper%d@example.com", i)
-	number, err := f.srv.AddCustomer(email, "password123")
-	require.NoError(t, err)
-	return email, number
-}
 
 // Two managers share one emporix.MemoryStore, which does not lock; customer
 // refresh tokens rotate, so of two refreshes with the same refresh token
@@ -166,16 +90,6 @@ func TestTwoManagersWithoutALockLoseNoLoginToARotationRace(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, sessionID, got, "the session ID (and the cart) is kept")
 	assert.GreaterOrEqual(t, len(f.srv.Requests("GET-customer-refresh-authtoken")), rounds, "the token rotated every round")
-}
-
-// loginOnFake logs a new customer in on a fresh session.
-func loginOnFake(t *testing.T, f *fakeShop, m *emporix.SessionManager, i int) (s *emporix.Session, number string, tok *emporix.Token) {
-	t.Helper()
-	email, number := f.customer(t, i)
-	s = m.Session(emporix.NewSessionKey())
-	tok, err := s.Login(context.Background(), &emporix.LoginRequest{Email: email, Password: "password123"})
-	require.NoError(t, err)
-	return s, number, tok
 }
 
 func TestEndedLoginIsReportedAndTheNextCustomerCallFailsLoudly(t *testing.T) {

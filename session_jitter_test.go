@@ -44,3 +44,16 @@ func TestRefreshWindowIsJitteredPerToken(t *testing.T) {
 		assert.Less(t, n, 50, "%d of 200 sessions refresh together, %v before expiry", n, at)
 	}
 }
+
+func TestSessionRefreshWindowScalesWithLifetime(t *testing.T) {
+	t.Parallel()
+	m := &SessionManager{cfg: sessionConfig{refreshWindow: time.Minute}}
+	issued := testNow
+	long := &Token{AccessToken: "a", IssuedAt: issued, Expiry: issued.Add(time.Hour)}
+	assert.False(t, m.due(long, issued.Add(58*time.Minute)), "60 s window on a 1 h token")
+	assert.True(t, m.due(long, issued.Add(59*time.Minute+1*time.Second)))
+	short := &Token{AccessToken: "b", IssuedAt: issued, Expiry: issued.Add(100 * time.Second)}
+	assert.False(t, m.due(short, issued.Add(89*time.Second)), "10% window on a 100 s token")
+	assert.True(t, m.due(short, issued.Add(100*time.Second)))
+	assert.False(t, m.due(&Token{AccessToken: "c"}, issued), "no expiry, no refresh")
+}

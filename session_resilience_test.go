@@ -1,4 +1,4 @@
-package emporix
+package emporix_test
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emporix-go/emporix"
+	"github.com/emporix-go/emporix/emporixtest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -14,25 +16,17 @@ import (
 // These tests pin how a session behaves when the token service misbehaves:
 // callers keep working tokens, and an outage never costs a cart.
 
-func setFailRefresh(h *sessionHarness, status int) {
-	h.fake.mu.Lock()
-	h.fake.failRefresh = status
-	h.fake.mu.Unlock()
-}
-
 func TestTokenInItsRefreshWindowIsServedWithoutWaitingForTheRefresh(t *testing.T) {
-	h := newSessionHarness(t)
+	t.Parallel()
+	f := newFakeShop(t)
 	ctx := context.Background()
-	s := h.manager.Session("cookie-1")
+	s := f.sessions.Session("cookie-1")
 	first, err := s.Token(ctx)
 	require.NoError(t, err)
-	gate := make(chan struct{})
-	h.fake.mu.Lock()
-	h.fake.refreshGate = gate // the token service hangs
-	h.fake.mu.Unlock()
+	release := f.holdRefreshes(t) // the token service hangs
 
-	h.clock.Advance(59*time.Minute + 30*time.Second)
-	done := make(chan *Token, 1)
+	f.srv.Advance(59*time.Minute + 30*time.Second)
+	done := make(chan *emporix.Token, 1)
 	go func() {
 		tok, err := s.Token(ctx)
 		assert.NoError(t, err)
@@ -41,39 +35,40 @@ func TestTokenInItsRefreshWindowIsServedWithoutWaitingForTheRefresh(t *testing.T
 	select {
 	case tok := <-done:
 		assert.Equal(t, first.AccessToken, tok.AccessToken)
-	case <-time.After(time.Second):
+	case <-time.After(10 * time.Second):
 		t.Fatal("a valid token waited for a hanging refresh")
 	}
-	close(gate)
+	release()
 	require.Eventually(t, func() bool {
-		st, _, err := h.store.Load(ctx, "cookie-1")
+		st, _, err := f.store.Load(ctx, "cookie-1")
 		return err == nil && st.Anonymous.AccessToken != first.AccessToken
-	}, time.Second, time.Millisecond)
+	}, 10*time.Second, time.Millisecond)
 }
 
 func TestGatewayNotFoundOnRefreshDoesNotStartANewSession(t *testing.T) {
+	t.Parallel()
 	for _, status := range []int{403, 404, 502} {
-		h := newSessionHarness(t)
+		f := newFakeShop(t)
 		ctx := context.Background()
-		s := h.manager.Session("cookie-1")
+		s := f.sessions.Session("cookie-1")
 		first, err := s.Token(ctx)
 		require.NoError(t, err)
-		setFailRefresh(h, status)
+		f.failRefreshes(status)
 
-		h.clock.Advance(2 * time.Hour) // expired: the refresh is needed now
+		f.srv.Advance(2 * time.Hour) // expired: the refresh is needed now
 		_, err = s.Client().Profile.Get(ctx, nil)
 		require.Error(t, err, "status %d", status)
-		var te *TokenError
+		var te *emporix.TokenError
 		require.ErrorAs(t, err, &te, "status %d: the failure is the token's, not the operation's", status)
-		assert.False(t, errors.Is(err, ErrNotFound), "status %d: the refresh's 404 is not the profile's", status)
-		assert.False(t, errors.Is(err, ErrForbidden), "status %d", status)
-		var apiErr *APIError
+		assert.False(t, errors.Is(err, emporix.ErrNotFound), "status %d: the refresh's 404 is not the profile's", status)
+		assert.False(t, errors.Is(err, emporix.ErrForbidden), "status %d", status)
+		var apiErr *emporix.APIError
 		require.ErrorAs(t, err, &apiErr, "the refresh's answer is reachable")
 		assert.Equal(t, status, apiErr.StatusCode)
-		assert.Equal(t, 1, h.fake.count("anonLogin"), "status %d: no new session, the cart is kept", status)
-		assert.Empty(t, h.changes.all())
+		assert.Equal(t, 1, f.count(anonLoginOp), "status %d: no new session, the cart is kept", status)
+		assert.Empty(t, f.changes.all())
 
-		setFailRefresh(h, 0)
+		f.srv.ClearFaults()
 		tok, err := s.Token(ctx)
 		require.NoError(t, err)
 		assert.Equal(t, first.SessionID, tok.SessionID, "status %d: the session recovers with its ID", status)
@@ -81,36 +76,38 @@ func TestGatewayNotFoundOnRefreshDoesNotStartANewSession(t *testing.T) {
 }
 
 func TestFailingAnonymousRefreshKeepsAUsableCustomerToken(t *testing.T) {
-	h := newSessionHarness(t)
+	t.Parallel()
+	f := newFakeShop(t)
 	ctx := context.Background()
-	s, cust := loggedIn(t, h, "cookie-1")
+	s, number, cust := loginOnFake(t, f, f.sessions, 1)
 	// The customer token lasts 30 days; put it inside its refresh window
 	// while the anonymous token has long expired but can still be refreshed.
-	h.clock.Advance(30*24*time.Hour - 30*time.Second)
-	setFailRefresh(h, 502)
+	f.srv.Advance(30*24*time.Hour - 30*time.Second)
+	f.failRefreshes(502)
 
 	tok, err := s.Token(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, cust.AccessToken, tok.AccessToken)
-	_, err = s.renewCustomer(ctx, "", nil, false)
+	tok, err = emporix.RenewCustomer(ctx, s)
 	require.NoError(t, err, "the renewal falls back to the usable token")
+	assert.Equal(t, cust.AccessToken, tok.AccessToken)
 	profile, err := s.Client().Profile.Get(ctx, nil)
 	require.NoError(t, err)
-	assert.Equal(t, "13869000", profile.CustomerNumber)
+	assert.Equal(t, number, profile.CustomerNumber)
 }
 
 // conflictStore fails the next n saves with ErrStoreConflict, as a writer
 // that saved first would, after applying the interfering change.
 type conflictStore struct {
-	*MemoryStore
+	*emporix.MemoryStore
 	mu        sync.Mutex
 	pass      int // saves to let through before the conflicts
 	conflicts int
 	saves     int
-	interfere func(st *SessionState) *SessionState
+	interfere func(st *emporix.SessionState) *emporix.SessionState
 }
 
-func (c *conflictStore) Save(ctx context.Context, key string, st *SessionState, expected uint64) (uint64, error) {
+func (c *conflictStore) Save(ctx context.Context, key string, st *emporix.SessionState, expected uint64) (uint64, error) {
 	c.mu.Lock()
 	c.saves++
 	n := 0
@@ -126,57 +123,54 @@ func (c *conflictStore) Save(ctx context.Context, key string, st *SessionState, 
 				return 0, err
 			}
 		}
-		return 0, ErrStoreConflict
+		return 0, emporix.ErrStoreConflict
 	}
 	return c.MemoryStore.Save(ctx, key, st, expected)
 }
 
 func TestAnonymousRefreshMergesWithAConcurrentLogin(t *testing.T) {
-	h := newSessionHarness(t)
+	t.Parallel()
+	f := newFakeShop(t)
 	ctx := context.Background()
-	s := h.manager.Session("cookie-1")
-	first, err := s.Token(ctx)
+	first, err := f.sessions.Session("cookie-1").Token(ctx)
 	require.NoError(t, err)
-	otherCustomer := &Token{Kind: KindCustomer, AccessToken: "CONCURRENT-LOGIN", Expiry: h.clock.Now().Add(time.Hour)}
-	store := &conflictStore{MemoryStore: h.store, conflicts: 1, interfere: func(st *SessionState) *SessionState {
-		return &SessionState{Anonymous: st.Anonymous, Customer: otherCustomer} // a login saved meanwhile
+	otherCustomer := &emporix.Token{Kind: emporix.KindCustomer, AccessToken: "CONCURRENT-LOGIN", Expiry: f.srv.Now().Add(time.Hour)}
+	store := &conflictStore{MemoryStore: f.store, conflicts: 1, interfere: func(st *emporix.SessionState) *emporix.SessionState {
+		return &emporix.SessionState{Anonymous: st.Anonymous, Customer: otherCustomer} // a login saved meanwhile
 	}}
-	m, err := NewSessionManager(h.client, store)
-	require.NoError(t, err)
 
-	h.clock.Advance(2 * time.Hour)
-	tok, err := m.Session("cookie-1").AnonymousToken(ctx)
+	f.srv.Advance(2 * time.Hour)
+	tok, err := f.manager(t, store).Session("cookie-1").AnonymousToken(ctx)
 	require.NoError(t, err)
 	assert.NotEqual(t, first.AccessToken, tok.AccessToken)
-	st, _, err := h.store.Load(ctx, "cookie-1")
+	st, _, err := f.store.Load(ctx, "cookie-1")
 	require.NoError(t, err)
-	assert.Equal(t, string(tok.AccessToken), string(st.Anonymous.AccessToken), "the refreshed token is saved on the second try")
+	assert.Equal(t, tok.AccessToken, st.Anonymous.AccessToken, "the refreshed token is saved on the second try")
 	require.NotNil(t, st.Customer)
 	assert.Equal(t, "CONCURRENT-LOGIN", string(st.Customer.AccessToken), "the concurrent login is not lost")
-	assert.Equal(t, 1, h.fake.count("anonRefresh"), "the refresh is not repeated for the retry")
+	assert.Equal(t, 1, f.count(anonRefreshOp), "the refresh is not repeated for the retry")
 }
 
 func TestCustomerRefreshYieldsToAWriterThatRenewedFirst(t *testing.T) {
-	h := newSessionHarness(t)
-	h.fake.custExpiresIn = 3600
+	t.Parallel()
+	f := newFakeShop(t, emporixtest.WithLifetimes(emporixtest.Lifetimes{CustomerAccess: time.Hour}))
 	ctx := context.Background()
-	_, _ = loggedIn(t, h, "cookie-1")
-	winner := &Token{Kind: KindCustomer, AccessToken: "RENEWED-ELSEWHERE", RefreshToken: "RT-ELSEWHERE",
-		Expiry: h.clock.Now().Add(3 * time.Hour), RefreshExpiry: h.clock.Now().Add(24 * time.Hour)}
+	s, _, _ := loginOnFake(t, f, f.sessions, 1)
+	now := f.srv.Now()
+	winner := &emporix.Token{Kind: emporix.KindCustomer, AccessToken: "RENEWED-ELSEWHERE", RefreshToken: "RT-ELSEWHERE",
+		Expiry: now.Add(3 * time.Hour), RefreshExpiry: now.Add(24 * time.Hour)}
 	// The first save is the anonymous renewal the customer refresh needs;
 	// the second, the refreshed customer token, meets the other writer.
-	store := &conflictStore{MemoryStore: h.store, pass: 1, conflicts: 1, interfere: func(st *SessionState) *SessionState {
-		return &SessionState{Anonymous: st.Anonymous, Customer: winner}
+	store := &conflictStore{MemoryStore: f.store, pass: 1, conflicts: 1, interfere: func(st *emporix.SessionState) *emporix.SessionState {
+		return &emporix.SessionState{Anonymous: st.Anonymous, Customer: winner}
 	}}
-	m, err := NewSessionManager(h.client, store)
-	require.NoError(t, err)
 
-	h.clock.Advance(61 * time.Minute)
-	tok, err := m.Session("cookie-1").Token(ctx)
+	f.srv.Advance(61 * time.Minute)
+	tok, err := f.manager(t, store).Session(s.Key()).Token(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, 1, h.fake.count("custRefresh"), "this writer refreshed too, and lost the race")
+	assert.Equal(t, 1, f.count(custRefreshOp), "this writer refreshed too, and lost the race")
 	assert.Equal(t, "RENEWED-ELSEWHERE", string(tok.AccessToken), "the other writer's newer token wins")
-	st, _, err := h.store.Load(ctx, "cookie-1")
+	st, _, err := f.store.Load(ctx, s.Key())
 	require.NoError(t, err)
 	assert.Equal(t, "RT-ELSEWHERE", string(st.Customer.RefreshToken), "its refresh token is not clobbered")
 }

@@ -5,12 +5,25 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
+
+// fakeClock is a settable clock for a store and a client.
+type fakeClock struct{ ns atomic.Int64 }
+
+func newFakeClock() *fakeClock {
+	c := &fakeClock{}
+	c.ns.Store(testNow.UnixNano())
+	return c
+}
+
+func (c *fakeClock) Now() time.Time          { return time.Unix(0, c.ns.Load()).UTC() }
+func (c *fakeClock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
 
 func TestMemoryStoreCompareAndSwap(t *testing.T) {
 	ctx := context.Background()
@@ -230,9 +243,11 @@ func TestTokenWithoutExpiriesLivesItsDocumentedLifetime(t *testing.T) {
 	assert.False(t, anon.RefreshExpiredAt(testNow.Add(DefaultAnonymousRefreshLifetime-time.Second)))
 	assert.True(t, anon.RefreshExpiredAt(testNow.Add(DefaultAnonymousRefreshLifetime)))
 
-	h := newSessionHarness(t)
-	assert.False(t, h.manager.due(anon, testNow.Add(30*time.Minute)))
-	assert.True(t, h.manager.due(anon, testNow.Add(DefaultAnonymousAccessLifetime-time.Second)), "refreshed before its documented expiry")
+	c, _ := newTestClient(t)
+	m, err := NewSessionManager(c, NewMemoryStore())
+	require.NoError(t, err)
+	assert.False(t, m.due(anon, testNow.Add(30*time.Minute)))
+	assert.True(t, m.due(anon, testNow.Add(DefaultAnonymousAccessLifetime-time.Second)), "refreshed before its documented expiry")
 
 	// Without an issue time nothing can be known: kept until deleted.
 	unknown := &SessionState{Anonymous: &Token{Kind: KindAnonymous, AccessToken: "a", RefreshToken: "r"}}

@@ -17,9 +17,9 @@ import (
 // the application remembered, whichever way the store lost it.
 func TestSessionLostByTheStoreIsReportedWithTheRememberedID(t *testing.T) {
 	t.Parallel()
-	forget := map[string]func(f *fakeShop, key string){
-		"deleted": func(f *fakeShop, key string) { require.NoError(t, f.store.Delete(context.Background(), key)) },
-		"evicted": func(f *fakeShop, _ string) {
+	forget := map[string]func(t *testing.T, f *fakeShop, key string){
+		"deleted": func(t *testing.T, f *fakeShop, key string) { require.NoError(t, f.store.Delete(context.Background(), key)) },
+		"evicted": func(_ *testing.T, f *fakeShop, _ string) {
 			// Past the deadline and the grace: the store forgets it, although
 			// the shopper's cookie still names it.
 			f.srv.Advance(emporix.DefaultAnonymousRefreshLifetime + emporix.DefaultStoreGrace + time.Minute)
@@ -39,7 +39,7 @@ func TestSessionLostByTheStoreIsReportedWithTheRememberedID(t *testing.T) {
 			s := m.Session("cookie-1")
 			oldID, err := s.SessionID(context.Background())
 			require.NoError(t, err)
-			lose(f, s.Key())
+			lose(t, f, s.Key())
 			_, _, err = f.store.Load(context.Background(), s.Key())
 			require.ErrorIs(t, err, emporix.ErrSessionNotFound)
 

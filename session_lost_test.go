@@ -18,7 +18,9 @@ import (
 func TestSessionLostByTheStoreIsReportedWithTheRememberedID(t *testing.T) {
 	t.Parallel()
 	forget := map[string]func(t *testing.T, f *fakeShop, key string){
-		"deleted": func(t *testing.T, f *fakeShop, key string) { require.NoError(t, f.store.Delete(context.Background(), key)) },
+		"deleted": func(t *testing.T, f *fakeShop, key string) {
+			require.NoError(t, f.store.Delete(context.Background(), key))
+		},
 		"evicted": func(_ *testing.T, f *fakeShop, _ string) {
 			// Past the deadline and the grace: the store forgets it, although
 			// the shopper's cookie still names it.

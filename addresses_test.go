@@ -95,6 +95,7 @@ func addressOps(id, escaped string) struct{ list, create, get, update, del, addT
 // ---- List ----
 
 func TestAddressesList_SpecExample(t *testing.T) {
+	t.Parallel()
 	c, mt := newTestClient(t)
 	sent := serve(t, mt, http.MethodGet, addressesPath, jsonReply(http.StatusOK, `[`+addressSpecExample+`,
 		{"id":"c11","contactName":"Office","country":"DE","isDefault":false,"tags":[],
@@ -122,6 +123,7 @@ func TestAddressesList_SpecExample(t *testing.T) {
 }
 
 func TestAddressesList_Empty(t *testing.T) {
+	t.Parallel()
 	allowOffSpecResponses(t, "tolerance: a null list")
 	for _, body := range []string{`[]`, `null`} {
 		t.Run(body, func(t *testing.T) {
@@ -136,6 +138,7 @@ func TestAddressesList_Empty(t *testing.T) {
 }
 
 func TestAddressesList_UnusableBody(t *testing.T) {
+	t.Parallel()
 	allowOffSpecResponses(t, "robustness: unusable success bodies")
 	for _, body := range []string{"", `{"id":"b05c20e034"}`, `[{"id":1}]`, "<html>"} {
 		t.Run(body, func(t *testing.T) {
@@ -149,12 +152,14 @@ func TestAddressesList_UnusableBody(t *testing.T) {
 }
 
 func TestAddressesList_Errors(t *testing.T) {
+	t.Parallel()
 	svcRunErrorCases(t, addressOps(addressID, addressID).list, svcErr400, svcErr401Invalid, svcErr401Expired, svcErr403, svcErr403StringDetails)
 }
 
 // ---- Create ----
 
 func TestAddressesCreate_SpecExample(t *testing.T) {
+	t.Parallel()
 	c, mt := newTestClient(t)
 	sent := serve(t, mt, http.MethodPost, addressesPath, jsonReply(http.StatusCreated, `{"id":"b05c20e034"}`))
 
@@ -176,6 +181,7 @@ func TestAddressesCreate_SpecExample(t *testing.T) {
 }
 
 func TestAddressesCreate_EveryField(t *testing.T) {
+	t.Parallel()
 	c, mt := newTestClient(t)
 	sent := serve(t, mt, http.MethodPost, addressesPath, jsonReply(http.StatusCreated, `{"id":"new-1"}`))
 
@@ -201,6 +207,7 @@ func TestAddressesCreate_EveryField(t *testing.T) {
 }
 
 func TestAddressesCreate_MinimalBody(t *testing.T) {
+	t.Parallel()
 	c, mt := newTestClient(t)
 	sent := serve(t, mt, http.MethodPost, addressesPath, jsonReply(http.StatusCreated, `{"id":"x"}`))
 	id, err := c.Addresses.Create(context.Background(), &AddressCreate{ContactName: "John Doe"})
@@ -210,6 +217,7 @@ func TestAddressesCreate_MinimalBody(t *testing.T) {
 }
 
 func TestAddressesCreate_UnusableResponse(t *testing.T) {
+	t.Parallel()
 	allowOffSpecResponses(t, "robustness: a 201 without a usable id")
 	tests := []struct {
 		name string
@@ -239,6 +247,7 @@ func TestAddressesCreate_UnusableResponse(t *testing.T) {
 }
 
 func TestAddressesCreate_InvalidInput(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		in    *AddressCreate
@@ -261,12 +270,14 @@ func TestAddressesCreate_InvalidInput(t *testing.T) {
 }
 
 func TestAddressesCreate_Errors(t *testing.T) {
+	t.Parallel()
 	svcRunErrorCases(t, addressOps(addressID, addressID).create, svcErr400, svcErr401Invalid, svcErr401Expired, svcErr403, svcErr403StringDetails)
 }
 
 // ---- Get ----
 
 func TestAddressesGet_SpecExample(t *testing.T) {
+	t.Parallel()
 	c, mt := newTestClient(t)
 	sent := serve(t, mt, http.MethodGet, addressPath, jsonReply(http.StatusOK, addressSpecExample))
 
@@ -281,6 +292,7 @@ func TestAddressesGet_SpecExample(t *testing.T) {
 }
 
 func TestAddressesGet_WithMetadataAndMixins(t *testing.T) {
+	t.Parallel()
 	c, mt := newTestClient(t)
 	serve(t, mt, http.MethodGet, addressPath, jsonReply(http.StatusOK, `{"id":"b05c20e034","contactName":"J",
 		"isDefault":false,"tags":["SHIPPING"],"metadata":{"mixins":{"m":"https://res.example/m.json"},"version":9},
@@ -296,6 +308,7 @@ func TestAddressesGet_WithMetadataAndMixins(t *testing.T) {
 }
 
 func TestAddressesGet_UnusableBody(t *testing.T) {
+	t.Parallel()
 	allowOffSpecResponses(t, "robustness: an empty 200")
 	c, mt := newTestClient(t)
 	serve(t, mt, http.MethodGet, addressPath, reply{status: http.StatusOK})
@@ -305,6 +318,7 @@ func TestAddressesGet_UnusableBody(t *testing.T) {
 }
 
 func TestAddressesGet_Errors(t *testing.T) {
+	t.Parallel()
 	svcRunErrorCases(t, addressOps(addressID, addressID).get,
 		svcErr400, svcErr401Invalid, svcErr401Expired, svcErr403, svcErr403StringDetails, svcErr404)
 }
@@ -312,6 +326,7 @@ func TestAddressesGet_Errors(t *testing.T) {
 // ---- Update ----
 
 func TestAddressesUpdate_Bodies(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		in   *AddressUpdate
@@ -381,6 +396,7 @@ func TestAddressesUpdate_Bodies(t *testing.T) {
 }
 
 func TestAddressesUpdate_SuccessResponses(t *testing.T) {
+	t.Parallel()
 	allowOffSpecResponses(t, "tolerance: a body or a 204 where the spec documents an empty 200")
 	for _, r := range []reply{{status: http.StatusOK}, {status: http.StatusNoContent}, jsonReply(http.StatusOK, `{}`)} {
 		t.Run(http.StatusText(r.status)+r.body, func(t *testing.T) {
@@ -395,6 +411,7 @@ func TestAddressesUpdate_SuccessResponses(t *testing.T) {
 }
 
 func TestAddressesUpdate_InvalidInput(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		id    string
@@ -419,6 +436,7 @@ func TestAddressesUpdate_InvalidInput(t *testing.T) {
 }
 
 func TestAddressesUpdate_Errors(t *testing.T) {
+	t.Parallel()
 	svcRunErrorCases(t, addressOps(addressID, addressID).update,
 		svcErr400, svcErr401Invalid, svcErr401Expired, svcErr403, svcErr403StringDetails, svcErr404, svcErr409)
 }
@@ -426,6 +444,7 @@ func TestAddressesUpdate_Errors(t *testing.T) {
 // ---- Delete ----
 
 func TestAddressesDelete(t *testing.T) {
+	t.Parallel()
 	for _, r := range []reply{{status: http.StatusNoContent}, {status: http.StatusOK}} {
 		t.Run(http.StatusText(r.status), func(t *testing.T) {
 			if r.status != http.StatusNoContent {
@@ -443,6 +462,7 @@ func TestAddressesDelete(t *testing.T) {
 }
 
 func TestAddressesDelete_Errors(t *testing.T) {
+	t.Parallel()
 	svcRunErrorCases(t, addressOps(addressID, addressID).del,
 		svcErr400, svcErr401Invalid, svcErr401Expired, svcErr403, svcErr403StringDetails, svcErr404)
 }
@@ -463,6 +483,7 @@ var addressTaggers = []struct {
 }
 
 func TestAddressesTags_Request(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		tags []string
@@ -488,6 +509,7 @@ func TestAddressesTags_Request(t *testing.T) {
 }
 
 func TestAddressesTags_InvalidInput(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		id    string
@@ -514,6 +536,7 @@ func TestAddressesTags_InvalidInput(t *testing.T) {
 }
 
 func TestAddressesTags_Errors(t *testing.T) {
+	t.Parallel()
 	ops := addressOps(addressID, addressID)
 	for _, op := range []svcOp{ops.addTags, ops.removeTags} {
 		svcRunErrorCases(t, op, svcErr400, svcErr401Invalid, svcErr401Expired, svcErr403, svcErr403StringDetails, svcErr404)
@@ -523,6 +546,7 @@ func TestAddressesTags_Errors(t *testing.T) {
 // ---- across operations ----
 
 func TestAddresses_PathEscaping(t *testing.T) {
+	t.Parallel()
 	ids := []struct{ raw, escaped string }{
 		{"a/b c", "a%2Fb%20c"},
 		{"x?y#z%", "x%3Fy%23z%25"},
@@ -551,6 +575,7 @@ func TestAddresses_PathEscaping(t *testing.T) {
 }
 
 func TestAddresses_EmptyOrDotIDSendsNothing(t *testing.T) {
+	t.Parallel()
 	for _, id := range []string{"", ".", ".."} {
 		ops := addressOps(id, id)
 		for _, op := range []svcOp{ops.get, ops.update, ops.del, ops.addTags, ops.removeTags} {
@@ -564,11 +589,13 @@ func TestAddresses_EmptyOrDotIDSendsNothing(t *testing.T) {
 }
 
 func TestAddresses_NeedCustomerToken(t *testing.T) {
+	t.Parallel()
 	ops := addressOps(addressID, addressID)
 	svcCustomerOnlyChecks(t, ops.list, ops.create, ops.get, ops.update, ops.del, ops.addTags, ops.removeTags)
 }
 
 func TestAddresses_RetryClass(t *testing.T) {
+	t.Parallel()
 	ops := addressOps(addressID, addressID)
 	svcRetryCheck(t, ops.list, 3)
 	svcRetryCheck(t, ops.get, 3)

@@ -39,6 +39,7 @@ func authAnonToken() *Token {
 // ---------------------------------------------------------------------------
 
 func TestAnonymousLogin_RequestAndToken(t *testing.T) {
+	t.Parallel()
 	c, mt := newTestClient(t)
 	sent := serve(t, mt, "GET", "/customerlogin/auth/anonymous/login", jsonReply(200, authAnonResponse))
 
@@ -59,6 +60,7 @@ func TestAnonymousLogin_RequestAndToken(t *testing.T) {
 }
 
 func TestAnonymousLogin_SessionContext(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		sc   *SessionContext
@@ -99,6 +101,7 @@ func TestAnonymousLogin_SessionContext(t *testing.T) {
 }
 
 func TestAnonymousLogin_BadCurrencySendsNothing(t *testing.T) {
+	t.Parallel()
 	for _, cur := range []string{"EU", "EURO", "E1R", "€UR", " EU"} {
 		t.Run(cur, func(t *testing.T) {
 			c, mt := newTestClient(t)
@@ -111,6 +114,7 @@ func TestAnonymousLogin_BadCurrencySendsNothing(t *testing.T) {
 }
 
 func TestAnonymousLogin_NeedsNoTokenSource(t *testing.T) {
+	t.Parallel()
 	c, mt := newTestClient(t, WithTokenSource(nil))
 	sent := serve(t, mt, "GET", "/customerlogin/auth/anonymous/login", jsonReply(200, authAnonResponse))
 	tok, err := c.Auth.AnonymousLogin(authBG, nil)
@@ -120,6 +124,7 @@ func TestAnonymousLogin_NeedsNoTokenSource(t *testing.T) {
 }
 
 func TestAnonymousLogin_UsesTheClientsTenantAndClientID(t *testing.T) {
+	t.Parallel()
 	c, mt := newTestClient(t)
 	other, err := NewClient("othertenant", "other-client", WithHTTPClient(c.http.HTTPClient), WithBaseURL(testBase), WithNoRetries())
 	require.NoError(t, err)
@@ -130,6 +135,7 @@ func TestAnonymousLogin_UsesTheClientsTenantAndClientID(t *testing.T) {
 }
 
 func TestAnonymousLogin_UnusableResponses(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		body   string
@@ -158,6 +164,7 @@ func TestAnonymousLogin_UnusableResponses(t *testing.T) {
 }
 
 func TestAnonymousLogin_ErrorResponses(t *testing.T) {
+	t.Parallel()
 	// The spec declares no error responses here; the service still sends
 	// the common shapes (an unknown client_id, a proxy in trouble).
 	t.Run("400", func(t *testing.T) {
@@ -198,6 +205,7 @@ func TestAnonymousLogin_ErrorResponses(t *testing.T) {
 // ---------------------------------------------------------------------------
 
 func TestAnonymousRefresh_RequestAndToken(t *testing.T) {
+	t.Parallel()
 	c, mt := newTestClient(t)
 	sent := serve(t, mt, "GET", "/customerlogin/auth/anonymous/refresh", jsonReply(200, `{
 	  "token_type": "Bearer",
@@ -236,6 +244,7 @@ func TestAnonymousRefresh_RequestAndToken(t *testing.T) {
 }
 
 func TestAnonymousRefresh_CarryForward(t *testing.T) {
+	t.Parallel()
 	t.Run("deprecated-style response without refresh token", func(t *testing.T) {
 		c, mt := newTestClient(t)
 		serve(t, mt, "GET", "/customerlogin/auth/anonymous/refresh", jsonReply(200, `{
@@ -274,6 +283,7 @@ func TestAnonymousRefresh_CarryForward(t *testing.T) {
 }
 
 func TestAnonymousRefresh_Validation(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		tok   *Token
@@ -297,6 +307,7 @@ func TestAnonymousRefresh_Validation(t *testing.T) {
 }
 
 func TestAnonymousRefresh_ErrorResponses(t *testing.T) {
+	t.Parallel()
 	t.Run("401 invalid refresh token, echoed back, is scrubbed", func(t *testing.T) {
 		c, mt := newTestClient(t)
 		authServeRaw(t, mt, "GET", "/customerlogin/auth/anonymous/refresh", 401,

@@ -45,6 +45,7 @@ func (b *endlessBody) consumed() int64 {
 // reads and whatever the Content-Length claims, readCapped consumes at most
 // limit+1 bytes, so an endless body costs no more memory than the cap.
 func TestReadBodyConsumesAtMostOneBytePastTheLimit(t *testing.T) {
+	t.Parallel()
 	for _, limit := range []int64{0, 1, 100, 511, 512, 513, 4096, 100_000} {
 		for _, length := range []int64{-1, 0, limit / 2, limit} { // unknown or understated
 			body := &endlessBody{}
@@ -59,6 +60,7 @@ func TestReadBodyConsumesAtMostOneBytePastTheLimit(t *testing.T) {
 // body fails the call and an endless error body is still an APIError, each
 // read no further than one byte past its cap, on every attempt.
 func TestEndlessBodiesAreCutAtTheirCaps(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		status int
 		limit  int64

@@ -17,6 +17,7 @@ import (
 )
 
 func TestNewClientTenant(t *testing.T) {
+	t.Parallel()
 	valid := []string{"abc", "mytenant", "a1b2c3", "abcdefghijklmnop" /* 16 */, "x99"}
 	for _, tenant := range valid {
 		c, err := NewClient(tenant, testClientID)
@@ -43,11 +44,13 @@ func TestNewClientTenant(t *testing.T) {
 }
 
 func TestNewClientClientID(t *testing.T) {
+	t.Parallel()
 	_, err := NewClient(testTenant, "")
 	requireInvalid(t, err, "clientID")
 }
 
 func TestNewClientOptionValidation(t *testing.T) {
+	t.Parallel()
 	cases := map[string]struct {
 		field string
 		opt   Option
@@ -100,6 +103,7 @@ func TestNewClientOptionValidation(t *testing.T) {
 }
 
 func TestWithHTTPClientCopies(t *testing.T) {
+	t.Parallel()
 	mt := httpmock.NewMockTransport()
 	jar, err := cookiejar.New(nil)
 	require.NoError(t, err)
@@ -145,6 +149,7 @@ func TestWithHTTPClientCopies(t *testing.T) {
 }
 
 func TestDefaultHTTPClient(t *testing.T) {
+	t.Parallel()
 	defaultBefore := http.DefaultTransport.(*http.Transport).MaxIdleConnsPerHost
 	c, err := NewClient(testTenant, testClientID)
 	require.NoError(t, err)
@@ -167,6 +172,7 @@ func TestDefaultHTTPClient(t *testing.T) {
 }
 
 func TestWithBaseURLPathPrefix(t *testing.T) {
+	t.Parallel()
 	for _, base := range []string{testBase, testBase + "/", testBase + "//"} {
 		c, mt := newTestClient(t, WithBaseURL(base))
 		assert.Equal(t, testBase, c.BaseURL())
@@ -186,6 +192,7 @@ func TestWithBaseURLPathPrefix(t *testing.T) {
 }
 
 func TestUserAgentAndAccept(t *testing.T) {
+	t.Parallel()
 	c, mt := newTestClient(t)
 	sent := serve(t, mt, "GET", "/customer/mytenant/me", jsonReply(200, `{"id":"1"}`))
 	_, err := c.Profile.Get(context.Background(), nil)
@@ -214,6 +221,7 @@ func TestUserAgentAndAccept(t *testing.T) {
 }
 
 func TestWithTokenSourceDerivedClient(t *testing.T) {
+	t.Parallel()
 	parent, mt := newTestClient(t)
 	sent := serve(t, mt, "GET", "/customer/mytenant/me",
 		reply{status: 503, header: http.Header{"Retry-After": {"0"}}}, jsonReply(200, `{"id":"1"}`))
@@ -268,6 +276,7 @@ func TestWithTokenSourceDerivedClient(t *testing.T) {
 }
 
 func TestDerivedClientsConcurrent(t *testing.T) {
+	t.Parallel()
 	parent, mt := newTestClient(t)
 	sent := serve(t, mt, "GET", "/customer/mytenant/me", jsonReply(200, `{"id":"1"}`))
 	done := make(chan error)
@@ -289,6 +298,7 @@ func TestDerivedClientsConcurrent(t *testing.T) {
 }
 
 func TestClientPrintingHidesTokens(t *testing.T) {
+	t.Parallel()
 	var buf bytes.Buffer
 	c, _ := newTestClient(t, WithLogger(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	derived := c.WithToken(&Token{Kind: KindCustomer, AccessToken: "DERIVED-ACCESS-s3cr3t", RefreshToken: "DERIVED-REFRESH-s3cr3t"})
@@ -319,6 +329,7 @@ func TestClientPrintingHidesTokens(t *testing.T) {
 }
 
 func TestNoTokenSourceFailsBeforeNetwork(t *testing.T) {
+	t.Parallel()
 	mt := httpmock.NewMockTransport()
 	c, err := NewClient(testTenant, testClientID, WithHTTPClient(&http.Client{Transport: mt}), WithBaseURL(testBase))
 	require.NoError(t, err)

@@ -65,6 +65,7 @@ var credentialOps = struct{ emailChange, emailConfirm, resetRequest, reset, chan
 // ---- RequestEmailChange ----
 
 func TestCredentialsRequestEmailChange(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		in   *EmailChangeRequest
@@ -96,6 +97,7 @@ func TestCredentialsRequestEmailChange(t *testing.T) {
 }
 
 func TestCredentialsRequestEmailChange_InvalidInput(t *testing.T) {
+	t.Parallel()
 	valid := func() *EmailChangeRequest {
 		return &EmailChangeRequest{Email: "old@customer.com", Password: secretPassword, NewEmail: "new@customer.com"}
 	}
@@ -122,12 +124,14 @@ func TestCredentialsRequestEmailChange_InvalidInput(t *testing.T) {
 }
 
 func TestCredentialsRequestEmailChange_Errors(t *testing.T) {
+	t.Parallel()
 	svcRunErrorCases(t, credentialOps.emailChange, svcErr400, svcErr401Invalid, svcErr401Expired, svcErr403, svcErr403StringDetails)
 }
 
 // ---- ConfirmEmailChange ----
 
 func TestCredentialsConfirmEmailChange(t *testing.T) {
+	t.Parallel()
 	c, mt := newTestClient(t) // holds both tokens: the anonymous one must be used
 	sent := serve(t, mt, http.MethodPost, emailChangeConfirmPath, reply{status: http.StatusNoContent})
 	require.NoError(t, c.Credentials.ConfirmEmailChange(context.Background(), emailToken))
@@ -138,18 +142,21 @@ func TestCredentialsConfirmEmailChange(t *testing.T) {
 }
 
 func TestCredentialsConfirmEmailChange_InvalidInput(t *testing.T) {
+	t.Parallel()
 	c, mt := newTestClient(t)
 	requireInvalid(t, c.Credentials.ConfirmEmailChange(context.Background(), ""), "emailToken")
 	requireNoRequests(t, mt)
 }
 
 func TestCredentialsConfirmEmailChange_Errors(t *testing.T) {
+	t.Parallel()
 	svcRunErrorCases(t, credentialOps.emailConfirm, svcErr400, svcErr401Invalid, svcErr401Expired, svcErr403, svcErr403StringDetails)
 }
 
 // ---- RequestPasswordReset ----
 
 func TestCredentialsRequestPasswordReset(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		in   *PasswordResetRequest
@@ -172,6 +179,7 @@ func TestCredentialsRequestPasswordReset(t *testing.T) {
 }
 
 func TestCredentialsRequestPasswordReset_InvalidInput(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		in    *PasswordResetRequest
@@ -191,12 +199,14 @@ func TestCredentialsRequestPasswordReset_InvalidInput(t *testing.T) {
 }
 
 func TestCredentialsRequestPasswordReset_Errors(t *testing.T) {
+	t.Parallel()
 	svcRunErrorCases(t, credentialOps.resetRequest, svcErr400, svcErr401Invalid, svcErr401Expired, svcErr403, svcErr403StringDetails)
 }
 
 // ---- ResetPassword ----
 
 func TestCredentialsResetPassword(t *testing.T) {
+	t.Parallel()
 	c, mt := newTestClient(t) // holds both tokens: the anonymous one must be used
 	sent := serve(t, mt, http.MethodPost, passwordResetUpdPath, reply{status: http.StatusNoContent})
 	require.NoError(t, c.Credentials.ResetPassword(context.Background(), &PasswordReset{Token: emailToken, Password: "P@ssw0rd123"}))
@@ -207,6 +217,7 @@ func TestCredentialsResetPassword(t *testing.T) {
 }
 
 func TestCredentialsResetPassword_InvalidInput(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		in    *PasswordReset
@@ -229,12 +240,14 @@ func TestCredentialsResetPassword_InvalidInput(t *testing.T) {
 }
 
 func TestCredentialsResetPassword_Errors(t *testing.T) {
+	t.Parallel()
 	svcRunErrorCases(t, credentialOps.reset, svcErr400, svcErr401Invalid, svcErr401Expired, svcErr403, svcErr403StringDetails)
 }
 
 // ---- ChangePassword ----
 
 func TestCredentialsChangePassword(t *testing.T) {
+	t.Parallel()
 	c, mt := newTestClient(t)
 	sent := serve(t, mt, http.MethodPost, passwordChangePath, reply{status: http.StatusNoContent})
 	require.NoError(t, c.Credentials.ChangePassword(context.Background(),
@@ -246,6 +259,7 @@ func TestCredentialsChangePassword(t *testing.T) {
 }
 
 func TestCredentialsChangePassword_InvalidInput(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		in    *PasswordChange
@@ -267,16 +281,19 @@ func TestCredentialsChangePassword_InvalidInput(t *testing.T) {
 }
 
 func TestCredentialsChangePassword_Errors(t *testing.T) {
+	t.Parallel()
 	svcRunErrorCases(t, credentialOps.change, svcErr400, svcErr401Invalid, svcErr401Expired, svcErr403, svcErr403StringDetails)
 }
 
 // ---- across operations ----
 
 func TestCredentials_CustomerOperationsNeedCustomerToken(t *testing.T) {
+	t.Parallel()
 	svcCustomerOnlyChecks(t, credentialOps.emailChange, credentialOps.change)
 }
 
 func TestCredentials_AnonymousOperations(t *testing.T) {
+	t.Parallel()
 	ops := []struct {
 		op   svcOp
 		body string
@@ -326,6 +343,7 @@ func TestCredentials_AnonymousOperations(t *testing.T) {
 // A server that echoes the password or e-mailed token back in its error
 // must not leak it through the returned error.
 func TestCredentials_ErrorsDoNotEchoSecrets(t *testing.T) {
+	t.Parallel()
 	ops := []struct {
 		op     svcOp
 		secret string
@@ -360,6 +378,7 @@ func TestCredentials_ErrorsDoNotEchoSecrets(t *testing.T) {
 }
 
 func TestCredentials_RetryClass(t *testing.T) {
+	t.Parallel()
 	for _, op := range []svcOp{
 		credentialOps.emailChange, credentialOps.emailConfirm, credentialOps.resetRequest,
 		credentialOps.reset, credentialOps.change,
@@ -369,6 +388,7 @@ func TestCredentials_RetryClass(t *testing.T) {
 }
 
 func TestCredentials_RequestTypesPrintRedacted(t *testing.T) {
+	t.Parallel()
 	values := []any{
 		EmailChangeRequest{Email: "old@customer.com", Password: secretPassword, NewEmail: "new@customer.com"},
 		PasswordReset{Token: emailToken, Password: secretPassword},

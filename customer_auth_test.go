@@ -187,6 +187,7 @@ const authSignupExampleJSON = `{
 }`
 
 func TestSignup_SendsFullRequestAndReturnsCustomerNumber(t *testing.T) {
+	t.Parallel()
 	c, mt := newTestClient(t)
 	sent := serve(t, mt, "POST", "/customer/mytenant/signup", jsonReply(201, `{"id":"13730481"}`))
 
@@ -204,6 +205,7 @@ func TestSignup_SendsFullRequestAndReturnsCustomerNumber(t *testing.T) {
 }
 
 func TestSignup_MinimalAndSeparateCredentials(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		req  *SignupRequest
@@ -245,6 +247,7 @@ func TestSignup_MinimalAndSeparateCredentials(t *testing.T) {
 }
 
 func TestSignup_Validation(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		req   *SignupRequest
@@ -292,6 +295,7 @@ func TestSignup_Validation(t *testing.T) {
 }
 
 func TestSignup_B2BWithAllNamesIsAccepted(t *testing.T) {
+	t.Parallel()
 	c, mt := newTestClient(t)
 	serve(t, mt, "POST", "/customer/mytenant/signup", jsonReply(201, `{"id":"13730481"}`))
 	_, err := c.Auth.Signup(authBG, &SignupRequest{Email: "a@b.c", Password: "x",
@@ -303,6 +307,7 @@ func TestSignup_B2BWithAllNamesIsAccepted(t *testing.T) {
 }
 
 func TestSignup_Errors(t *testing.T) {
+	t.Parallel()
 	for _, ec := range []authErrorCase{authErr400, authErr401Invalid, authErr401Expired, authErr403, authErr409} {
 		t.Run(ec.name, func(t *testing.T) {
 			c, mt := newTestClient(t)
@@ -316,6 +321,7 @@ func TestSignup_Errors(t *testing.T) {
 }
 
 func TestSignup_ErrorDoesNotEchoPassword(t *testing.T) {
+	t.Parallel()
 	c, mt := newTestClient(t)
 	serve(t, mt, "POST", "/customer/mytenant/signup",
 		jsonReply(400, `{"type":"bad_request","status":400,"message":"password PASSWORD-s3cr3t is too weak",`+
@@ -329,6 +335,7 @@ func TestSignup_ErrorDoesNotEchoPassword(t *testing.T) {
 }
 
 func TestSignup_UnusableSuccess(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, body string
 		status     int
@@ -382,6 +389,7 @@ func authLoginToken() *Token {
 }
 
 func TestLogin_RequestAndToken(t *testing.T) {
+	t.Parallel()
 	c, mt := newTestClient(t)
 	sent := serve(t, mt, "POST", "/customer/mytenant/login", jsonReply(200, authLoginResponse))
 
@@ -401,6 +409,7 @@ func TestLogin_RequestAndToken(t *testing.T) {
 }
 
 func TestLogin_SessionIDFromAnonymousTokenWhenResponseHasNone(t *testing.T) {
+	t.Parallel()
 	c, mt := newTestClient(t)
 	serve(t, mt, "POST", "/customer/mytenant/login",
 		jsonReply(200, `{"access_token":"aYR3Lu3rpsQ9ODhBIR83b3txTr5K","expires_in":2591999,"token_type":"Bearer"}`))
@@ -412,6 +421,7 @@ func TestLogin_SessionIDFromAnonymousTokenWhenResponseHasNone(t *testing.T) {
 }
 
 func TestLogin_WorksWithAnonymousOnlySourceAndPlainSource(t *testing.T) {
+	t.Parallel()
 	// A source that is not an AnonymousTokenSource but returns an
 	// anonymous (or unspecified) token is used as is.
 	for _, kind := range []TokenKind{KindAnonymous, KindUnspecified} {
@@ -430,6 +440,7 @@ func TestLogin_WorksWithAnonymousOnlySourceAndPlainSource(t *testing.T) {
 }
 
 func TestLogin_Validation(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		req   *LoginRequest
@@ -457,6 +468,7 @@ func TestLogin_Validation(t *testing.T) {
 }
 
 func TestLogin_MinimumPasswordLengthIsSix(t *testing.T) {
+	t.Parallel()
 	for _, pw := range []string{"123456", "ääääää"} {
 		c, mt := newTestClient(t)
 		sent := serve(t, mt, "POST", "/customer/mytenant/login", jsonReply(200, `{"access_token":"x"}`))
@@ -467,6 +479,7 @@ func TestLogin_MinimumPasswordLengthIsSix(t *testing.T) {
 }
 
 func TestLogin_Errors(t *testing.T) {
+	t.Parallel()
 	for _, ec := range []authErrorCase{authErr400, authErr401Invalid, authErr401Expired} {
 		t.Run(ec.name, func(t *testing.T) {
 			c, mt := newTestClient(t)
@@ -481,6 +494,7 @@ func TestLogin_Errors(t *testing.T) {
 }
 
 func TestLogin_ErrorCodeAndStringDetails(t *testing.T) {
+	t.Parallel()
 	// The shape existing SDKs observed: errorCode plus string details.
 	c, mt := newTestClient(t)
 	authServeRaw(t, mt, "POST", "/customer/mytenant/login", 401,
@@ -497,6 +511,7 @@ func TestLogin_ErrorCodeAndStringDetails(t *testing.T) {
 }
 
 func TestLogin_UnusableAndProxyResponses(t *testing.T) {
+	t.Parallel()
 	t.Run("200 without access_token", func(t *testing.T) {
 		c, mt := newTestClient(t)
 		authServeRaw(t, mt, "POST", "/customer/mytenant/login", 200,
@@ -538,6 +553,7 @@ func TestLogin_UnusableAndProxyResponses(t *testing.T) {
 // ---------------------------------------------------------------------------
 
 func TestLogout_SendsCustomerTokenTwice(t *testing.T) {
+	t.Parallel()
 	c, mt := newTestClient(t)
 	sent := serve(t, mt, "GET", "/customer/mytenant/logout", reply{status: 204})
 	require.NoError(t, c.Auth.Logout(authBG))
@@ -551,6 +567,7 @@ func TestLogout_SendsCustomerTokenTwice(t *testing.T) {
 }
 
 func TestLogout_UsesTheSourceTokenOfAPlainSource(t *testing.T) {
+	t.Parallel()
 	c, mt := newTestClient(t)
 	sent := serve(t, mt, "GET", "/customer/mytenant/logout", reply{status: 204})
 	require.NoError(t, c.WithToken(&Token{AccessToken: "RAW-COOKIE-TOKEN"}).Auth.Logout(authBG))
@@ -560,6 +577,7 @@ func TestLogout_UsesTheSourceTokenOfAPlainSource(t *testing.T) {
 }
 
 func TestLogout_Errors(t *testing.T) {
+	t.Parallel()
 	for _, ec := range []authErrorCase{authErr400, authErr401Invalid, authErr401Expired} {
 		t.Run(ec.name, func(t *testing.T) {
 			c, mt := newTestClient(t)
@@ -586,6 +604,7 @@ const authRefreshResponse = `{
 }`
 
 func TestRefreshCustomer_RequestAndToken(t *testing.T) {
+	t.Parallel()
 	c, mt := newTestClient(t)
 	sent := serve(t, mt, "GET", "/customer/mytenant/refreshauthtoken", jsonReply(200, authRefreshResponse))
 
@@ -614,6 +633,7 @@ func TestRefreshCustomer_RequestAndToken(t *testing.T) {
 }
 
 func TestRefreshCustomer_LegalEntity(t *testing.T) {
+	t.Parallel()
 	t.Run("given: sent", func(t *testing.T) {
 		c, mt := newTestClient(t)
 		sent := serve(t, mt, "GET", "/customer/mytenant/refreshauthtoken", jsonReply(200, authRefreshResponse))
@@ -666,6 +686,7 @@ func TestRefreshCustomer_LegalEntity(t *testing.T) {
 }
 
 func TestRefreshCustomer_CarryForward(t *testing.T) {
+	t.Parallel()
 	t.Run("response without refresh token, session or saas token", func(t *testing.T) {
 		c, mt := newTestClient(t)
 		serve(t, mt, "GET", "/customer/mytenant/refreshauthtoken",
@@ -703,6 +724,7 @@ func TestRefreshCustomer_CarryForward(t *testing.T) {
 }
 
 func TestRefreshCustomer_Validation(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		tok   *Token
@@ -728,6 +750,7 @@ func TestRefreshCustomer_Validation(t *testing.T) {
 }
 
 func TestRefreshCustomer_Errors(t *testing.T) {
+	t.Parallel()
 	for _, ec := range []authErrorCase{authErr400, authErr401Invalid, authErr401Expired} {
 		t.Run(ec.name, func(t *testing.T) {
 			c, mt := newTestClient(t)
@@ -742,6 +765,7 @@ func TestRefreshCustomer_Errors(t *testing.T) {
 }
 
 func TestRefreshCustomer_ErrorEchoingRefreshTokenIsScrubbed(t *testing.T) {
+	t.Parallel()
 	c, mt := newTestClient(t)
 	serve(t, mt, "GET", "/customer/mytenant/refreshauthtoken",
 		jsonReply(400, `{"type":"bad_request","status":400,"message":"Unknown refresh token CUST-REFRESH-s3cr3t"}`))
@@ -758,6 +782,7 @@ func TestRefreshCustomer_ErrorEchoingRefreshTokenIsScrubbed(t *testing.T) {
 const authValidateScope = "approval.approval_read_own customermanagement.legalentity_read_own customer.customer_read_own customer.customerprofile_edit tenant=test"
 
 func TestValidate_RequestAndInfo(t *testing.T) {
+	t.Parallel()
 	c, mt := newTestClient(t)
 	sent := serve(t, mt, "GET", "/customer/mytenant/validateauthtoken", jsonReply(200, `{
 	  "token_type": "Bearer",
@@ -788,6 +813,7 @@ func TestValidate_RequestAndInfo(t *testing.T) {
 }
 
 func TestValidate_SnakeCaseSessionIDAndMissingExpiry(t *testing.T) {
+	t.Parallel()
 	c, mt := newTestClient(t)
 	serve(t, mt, "GET", "/customer/mytenant/validateauthtoken",
 		jsonReply(200, `{"token_type":"Bearer","session_id":"snake-session","email":"customer@example.com"}`))
@@ -798,6 +824,7 @@ func TestValidate_SnakeCaseSessionIDAndMissingExpiry(t *testing.T) {
 }
 
 func TestValidate_Errors(t *testing.T) {
+	t.Parallel()
 	t.Run("401 without a body", func(t *testing.T) {
 		c, mt := newTestClient(t)
 		serve(t, mt, "GET", "/customer/mytenant/validateauthtoken", reply{status: 401})
@@ -870,6 +897,7 @@ const authExchangeResponse = `{
 }`
 
 func TestExchangeToken_RequestAndToken(t *testing.T) {
+	t.Parallel()
 	c, mt := newTestClient(t)
 	sent := serve(t, mt, "POST", "/customer/mytenant/exchangeauthtoken", jsonReply(200, authExchangeResponse))
 
@@ -897,6 +925,7 @@ func TestExchangeToken_RequestAndToken(t *testing.T) {
 }
 
 func TestExchangeToken_WithoutConfig(t *testing.T) {
+	t.Parallel()
 	c, mt := newTestClient(t)
 	sent := serve(t, mt, "POST", "/customer/mytenant/exchangeauthtoken", jsonReply(200, authExchangeResponse))
 	_, err := c.Auth.ExchangeToken(authBG, &ExchangeRequest{SubjectAccessToken: authExchangeSubject})
@@ -905,6 +934,7 @@ func TestExchangeToken_WithoutConfig(t *testing.T) {
 }
 
 func TestExchangeToken_Validation(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		req   *ExchangeRequest
@@ -925,6 +955,7 @@ func TestExchangeToken_Validation(t *testing.T) {
 }
 
 func TestExchangeToken_Errors(t *testing.T) {
+	t.Parallel()
 	unknownConfig := authErr400
 	unknownConfig.name = "400 unknown config"
 	// 404 is not in the spec, but the token-exchange guide documents it
@@ -985,6 +1016,7 @@ func authSocialToken(session string) *Token {
 }
 
 func TestSocialLogin_SessionFromAnonymousToken(t *testing.T) {
+	t.Parallel()
 	c, mt := newTestClient(t)
 	sent := serve(t, mt, "POST", "/customer/mytenant/socialLogin", jsonReply(200, authSocialResponse))
 
@@ -1002,6 +1034,7 @@ func TestSocialLogin_SessionFromAnonymousToken(t *testing.T) {
 }
 
 func TestSocialLogin_ExplicitSessionAndPKCE(t *testing.T) {
+	t.Parallel()
 	c, mt := newTestClient(t)
 	sent := serve(t, mt, "POST", "/customer/mytenant/socialLogin", jsonReply(200, authSocialResponse))
 
@@ -1021,6 +1054,7 @@ func TestSocialLogin_ExplicitSessionAndPKCE(t *testing.T) {
 }
 
 func TestSocialLogin_NoSessionAnywhere(t *testing.T) {
+	t.Parallel()
 	c, mt := newTestClient(t)
 	anon := anonToken()
 	anon.SessionID = ""
@@ -1033,6 +1067,7 @@ func TestSocialLogin_NoSessionAnywhere(t *testing.T) {
 }
 
 func TestSocialLogin_SessionIDInResponseWins(t *testing.T) {
+	t.Parallel()
 	c, mt := newTestClient(t)
 	serve(t, mt, "POST", "/customer/mytenant/socialLogin",
 		jsonReply(200, `{"access_token":"a","expires_in":"2591999","session_id":"server-session"}`))
@@ -1043,6 +1078,7 @@ func TestSocialLogin_SessionIDInResponseWins(t *testing.T) {
 }
 
 func TestSocialLogin_Validation(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		req   *SocialLoginRequest
@@ -1064,6 +1100,7 @@ func TestSocialLogin_Validation(t *testing.T) {
 }
 
 func TestSocialLogin_Errors(t *testing.T) {
+	t.Parallel()
 	for _, ec := range []authErrorCase{authErr400, authErr401Invalid, authErr401Expired} {
 		t.Run(ec.name, func(t *testing.T) {
 			c, mt := newTestClient(t)
@@ -1091,6 +1128,7 @@ const authOptInResponse = `{
 }`
 
 func TestConfirmOptIn_RequestAndToken(t *testing.T) {
+	t.Parallel()
 	c, mt := newTestClient(t)
 	sent := serve(t, mt, "GET", "/customer/mytenant/signup/optin/OPTIN-TOKEN-abc123", jsonReply(200, authOptInResponse))
 
@@ -1117,6 +1155,7 @@ func TestConfirmOptIn_RequestAndToken(t *testing.T) {
 }
 
 func TestConfirmOptIn_TokenIsPathEscaped(t *testing.T) {
+	t.Parallel()
 	c, mt := newTestClient(t)
 	sent := serve(t, mt, "GET", "/customer/mytenant/signup/optin/a%2Fb%20c%3Fd", jsonReply(200, `{"access_token":"x","session_id":"s2"}`))
 	tok, err := c.Auth.ConfirmOptIn(authBG, "a/b c?d")
@@ -1128,6 +1167,7 @@ func TestConfirmOptIn_TokenIsPathEscaped(t *testing.T) {
 }
 
 func TestConfirmOptIn_Validation(t *testing.T) {
+	t.Parallel()
 	c, mt := newTestClient(t)
 	tok, err := c.Auth.ConfirmOptIn(authBG, "")
 	assert.Nil(t, tok)
@@ -1136,6 +1176,7 @@ func TestConfirmOptIn_Validation(t *testing.T) {
 }
 
 func TestConfirmOptIn_Errors(t *testing.T) {
+	t.Parallel()
 	const optIn = "OPTIN-SECRET-42"
 	for _, ec := range []authErrorCase{authErr400, authErr401Invalid, authErr401Expired} {
 		t.Run(ec.name, func(t *testing.T) {
@@ -1151,6 +1192,7 @@ func TestConfirmOptIn_Errors(t *testing.T) {
 }
 
 func TestConfirmOptIn_ErrorEchoingTokenIsScrubbed(t *testing.T) {
+	t.Parallel()
 	c, mt := newTestClient(t)
 	serve(t, mt, "GET", "/customer/mytenant/signup/optin/OPTIN-SECRET-42",
 		jsonReply(400, `{"type":"bad_request","status":400,"message":"Opt-in token OPTIN-SECRET-42 has expired"}`))
@@ -1161,6 +1203,7 @@ func TestConfirmOptIn_ErrorEchoingTokenIsScrubbed(t *testing.T) {
 }
 
 func TestConfirmOptIn_UnusableResponse(t *testing.T) {
+	t.Parallel()
 	c, mt := newTestClient(t)
 	authServeRaw(t, mt, "GET", "/customer/mytenant/signup/optin/OPTIN-SECRET-42", 200, `{"token_type":"Bearer"}`)
 	_, err := c.Auth.ConfirmOptIn(authBG, "OPTIN-SECRET-42")
@@ -1174,6 +1217,7 @@ func TestConfirmOptIn_UnusableResponse(t *testing.T) {
 // ---------------------------------------------------------------------------
 
 func TestResendOptIn_Request(t *testing.T) {
+	t.Parallel()
 	c, mt := newTestClient(t)
 	sent := serve(t, mt, "POST", "/customer/mytenant/signup/optin/refresh_token", reply{status: 202})
 	require.NoError(t, c.Auth.ResendOptIn(authBG, "example@customer.com"))
@@ -1187,6 +1231,7 @@ func TestResendOptIn_Request(t *testing.T) {
 }
 
 func TestResendOptIn_Validation(t *testing.T) {
+	t.Parallel()
 	for _, email := range []string{"", "   "} {
 		c, mt := newTestClient(t)
 		requireInvalid(t, c.Auth.ResendOptIn(authBG, email), "email")
@@ -1195,6 +1240,7 @@ func TestResendOptIn_Validation(t *testing.T) {
 }
 
 func TestResendOptIn_Errors(t *testing.T) {
+	t.Parallel()
 	for _, ec := range []authErrorCase{authErr400, authErr401Invalid, authErr401Expired} {
 		t.Run(ec.name, func(t *testing.T) {
 			c, mt := newTestClient(t)
@@ -1271,6 +1317,7 @@ func authOps() []authOp {
 }
 
 func TestAuthOps_MissingOrWrongTokenSendsNothing(t *testing.T) {
+	t.Parallel()
 	sourceErr := errors.New("token store unavailable")
 	sources := []struct {
 		name       string
@@ -1309,6 +1356,7 @@ func TestAuthOps_MissingOrWrongTokenSendsNothing(t *testing.T) {
 }
 
 func TestAuthOps_NilContextIsRefused(t *testing.T) {
+	t.Parallel()
 	// A source that, like any real one, uses its context.
 	src := TokenSourceFunc(func(ctx context.Context) (*Token, error) {
 		if err := ctx.Err(); err != nil {
@@ -1330,6 +1378,7 @@ func TestAuthOps_NilContextIsRefused(t *testing.T) {
 }
 
 func TestAuthOps_CancelledContext(t *testing.T) {
+	t.Parallel()
 	// httpmock ignores contexts, so the request reaches the mock; a real
 	// transport refuses before dialing. What matters is the error.
 	ctx, cancel := context.WithCancel(authBG)
@@ -1351,6 +1400,7 @@ func TestAuthOps_CancelledContext(t *testing.T) {
 }
 
 func TestAuthOps_TokenKindAndCommonHeaders(t *testing.T) {
+	t.Parallel()
 	for _, op := range authOps() {
 		t.Run(op.name, func(t *testing.T) {
 			c, mt := newTestClient(t, WithUserAgent("my-shop/1.2"))

@@ -36,6 +36,7 @@ func authServiceToken() *Token {
 // ---------------------------------------------------------------------------
 
 func TestServiceToken_FormRequestAndToken(t *testing.T) {
+	t.Parallel()
 	c, mt := newTestClient(t)
 	sent := serve(t, mt, "POST", "/oauth/token", jsonReply(200, authServiceTokenResponse))
 
@@ -72,6 +73,7 @@ func TestServiceToken_FormRequestAndToken(t *testing.T) {
 }
 
 func TestServiceToken_WithoutScope(t *testing.T) {
+	t.Parallel()
 	c, mt := newTestClient(t, WithTokenSource(nil))
 	sent := serve(t, mt, "POST", "/oauth/token", jsonReply(200, authServiceTokenResponse))
 	_, err := c.Employee.ServiceToken(authBG, &ServiceCredentials{ClientID: authServiceClientID, ClientSecret: "s3cr3t&x=1 +"})
@@ -87,6 +89,7 @@ func TestServiceToken_WithoutScope(t *testing.T) {
 }
 
 func TestServiceToken_RefreshTokenIsKeptWhenGiven(t *testing.T) {
+	t.Parallel()
 	c, mt := newTestClient(t)
 	serve(t, mt, "POST", "/oauth/token",
 		jsonReply(200, `{"access_token":"A","token_type":"Bearer","expires_in":14399,"refresh_token":"R","refresh_token_expires_in":600}`))
@@ -97,6 +100,7 @@ func TestServiceToken_RefreshTokenIsKeptWhenGiven(t *testing.T) {
 }
 
 func TestServiceToken_Validation(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		creds *ServiceCredentials
@@ -119,6 +123,7 @@ func TestServiceToken_Validation(t *testing.T) {
 }
 
 func TestServiceToken_ErrorResponses(t *testing.T) {
+	t.Parallel()
 	// The OAuth spec documents no errors; the gateway answers bad
 	// credentials with its fault shape.
 	t.Run("401 fault", func(t *testing.T) {
@@ -181,6 +186,7 @@ func TestServiceToken_ErrorResponses(t *testing.T) {
 // ---------------------------------------------------------------------------
 
 func TestActivateCustomer_Request(t *testing.T) {
+	t.Parallel()
 	c, mt := newTestClient(t)
 	sent := serve(t, mt, "PATCH", "/customer/mytenant/customers/13730481", reply{status: 200})
 
@@ -196,6 +202,7 @@ func TestActivateCustomer_Request(t *testing.T) {
 }
 
 func TestActivateCustomer_TokenVariants(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		tok  *Token
@@ -216,6 +223,7 @@ func TestActivateCustomer_TokenVariants(t *testing.T) {
 }
 
 func TestActivateCustomer_CustomerNumberIsPathEscaped(t *testing.T) {
+	t.Parallel()
 	c, mt := newTestClient(t)
 	sent := serve(t, mt, "PATCH", "/customer/mytenant/customers/C%20001%2F2", reply{status: 200})
 	require.NoError(t, c.Employee.ActivateCustomer(authBG, authServiceToken(), "C 001/2"))
@@ -223,6 +231,7 @@ func TestActivateCustomer_CustomerNumberIsPathEscaped(t *testing.T) {
 }
 
 func TestActivateCustomer_Validation(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		tok    *Token
@@ -247,6 +256,7 @@ func TestActivateCustomer_Validation(t *testing.T) {
 }
 
 func TestActivateCustomer_Errors(t *testing.T) {
+	t.Parallel()
 	for _, ec := range []authErrorCase{authErr400, authErr401Invalid, authErr401Expired, authErr403, authErr404} {
 		t.Run(ec.name, func(t *testing.T) {
 			c, mt := newTestClient(t)
@@ -260,6 +270,7 @@ func TestActivateCustomer_Errors(t *testing.T) {
 }
 
 func TestActivateCustomer_404DetailsAreKept(t *testing.T) {
+	t.Parallel()
 	c, mt := newTestClient(t)
 	serve(t, mt, "PATCH", "/customer/mytenant/customers/C001", jsonReply(404, authBody404Customer))
 	err := c.Employee.ActivateCustomer(authBG, authServiceToken(), "C001")
@@ -269,6 +280,7 @@ func TestActivateCustomer_404DetailsAreKept(t *testing.T) {
 }
 
 func TestActivateCustomer_ExpiredTokenIsNotSwappedOnRetry(t *testing.T) {
+	t.Parallel()
 	// A 503 with Retry-After is retried; the explicit service token is
 	// sent again, not replaced by the client's token source.
 	c, mt := newTestClient(t)
@@ -285,6 +297,7 @@ func TestActivateCustomer_ExpiredTokenIsNotSwappedOnRetry(t *testing.T) {
 }
 
 func TestActivateCustomer_NilContext(t *testing.T) {
+	t.Parallel()
 	c, mt := newTestClient(t)
 	var ctx context.Context
 	err := c.Employee.ActivateCustomer(ctx, authServiceToken(), "C001")

@@ -17,6 +17,7 @@ import (
 )
 
 func TestAPIErrorText(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		err  *APIError
 		want string
@@ -45,6 +46,7 @@ func TestAPIErrorText(t *testing.T) {
 }
 
 func TestAPIErrorFromResponse(t *testing.T) {
+	t.Parallel()
 	allowOffSpecResponses(t, "decodes error shapes on a status GET /me does not document (404)")
 	c, mt := newTestClient(t, WithNoRetries())
 	serve(t, mt, "GET", "/customer/mytenant/me", reply{status: 404,
@@ -70,6 +72,7 @@ func TestAPIErrorFromResponse(t *testing.T) {
 }
 
 func TestAPIErrorIs(t *testing.T) {
+	t.Parallel()
 	sentinels := []error{ErrBadRequest, ErrUnauthorized, ErrTokenExpired, ErrForbidden, ErrNotFound,
 		ErrConflict, ErrRateLimited, ErrServer}
 	cases := []struct {
@@ -121,6 +124,7 @@ func TestAPIErrorIs(t *testing.T) {
 }
 
 func TestAPIErrorTokenRejected(t *testing.T) {
+	t.Parallel()
 	assert.True(t, (&APIError{StatusCode: 401, ErrorCode: ErrorCodeAccessTokenExpired}).TokenRejected())
 	assert.True(t, (&APIError{StatusCode: 401, ErrorCode: ErrorCodeInvalidAccessToken}).TokenRejected())
 	assert.False(t, (&APIError{StatusCode: 401}).TokenRejected())
@@ -136,6 +140,7 @@ func filled(body string) *APIError {
 }
 
 func TestAPIErrorFillErrorMessage(t *testing.T) {
+	t.Parallel()
 	e := filled(`{"status":400,"type":"bad_request","message":"The tenant information provided with the request is not valid.",
 		"moreInfo":"https://developer.emporix.io","details":[{"field":"email","type":"invalid","message":"must not be empty","moreInfo":""},
 		"missing scope: customer.customer_manage"],"errorCode":"CUSTOMER-400001"}`)
@@ -180,6 +185,7 @@ func TestAPIErrorFillErrorMessage(t *testing.T) {
 }
 
 func TestAPIErrorFillFault(t *testing.T) {
+	t.Parallel()
 	e := filled(`{"fault":{"faultstring":"Invalid access token","detail":{"errorcode":"oauth.v2.InvalidAccessToken"}}}`)
 	assert.Equal(t, "Invalid access token", e.Message)
 	assert.Equal(t, ErrorCodeInvalidAccessToken, e.ErrorCode)
@@ -213,6 +219,7 @@ func TestAPIErrorFillFault(t *testing.T) {
 }
 
 func TestAPIErrorFillUnknownJSONMasked(t *testing.T) {
+	t.Parallel()
 	// An error status may carry a token response: an unrecognised JSON body
 	// is kept, capped, with every credential-like member masked.
 	cases := []struct{ body, want string }{
@@ -260,6 +267,7 @@ func TestAPIErrorFillUnknownJSONMasked(t *testing.T) {
 }
 
 func TestAPIErrorFillShapes(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name, body         string
 		message, code, typ string
@@ -331,6 +339,7 @@ func TestAPIErrorFillShapes(t *testing.T) {
 }
 
 func TestAPIErrorFillSnippet(t *testing.T) {
+	t.Parallel()
 	allowOffSpecResponses(t, "error bodies that are not ErrorMessage: empty, HTML, truncated")
 	e := filled("  <html><body>Bad Gateway</body></html>\n")
 	assert.Equal(t, "<html><body>Bad Gateway</body></html>", e.Body)
@@ -386,6 +395,7 @@ func TestAPIErrorFillSnippet(t *testing.T) {
 }
 
 func TestValidationError(t *testing.T) {
+	t.Parallel()
 	e := &ValidationError{Field: "LoginRequest.Password", Reason: "must be at least 6 characters long"}
 	assert.Equal(t, "emporix: invalid LoginRequest.Password: must be at least 6 characters long", e.Error())
 	assert.ErrorIs(t, e, ErrInvalidInput)
@@ -403,6 +413,7 @@ func TestValidationError(t *testing.T) {
 }
 
 func TestRequestError(t *testing.T) {
+	t.Parallel()
 	e := &RequestError{Method: "GET", Path: "/customer/mytenant/me", Operation: "op", Attempts: 1, Err: io.ErrUnexpectedEOF}
 	assert.Equal(t, "emporix: GET /customer/mytenant/me: unexpected EOF", e.Error())
 	e.Attempts = 3
@@ -434,6 +445,7 @@ func TestRequestError(t *testing.T) {
 }
 
 func TestResponseError(t *testing.T) {
+	t.Parallel()
 	allowOffSpecResponses(t, "malformed and empty success bodies are the point of this test")
 	e := &ResponseError{Method: "GET", Path: "/p", StatusCode: 200, Reason: "empty body"}
 	assert.Equal(t, "emporix: GET /p: 200 response unusable: empty body", e.Error())

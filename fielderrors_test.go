@@ -14,6 +14,7 @@ import (
 // A 400 validation_failure carried the useful part ("country": "must be a
 // two-letter country code") only as raw JSON in Details.
 func TestAPIErrorFieldsAreTyped(t *testing.T) {
+	t.Parallel()
 	c, mt := newTestClient(t)
 	allowOffSpecResponses(t, "some tenants send details as strings; the spec says objects")
 	serve(t, mt, "PATCH", "/customer/mytenant/me/addresses/a1", jsonReply(400, `{"status":400,"type":"validation_failure",
@@ -44,6 +45,7 @@ func TestAPIErrorFieldsAreTyped(t *testing.T) {
 // Refusals before sending report their field too, by its JSON path when
 // it is a body field, so one handler serves both.
 func TestFieldErrorsOfLocalRefusals(t *testing.T) {
+	t.Parallel()
 	c, _ := newTestClient(t)
 	ctx := context.Background()
 	_, err := c.Addresses.Create(ctx, &AddressCreate{ContactName: "Jane", Country: "Germany"})

@@ -14,6 +14,7 @@ import (
 // "anonymous token required". Every refusal for want of the right token
 // now says what to do, and still matches its sentinel.
 func TestWrongTokenKindSaysWhatToDo(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	base, mt := newTestClient(t)
 	sent := 0
@@ -61,6 +62,7 @@ func TestWrongTokenKindSaysWhatToDo(t *testing.T) {
 
 // The old names keep working, as the new ones.
 func TestDeprecatedTokenNamesStillWork(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	tok := custToken()
 	for name, src := range map[string]TokenSource{"SingleToken": SingleToken(tok), "StaticTokenSource": StaticTokenSource(tok)} {

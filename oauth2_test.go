@@ -15,6 +15,7 @@ import (
 )
 
 func TestOAuth2TokenSourceCarriesTheTokenAndItsExpiry(t *testing.T) {
+	t.Parallel()
 	expiry := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 	src := emporix.OAuth2TokenSource(context.Background(), emporix.SingleToken(&emporix.Token{
 		Kind: emporix.KindCustomer, AccessToken: "ACCESS-s3cr3t", TokenType: "bearer",
@@ -36,6 +37,7 @@ func TestOAuth2TokenSourceCarriesTheTokenAndItsExpiry(t *testing.T) {
 }
 
 func TestOAuth2TokenSourceErrors(t *testing.T) {
+	t.Parallel()
 	_, err := emporix.OAuth2TokenSource(context.Background(), nil).Token()
 	assert.ErrorIs(t, err, emporix.ErrNoToken)
 	_, err = emporix.OAuth2TokenSource(context.Background(), emporix.SingleToken(nil)).Token()
@@ -50,6 +52,7 @@ func TestOAuth2TokenSourceErrors(t *testing.T) {
 }
 
 func TestOAuth2TokenSourceUsesTheContextGiven(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	var got error
@@ -66,6 +69,7 @@ func TestOAuth2TokenSourceUsesTheContextGiven(t *testing.T) {
 // session's token and follows its refresh: after the anonymous token
 // expires, the next call carries the refreshed one, with the new expiry.
 func TestOAuth2TokenSourceOnASession(t *testing.T) {
+	t.Parallel()
 	ctx := testCtx(t)
 	s := newShop(t)
 	sess := s.m.Session(emporix.NewSessionKey())

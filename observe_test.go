@@ -78,6 +78,7 @@ func (r *recorder) all() []string {
 // in the operation's context; a failure carries the error the call
 // returned.
 func TestObserverSeesOperationsRetriesAndResults(t *testing.T) {
+	t.Parallel()
 	srv := emporixtest.NewServer()
 	defer srv.Close()
 	rec := &recorder{}
@@ -133,6 +134,7 @@ func TestObserverSeesOperationsRetriesAndResults(t *testing.T) {
 // are reported once per renewal, with the operations they call inside, and
 // a session ID change is reported before the application's hook.
 func TestObserverSeesRefreshesAndSessionChanges(t *testing.T) {
+	t.Parallel()
 	srv := emporixtest.NewServer()
 	defer srv.Close()
 	rec := &recorder{}

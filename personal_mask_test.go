@@ -7,6 +7,7 @@ import (
 )
 
 func TestMaskPersonal(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"":                 "",
 		"no address here":  "no address here",

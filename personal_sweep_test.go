@@ -26,6 +26,7 @@ var sweepEmails = []string{"jane@example.com", "new@example.com", "login@example
 // in the SDK's log records at Debug level; ServerMessage keeps the server's
 // words.
 func TestPersonalDataSweep(t *testing.T) {
+	t.Parallel()
 	set := newSecretSet("sentinels", "")
 	ops := sweepOps()
 	lc := newLeakChecker(t, sweepEmails)
@@ -80,6 +81,7 @@ func TestPersonalDataSweep(t *testing.T) {
 
 // %#v prints the fields of a struct; an APIError's prints only masked text.
 func TestAPIErrorGoSyntaxIsMasked(t *testing.T) {
+	t.Parallel()
 	e := &APIError{StatusCode: 409, Message: "Duplicate account 'j***@example.com'",
 		ServerMessage: "Duplicate account 'jane@example.com'", Details: nil}
 	out := fmt.Sprintf("%#v", e)
@@ -94,6 +96,7 @@ func TestAPIErrorGoSyntaxIsMasked(t *testing.T) {
 // request carried in fields tagged personal are masked where the answer
 // echoes them, e-mail addresses as j***@example.com, the rest as ***.
 func TestEchoedPersonalValuesAreMasked(t *testing.T) {
+	t.Parallel()
 	var logBuf bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	c, mt := newTestClient(t, WithLogger(logger))

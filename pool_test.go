@@ -105,6 +105,7 @@ func (f *failingSource) Token(context.Context) (*Token, error) {
 // share: after every failure exit, a burst as large as the warm pool opens
 // no more connections than the failure itself broke.
 func TestPoolStaysWarmAcrossFailures(t *testing.T) {
+	t.Parallel()
 	cutBody := func(w http.ResponseWriter) {
 		w.Header().Set("Content-Length", "100")
 		w.WriteHeader(200)

@@ -31,6 +31,7 @@ func everyRendering(t *testing.T, v any) string {
 }
 
 func TestTypesHoldingSecretsNeverPrintThem(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	c, _ := newTestClient(t)
 	store := NewMemoryStore()

@@ -308,6 +308,7 @@ var profileOps = struct{ get, update, mergePatch svcOp }{
 // ---- Profile.Get ----
 
 func TestProfileGet_SpecExample(t *testing.T) {
+	t.Parallel()
 	c, mt := newTestClient(t)
 	sent := serve(t, mt, http.MethodGet, profilePath, jsonReply(http.StatusOK, profileSpecExample))
 
@@ -346,6 +347,7 @@ func TestProfileGet_SpecExample(t *testing.T) {
 }
 
 func TestProfileGet_AllFieldsWithExpand(t *testing.T) {
+	t.Parallel()
 	c, mt := newTestClient(t)
 	sent := serve(t, mt, http.MethodGet, profilePath, jsonReply(http.StatusOK, `{
 		"id": "13869000", "customerNumber": "13869000", "title": "MRS",
@@ -417,6 +419,7 @@ func TestProfileGet_AllFieldsWithExpand(t *testing.T) {
 }
 
 func TestProfileGet_LastLoginNullAndOffset(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		body string
@@ -446,6 +449,7 @@ func TestProfileGet_LastLoginNullAndOffset(t *testing.T) {
 }
 
 func TestProfileGet_TokenKinds(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		source   TokenSource
@@ -468,6 +472,7 @@ func TestProfileGet_TokenKinds(t *testing.T) {
 }
 
 func TestProfileGet_AnonymousPseudoCustomer(t *testing.T) {
+	t.Parallel()
 	for _, src := range []struct {
 		name   string
 		source TokenSource
@@ -497,6 +502,7 @@ func TestProfileGet_AnonymousPseudoCustomer(t *testing.T) {
 }
 
 func TestCustomer_AnonymousAndVersionOnNil(t *testing.T) {
+	t.Parallel()
 	var nilCust *Customer
 	assert.False(t, nilCust.Anonymous())
 	assert.Zero(t, nilCust.Version())
@@ -507,6 +513,7 @@ func TestCustomer_AnonymousAndVersionOnNil(t *testing.T) {
 }
 
 func TestProfileGet_ExpandQuery(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		opts *ProfileGetOptions
@@ -536,6 +543,7 @@ func TestProfileGet_ExpandQuery(t *testing.T) {
 }
 
 func TestProfileGet_InvalidExpand(t *testing.T) {
+	t.Parallel()
 	for _, expand := range [][]string{{""}, {"  "}, {"addresses", ""}, {"addresses,mixin:*"}} {
 		t.Run("", func(t *testing.T) {
 			c, mt := newTestClient(t)
@@ -548,6 +556,7 @@ func TestProfileGet_InvalidExpand(t *testing.T) {
 }
 
 func TestProfileGet_NoToken(t *testing.T) {
+	t.Parallel()
 	c, mt := newTestClient(t, WithTokenSource(nil))
 	cust, err := c.Profile.Get(context.Background(), nil)
 	assert.Nil(t, cust)
@@ -556,6 +565,7 @@ func TestProfileGet_NoToken(t *testing.T) {
 }
 
 func TestProfileGet_UnusableBody(t *testing.T) {
+	t.Parallel()
 	allowOffSpecResponses(t, "robustness: unusable success bodies")
 	for _, body := range []string{"", "   ", "not json", `{"id": 5}`, `[]`} {
 		t.Run(body, func(t *testing.T) {
@@ -571,6 +581,7 @@ func TestProfileGet_UnusableBody(t *testing.T) {
 }
 
 func TestProfileGet_Errors(t *testing.T) {
+	t.Parallel()
 	svcRunErrorCases(t, profileOps.get, svcErr400, svcErr401Invalid, svcErr401Expired, svcErr403, svcErr403StringDetails)
 }
 
@@ -591,6 +602,7 @@ var profilePatchers = []struct {
 }
 
 func TestProfilePatch_Bodies(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		in   *ProfileUpdate
@@ -676,6 +688,7 @@ func TestProfilePatch_Bodies(t *testing.T) {
 }
 
 func TestProfilePatch_ZeroVersionHasNoVersionKey(t *testing.T) {
+	t.Parallel()
 	for _, p := range profilePatchers {
 		t.Run(p.name, func(t *testing.T) {
 			c, mt := newTestClient(t)
@@ -692,6 +705,7 @@ func TestProfilePatch_ZeroVersionHasNoVersionKey(t *testing.T) {
 }
 
 func TestProfilePatch_SuccessResponses(t *testing.T) {
+	t.Parallel()
 	allowOffSpecResponses(t, "tolerance: a body or a 204 where the spec documents an empty 200")
 	tests := []struct {
 		name string
@@ -715,6 +729,7 @@ func TestProfilePatch_SuccessResponses(t *testing.T) {
 }
 
 func TestProfilePatch_NeverPut(t *testing.T) {
+	t.Parallel()
 	for _, p := range profilePatchers {
 		t.Run(p.name, func(t *testing.T) {
 			c, mt := newTestClient(t)
@@ -728,6 +743,7 @@ func TestProfilePatch_NeverPut(t *testing.T) {
 }
 
 func TestProfilePatch_InvalidInput(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		in    *ProfileUpdate
@@ -753,16 +769,19 @@ func TestProfilePatch_InvalidInput(t *testing.T) {
 }
 
 func TestProfilePatch_NeedsCustomerToken(t *testing.T) {
+	t.Parallel()
 	svcCustomerOnlyChecks(t, profileOps.update, profileOps.mergePatch)
 }
 
 func TestProfilePatch_Errors(t *testing.T) {
+	t.Parallel()
 	for _, op := range []svcOp{profileOps.update, profileOps.mergePatch} {
 		svcRunErrorCases(t, op, svcErr400, svcErr401Invalid, svcErr401Expired, svcErr403, svcErr403StringDetails, svcErr409)
 	}
 }
 
 func TestProfile_RetryClass(t *testing.T) {
+	t.Parallel()
 	svcRetryCheck(t, profileOps.get, 3)
 	svcRetryCheck(t, profileOps.update, 1)
 	svcRetryCheck(t, profileOps.mergePatch, 1)

@@ -30,6 +30,7 @@ func (r *rotatingSource) InvalidateToken(context.Context, *Token) error {
 }
 
 func TestLogoutRetryNamesTheSameTokenItSendsAsBearer(t *testing.T) {
+	t.Parallel()
 	c, mt := newTestClient(t)
 	src := &rotatingSource{}
 	c = c.WithTokenSource(src)
@@ -51,6 +52,7 @@ func TestLogoutRetryNamesTheSameTokenItSendsAsBearer(t *testing.T) {
 const fault401 = `{"fault":{"faultstring":"Invalid access token","detail":{"errorcode":"oauth.v2.InvalidAccessToken"}}}`
 
 func TestLogoutIsNotRenewedAndResentOnARejectedToken(t *testing.T) {
+	t.Parallel()
 	c, mt := newTestClient(t)
 	src := &rotatingSource{}
 	c = c.WithTokenSource(src)
@@ -63,6 +65,7 @@ func TestLogoutIsNotRenewedAndResentOnARejectedToken(t *testing.T) {
 }
 
 func TestOtherOperationsAreRenewedOnceOnARejectedToken(t *testing.T) {
+	t.Parallel()
 	c, mt := newTestClient(t)
 	src := &rotatingSource{}
 	c = c.WithTokenSource(src)
@@ -77,6 +80,7 @@ func TestOtherOperationsAreRenewedOnceOnARejectedToken(t *testing.T) {
 }
 
 func TestRedirectsAreNotFollowed(t *testing.T) {
+	t.Parallel()
 	c, mt := newTestClient(t)
 	allowOffSpecResponses(t, "a redirect is not something the service documents")
 	serve(t, mt, "POST", "/customer/mytenant/login",
@@ -94,6 +98,7 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 }
 
 func TestCallersRedirectPolicyIsKept(t *testing.T) {
+	t.Parallel()
 	called := false
 	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { called = true; return http.ErrUseLastResponse }}
 	c, err := NewClient(testTenant, testClientID, WithHTTPClient(hc))
@@ -104,6 +109,7 @@ func TestCallersRedirectPolicyIsKept(t *testing.T) {
 }
 
 func TestDotSegmentsAreRefusedInEveryPathParameter(t *testing.T) {
+	t.Parallel()
 	c, mt := newTestClient(t)
 	ctx := context.Background()
 	for _, v := range []string{".", ".."} {
@@ -118,6 +124,7 @@ func TestDotSegmentsAreRefusedInEveryPathParameter(t *testing.T) {
 }
 
 func TestTokenErrorKeepsTheOperationsClassesApart(t *testing.T) {
+	t.Parallel()
 	notFound := &APIError{StatusCode: 404}
 	err := tokenFailed(notFound)
 	var te *TokenError

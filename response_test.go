@@ -101,6 +101,7 @@ func TestOverCapBodyIsInvalidResponse(t *testing.T) {
 }
 
 func TestWithMaxResponseBytes(t *testing.T) {
+	t.Parallel()
 	for _, n := range []int64{0, -1} {
 		_, err := NewClient(testTenant, testClientID, WithMaxResponseBytes(n))
 		requireInvalid(t, err, "max response bytes")
@@ -138,6 +139,7 @@ func TestWithMaxResponseBytes(t *testing.T) {
 // An error body over its cap is cut, not dropped: its start still explains
 // the error, and no more than the cap is read.
 func TestOverCapErrorBodyKeepsItsStart(t *testing.T) {
+	t.Parallel()
 	for _, declared := range []bool{true, false} {
 		tr := &hugeTransport{status: 502, size: hugeSize, declared: declared}
 		_, err := hugeClient(t, tr, WithNoRetries()).Profile.Get(context.Background(), nil)

@@ -15,6 +15,7 @@ import (
 // the SDK does not know, under every verb that suits them, in both slog
 // handlers and in JSON, and an empty one prints empty.
 func TestSecretIsMaskedWhereverItSits(t *testing.T) {
+	t.Parallel()
 	const raw = "RAW-SECRET-s3cr3t"
 	type form struct {
 		User  string
@@ -59,6 +60,7 @@ func TestSecretIsMaskedWhereverItSits(t *testing.T) {
 // value holding Secrets is the encoding of the same value with strings in
 // their place, nested values, tags and omitempty included.
 func TestWireJSONSendsRealValuesWithTheDeclaredShape(t *testing.T) {
+	t.Parallel()
 	req := SignupRequest{Email: "jane@example.com", Password: "pw-1-s3cr3t",
 		CustomerDetails: &CustomerDetails{FirstName: "Jane"}, Signup: &LoginRequest{Email: "l@example.com", Password: "pw-2-s3cr3t"}}
 	got, err := wireJSON(&req)

@@ -12,6 +12,7 @@ import (
 )
 
 func TestServiceTokenSourceCachesUntilShortlyBeforeExpiry(t *testing.T) {
+	t.Parallel()
 	clock := newFakeClock()
 	c, mt := newTestClient(t, WithClock(clock.Now))
 	serve(t, mt, "POST", "/oauth/token",
@@ -47,6 +48,7 @@ func TestServiceTokenSourceCachesUntilShortlyBeforeExpiry(t *testing.T) {
 }
 
 func TestServiceTokenSourceReportsFailuresAndHonoursTheContext(t *testing.T) {
+	t.Parallel()
 	c, mt := newTestClient(t)
 	allowOffSpecResponses(t, "the OAuth spec documents no error response")
 	serve(t, mt, "POST", "/oauth/token", jsonReply(401, `{"ErrorCode":"invalid_client","Error":"ClientId is Invalid"}`))

@@ -16,6 +16,7 @@ import (
 // without a network.
 
 func TestStageBuild(t *testing.T) {
+	t.Parallel()
 	c, _ := newTestClient(t, WithUserAgent("shop/1"))
 	k := c.newCall(opAddressCreate)
 	require.NoError(t, k.jsonBody(map[string]string{"contactName": "A"}, contentJSON))
@@ -38,6 +39,7 @@ func TestStageBuild(t *testing.T) {
 }
 
 func TestStageAuthorize(t *testing.T) {
+	t.Parallel()
 	c, _ := newTestClient(t)
 	k := c.newCall(opProfileGet)
 	tok, err := c.authorize(context.Background(), k)
@@ -72,6 +74,7 @@ func TestStageAuthorize(t *testing.T) {
 }
 
 func TestStageRetry(t *testing.T) {
+	t.Parallel()
 	c, _ := newTestClient(t, WithRetryPolicy(RetryPolicy{MaxRetries: 2, MinWait: 10 * time.Millisecond, MaxWait: time.Minute}))
 	answer := func(status int, retryAfter string) *http.Response {
 		h := http.Header{}
@@ -114,6 +117,7 @@ func TestStageRetry(t *testing.T) {
 }
 
 func TestStageDecode(t *testing.T) {
+	t.Parallel()
 	c, _ := newTestClient(t)
 	k := c.newCall(opProfileGet)
 	k.attempts = 2

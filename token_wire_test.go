@@ -15,6 +15,7 @@ import (
 // ---------------------------------------------------------------------------
 
 func TestFlexSeconds_Decoding(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		json string
@@ -49,6 +50,7 @@ func TestFlexSeconds_Decoding(t *testing.T) {
 }
 
 func TestFlexSeconds_AbsentFieldIsNotSet(t *testing.T) {
+	t.Parallel()
 	var v struct {
 		E flexSeconds `json:"e"`
 	}
@@ -58,6 +60,7 @@ func TestFlexSeconds_AbsentFieldIsNotSet(t *testing.T) {
 }
 
 func TestFlexSeconds_Rejects(t *testing.T) {
+	t.Parallel()
 	for _, in := range []string{`"an hour"`, `"3599s"`, `true`, `false`, `{}`, `[3599]`, `"NaN"`, `"Inf"`, `"-Infinity"`, `"0x10"`} {
 		t.Run(in, func(t *testing.T) {
 			var v struct {
@@ -72,6 +75,7 @@ func TestFlexSeconds_Rejects(t *testing.T) {
 }
 
 func TestFlexSeconds_Expiry(t *testing.T) {
+	t.Parallel()
 	assert.True(t, flexSeconds{}.expiry(testNow).IsZero(), "not given: zero time, not now")
 	assert.Equal(t, testNow, flexSeconds{set: true}.expiry(testNow), "a zero lifetime expires at once")
 	assert.Equal(t, testNow.Add(authSecs(3599)), flexSeconds{d: authSecs(3599), set: true}.expiry(testNow))
@@ -82,6 +86,7 @@ func TestFlexSeconds_Expiry(t *testing.T) {
 // ---------------------------------------------------------------------------
 
 func TestFlexBool_Decoding(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		json string
 		want bool
@@ -112,6 +117,7 @@ func TestFlexBool_Decoding(t *testing.T) {
 }
 
 func TestFlexBool_Rejects(t *testing.T) {
+	t.Parallel()
 	for _, in := range []string{`"yes"`, `"no"`, `2`, `-1`, `{}`, `[]`, `"truee"`} {
 		t.Run(in, func(t *testing.T) {
 			var v struct {
@@ -135,6 +141,7 @@ func decodeToken(body []byte, kind TokenKind, now time.Time) (*Token, error) {
 // ---------------------------------------------------------------------------
 
 func TestDecodeToken_SnakeCaseWinsOverDeprecatedCamelCase(t *testing.T) {
+	t.Parallel()
 	tok, err := decodeToken([]byte(`{
 	  "access_token": "SNAKE-ACCESS", "accessToken": "CAMEL-ACCESS",
 	  "expires_in": 2591999, "expiresIn": 10,
@@ -153,6 +160,7 @@ func TestDecodeToken_SnakeCaseWinsOverDeprecatedCamelCase(t *testing.T) {
 }
 
 func TestDecodeToken_CamelCaseOnlyIsAFallback(t *testing.T) {
+	t.Parallel()
 	tok, err := decodeToken([]byte(`{
 	  "accessToken": "CAMEL-ACCESS", "expiresIn": 2591999,
 	  "refreshToken": "CAMEL-REFRESH", "refreshTokenExpiresIn": 86399,
@@ -167,6 +175,7 @@ func TestDecodeToken_CamelCaseOnlyIsAFallback(t *testing.T) {
 }
 
 func TestDecodeToken_EmptySnakeFieldsFallBackToCamelCase(t *testing.T) {
+	t.Parallel()
 	// An empty string or null in the snake_case field does not hide the
 	// camelCase value.
 	tok, err := decodeToken([]byte(`{
@@ -183,6 +192,7 @@ func TestDecodeToken_EmptySnakeFieldsFallBackToCamelCase(t *testing.T) {
 }
 
 func TestDecodeToken_MissingOrUnreadableLifetimesAreTheDocumentedOnes(t *testing.T) {
+	t.Parallel()
 	for _, lifetime := range []string{``, `,"expires_in":null`, `,"expires_in":0`, `,"expires_in":-5`, `,"expires_in":"an hour"`, `,"expires_in":{}`} {
 		tok, err := decodeToken([]byte(`{"access_token":"A","refresh_token":"R"`+lifetime+`}`), KindAnonymous, testNow)
 		require.NoError(t, err, lifetime)
@@ -204,6 +214,7 @@ func TestDecodeToken_MissingOrUnreadableLifetimesAreTheDocumentedOnes(t *testing
 }
 
 func TestDecodeToken_ServiceTokensKeepTheirLifetimeAsSent(t *testing.T) {
+	t.Parallel()
 	tok, err := decodeToken([]byte(`{"access_token":"A","expires_in":0}`), KindService, testNow)
 	require.NoError(t, err)
 	assert.Equal(t, testNow, tok.Expiry)
@@ -219,6 +230,7 @@ func TestDecodeToken_ServiceTokensKeepTheirLifetimeAsSent(t *testing.T) {
 }
 
 func TestDecodeToken_SocialAndExchangeExtras(t *testing.T) {
+	t.Parallel()
 	tok, err := decodeToken([]byte(`{
 	  "subject_access_token": "ignored-JWT",
 	  "social_access_token": "SOC-A", "social_id_token": "SOC-ID",
@@ -235,6 +247,7 @@ func TestDecodeToken_SocialAndExchangeExtras(t *testing.T) {
 }
 
 func TestDecodeToken_KindIsTheCallersNotTheServers(t *testing.T) {
+	t.Parallel()
 	for _, kind := range []TokenKind{KindAnonymous, KindCustomer, KindService} {
 		tok, err := decodeToken([]byte(`{"access_token":"A","token_type":"Bearer"}`), kind, testNow)
 		require.NoError(t, err)
@@ -243,6 +256,7 @@ func TestDecodeToken_KindIsTheCallersNotTheServers(t *testing.T) {
 }
 
 func TestDecodeToken_Failures(t *testing.T) {
+	t.Parallel()
 	t.Run("no access token", func(t *testing.T) {
 		for _, body := range []string{`{}`, `{"access_token":""}`, `{"access_token":null,"accessToken":""}`, `{"refresh_token":"R","expires_in":1}`} {
 			tok, err := decodeToken([]byte(body), KindCustomer, testNow)
@@ -265,6 +279,7 @@ func TestDecodeToken_Failures(t *testing.T) {
 // ---------------------------------------------------------------------------
 
 func TestLogin_LenientTokenShapes(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		body string
@@ -341,6 +356,7 @@ func TestLogin_LenientTokenShapes(t *testing.T) {
 }
 
 func TestLogin_UndecodableQuirkIsAnInvalidResponse(t *testing.T) {
+	t.Parallel()
 	for _, body := range []string{
 		`{"access_token":"A","initialPassword":"sometimes"}`,
 	} {
@@ -359,6 +375,7 @@ func TestLogin_UndecodableQuirkIsAnInvalidResponse(t *testing.T) {
 }
 
 func TestLogin_UnreadableLifetimeIsTheDocumentedOne(t *testing.T) {
+	t.Parallel()
 	for _, body := range []string{
 		`{"access_token":"A","expires_in":"thirty days","refresh_token":"R","refresh_token_expires_in":true}`,
 		`{"access_token":"A","expires_in":true,"refresh_token":"R","refresh_token_expires_in":[1]}`,
@@ -375,6 +392,7 @@ func TestLogin_UnreadableLifetimeIsTheDocumentedOne(t *testing.T) {
 }
 
 func TestAnonymousLogin_StringAndFloatLifetimes(t *testing.T) {
+	t.Parallel()
 	c, mt := newTestClient(t)
 	authServeRaw(t, mt, "GET", "/customerlogin/auth/anonymous/login", 200,
 		`{"access_token":"A","expires_in":"3599","refresh_token":"R","refresh_token_expires_in":86399.0,"sessionId":"S"}`)

@@ -70,6 +70,7 @@ func send(t *testing.T, hc *http.Client, req *http.Request) (int, string) {
 }
 
 func TestTransportHeadersPerState(t *testing.T) {
+	t.Parallel()
 	ctx := testCtx(t)
 	s := newShop(t)
 	sess := s.m.Session(emporix.NewSessionKey())
@@ -132,6 +133,7 @@ func TestTransportHeadersPerState(t *testing.T) {
 }
 
 func TestTransportKindErrorsSendNothing(t *testing.T) {
+	t.Parallel()
 	ctx := testCtx(t)
 	s := newShop(t)
 	sess := s.m.Session(emporix.NewSessionKey())
@@ -147,6 +149,7 @@ func TestTransportKindErrorsSendNothing(t *testing.T) {
 }
 
 func TestTransportCallerAuthorizationIsNotTheSessions(t *testing.T) {
+	t.Parallel()
 	ctx := testCtx(t)
 	s := newShop(t)
 	sess := s.m.Session(emporix.NewSessionKey())
@@ -161,6 +164,7 @@ func TestTransportCallerAuthorizationIsNotTheSessions(t *testing.T) {
 }
 
 func TestTransportReplaysOnceWithTheSameBody(t *testing.T) {
+	t.Parallel()
 	ctx := testCtx(t)
 	s := newShop(t)
 	sess := s.customerSession(t, ctx)
@@ -190,6 +194,7 @@ func TestTransportReplaysOnceWithTheSameBody(t *testing.T) {
 }
 
 func TestTransportDoesNotReplayABodyItCannotReread(t *testing.T) {
+	t.Parallel()
 	ctx := testCtx(t)
 	s := newShop(t)
 	sess := s.customerSession(t, ctx)
@@ -213,6 +218,7 @@ func TestTransportDoesNotReplayABodyItCannotReread(t *testing.T) {
 }
 
 func TestTransportReturnsASecond401(t *testing.T) {
+	t.Parallel()
 	ctx := testCtx(t)
 	s := newShop(t)
 	sess := s.m.Session(emporix.NewSessionKey())
@@ -229,6 +235,7 @@ func TestTransportReturnsASecond401(t *testing.T) {
 }
 
 func TestTransportIgnoresA401ThatDoesNotRejectTheToken(t *testing.T) {
+	t.Parallel()
 	ctx := testCtx(t)
 	s := newShop(t)
 	sess := s.m.Session(emporix.NewSessionKey())
@@ -283,6 +290,7 @@ func sessionHeaders(h http.Header) []string {
 }
 
 func TestTransportSendsTokensOnlyToTheEmporixHost(t *testing.T) {
+	t.Parallel()
 	ctx := testCtx(t)
 	s := newShop(t)
 	sess := s.customerSession(t, ctx)
@@ -317,6 +325,7 @@ func TestTransportSendsTokensOnlyToTheEmporixHost(t *testing.T) {
 }
 
 func TestTransportNoTokenToAForeignServerOrAcrossARedirect(t *testing.T) {
+	t.Parallel()
 	ctx := testCtx(t)
 	s := newShop(t)
 	sess := s.m.Session(emporix.NewSessionKey())
@@ -364,6 +373,7 @@ func TestTransportNoTokenToAForeignServerOrAcrossARedirect(t *testing.T) {
 }
 
 func TestTransportTokenFailureSendsNothing(t *testing.T) {
+	t.Parallel()
 	ctx := testCtx(t)
 	s := newShop(t)
 	sess := s.m.Session(emporix.NewSessionKey())
@@ -381,6 +391,7 @@ func TestTransportTokenFailureSendsNothing(t *testing.T) {
 // transport on a session whose token has expired cause exactly one
 // refresh, and so do 1,000 requests whose token the service rejects.
 func TestTransportHerdOneRefresh(t *testing.T) {
+	t.Parallel()
 	const herd = 1000
 	run := func(t *testing.T, hc *http.Client, target string) {
 		t.Helper()

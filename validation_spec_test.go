@@ -318,6 +318,7 @@ func refusedLocally(err error) bool {
 // field, and nothing is sent, while the unbroken request is sent) or
 // listed in serverOnly with a reason.
 func TestRequestSchemasAreValidatedLocally(t *testing.T) {
+	t.Parallel()
 	spec := requireSpec(t)
 	ops := spec.Operations(spectest.DocCustomerManaged)
 	for _, id := range []string{"POST-oauth-request-client-credentials", "PATCH-customer-tenant-update-customer"} {
@@ -403,6 +404,7 @@ func checkTenantConstraint(t *testing.T, con spectest.Constraint) {
 // country likewise. The spec's AddressCreateDto requires nothing, but the
 // service checks new addresses against its Address schema.
 func TestAddressRulesOfTheServiceAreCheckedBeforeSending(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	c, mt := newTestClient(t)
 	sent := 0
@@ -436,6 +438,7 @@ func TestAddressRulesOfTheServiceAreCheckedBeforeSending(t *testing.T) {
 // A blank client ID was accepted and failed only at the first call with
 // 401 Invalid ApiKey.
 func TestNewClientRefusesBlankClientIDs(t *testing.T) {
+	t.Parallel()
 	for _, id := range []string{"", " ", "\t\n", "  storefront-id", "storefront-id "} {
 		c, err := NewClient(testTenant, id)
 		assert.Nil(t, c, "%q", id)
@@ -449,6 +452,7 @@ func TestNewClientRefusesBlankClientIDs(t *testing.T) {
 // "mytenant.emporix.io" was refused with only "must be 3 to 16 characters
 // long".
 func TestNewClientHintsThatATenantNameIsWanted(t *testing.T) {
+	t.Parallel()
 	for in, guess := range map[string]string{
 		"mytenant.emporix.io":          "mytenant",
 		"https://mytenant.emporix.io/": "mytenant",

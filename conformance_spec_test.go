@@ -6,10 +6,10 @@ import (
 	"go/parser"
 	"go/token"
 	"net/http"
-	"os"
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -55,41 +55,36 @@ func specAuth(o *spectest.Operation) (authKind, string) {
 	return 255, "unrecognised security " + strings.Join(schemes, ",")
 }
 
-// TestSpecConformanceOperations checks every SDK operation against the
-// spec: operationId, method, path template and auth kind, and that the
-// SDK covers exactly the customer-managed document's operations.
+// TestSpecConformanceOperations checks every SDK row of the operation
+// table against the spec: document, method, path template and auth kind,
+// and that the SDK covers exactly the customer-managed document's
+// operations.
 func TestSpecConformanceOperations(t *testing.T) {
 	spec := requireSpec(t)
-	require.Len(t, sdkOperations, 27)
+	rows := sdkRows()
+	require.Len(t, rows, 27)
 
-	seen := map[string]string{}
-	for _, s := range sdkOperations {
-		t.Run(s.name, func(t *testing.T) {
-			require.NotNil(t, s.op, "operation var is nil")
-			if prev, dup := seen[s.op.id]; dup {
-				t.Fatalf("operationId %s is used by %s and %s", s.op.id, prev, s.name)
-			}
-			seen[s.op.id] = s.name
-			o, ok := spec.Operation(s.op.id)
-			require.True(t, ok, "the spec has no operation %s", s.op.id)
-			assert.Equal(t, s.doc, o.Doc, "document")
-			assert.Equal(t, o.Method, s.op.method, "method")
-			assert.Equal(t, o.Path, s.op.path, "path template")
-			id, ok := spec.OperationID(s.op.method, s.op.path)
-			assert.True(t, ok && id == s.op.id, "the spec's operation for %s %s is %q", s.op.method, s.op.path, id)
+	var sdkIDs []string
+	for _, row := range rows {
+		t.Run(row.ID, func(t *testing.T) {
+			o, ok := spec.Operation(row.ID)
+			require.True(t, ok, "the spec has no operation %s", row.ID)
+			assert.Equal(t, row.Doc, o.Doc, "document")
+			assert.Equal(t, o.Method, row.Method, "method")
+			assert.Equal(t, o.Path, row.Path, "path template")
+			id, ok := spec.OperationID(row.Method, row.Path)
+			assert.True(t, ok && id == row.ID, "the spec's operation for %s %s is %q", row.Method, row.Path, id)
 			want, why := specAuth(o)
-			assert.Equal(t, want, s.op.auth, "auth kind: the spec says %s", why)
+			assert.Equal(t, want, row.Auth, "auth kind: the spec says %s", why)
 		})
+		if row.Doc == spectest.DocCustomerManaged {
+			sdkIDs = append(sdkIDs, row.ID)
+		}
 	}
 
-	var specIDs, sdkIDs []string
+	var specIDs []string
 	for _, o := range spec.Operations(spectest.DocCustomerManaged) {
 		specIDs = append(specIDs, o.ID)
-	}
-	for _, s := range sdkOperations {
-		if s.doc == spectest.DocCustomerManaged {
-			sdkIDs = append(sdkIDs, s.op.id)
-		}
 	}
 	sort.Strings(sdkIDs)
 	assert.Len(t, specIDs, 25, "customer-managed operations in the spec")
@@ -121,9 +116,9 @@ func TestSpecConformanceAuthQuirks(t *testing.T) {
 	assert.Equal(t, [][]string{{spectest.SchemeAnonymous}}, op(opEmailChangeConfirm.id).Security)
 }
 
-// TestSpecConformanceOperationVarsListed makes sure sdkOperations lists
-// every operation var of the package, so a new operation cannot escape the
-// checks.
+// TestSpecConformanceOperationVarsListed: the package declares one
+// operation var, op("id"), for each SDK row of the operation table, so a
+// row cannot lack its method's operation nor a method its row.
 func TestSpecConformanceOperationVarsListed(t *testing.T) {
 	files, err := filepath.Glob("*.go")
 	require.NoError(t, err)
@@ -133,32 +128,28 @@ func TestSpecConformanceOperationVarsListed(t *testing.T) {
 		if strings.HasSuffix(f, "_test.go") {
 			continue
 		}
-		src, err := os.ReadFile(f)
-		require.NoError(t, err)
-		file, err := parser.ParseFile(fset, f, src, 0)
+		file, err := parser.ParseFile(fset, f, nil, 0)
 		require.NoError(t, err)
 		ast.Inspect(file, func(n ast.Node) bool {
-			vs, ok := n.(*ast.ValueSpec)
-			if !ok {
-				return true
-			}
-			for i, v := range vs.Values {
-				if ce, ok := v.(*ast.CallExpr); ok {
-					if id, ok := ce.Fun.(*ast.Ident); ok && id.Name == "op" && i < len(vs.Names) {
-						declared = append(declared, vs.Names[i].Name)
+			if vs, ok := n.(*ast.ValueSpec); ok {
+				for _, v := range vs.Values {
+					if ce, ok := v.(*ast.CallExpr); ok && len(ce.Args) == 1 {
+						if fn, ok := ce.Fun.(*ast.Ident); ok && fn.Name == "op" {
+							id, err := strconv.Unquote(ce.Args[0].(*ast.BasicLit).Value)
+							require.NoError(t, err)
+							declared = append(declared, id)
+						}
 					}
 				}
 			}
 			return true
 		})
 	}
-	var listed []string
-	for _, s := range sdkOperations {
-		listed = append(listed, s.name)
+	var rows []string
+	for _, row := range sdkRows() {
+		rows = append(rows, row.ID)
 	}
-	sort.Strings(declared)
-	sort.Strings(listed)
-	assert.Equal(t, declared, listed, "operation vars in the package vs sdkOperations")
+	assert.ElementsMatch(t, rows, declared, "the table's SDK rows vs the package's op(id) vars")
 }
 
 // specRequest builds a request as the SDK would send it to the test base.

@@ -178,49 +178,11 @@ func checkConformance(t *testing.T, req *http.Request, body []byte, resp *http.R
 	}
 }
 
-// The SDK's operations, listed explicitly: each with the document that must
-// declare it.
-var sdkOperations = []struct {
-	name string
-	op   *operation
-	doc  string
-}{
-	// Customer-managed (storefront) document: all 25 operations.
-	{"opAnonymousLogin", opAnonymousLogin, spectest.DocCustomerManaged},
-	{"opAnonymousRefresh", opAnonymousRefresh, spectest.DocCustomerManaged},
-	{"opSignup", opSignup, spectest.DocCustomerManaged},
-	{"opLogin", opLogin, spectest.DocCustomerManaged},
-	{"opLogout", opLogout, spectest.DocCustomerManaged},
-	{"opRefreshCustomer", opRefreshCustomer, spectest.DocCustomerManaged},
-	{"opValidate", opValidate, spectest.DocCustomerManaged},
-	{"opExchange", opExchange, spectest.DocCustomerManaged},
-	{"opSocialLogin", opSocialLogin, spectest.DocCustomerManaged},
-	{"opProfileGet", opProfileGet, spectest.DocCustomerManaged},
-	{"opProfileUpdate", opProfileUpdate, spectest.DocCustomerManaged},
-	{"opAddressList", opAddressList, spectest.DocCustomerManaged},
-	{"opAddressCreate", opAddressCreate, spectest.DocCustomerManaged},
-	{"opAddressGet", opAddressGet, spectest.DocCustomerManaged},
-	{"opAddressUpdate", opAddressUpdate, spectest.DocCustomerManaged},
-	{"opAddressDelete", opAddressDelete, spectest.DocCustomerManaged},
-	{"opAddressTagsAdd", opAddressTagsAdd, spectest.DocCustomerManaged},
-	{"opAddressTagsRemove", opAddressTagsRemove, spectest.DocCustomerManaged},
-	{"opEmailChange", opEmailChange, spectest.DocCustomerManaged},
-	{"opEmailChangeConfirm", opEmailChangeConfirm, spectest.DocCustomerManaged},
-	{"opPasswordResetRequest", opPasswordResetRequest, spectest.DocCustomerManaged},
-	{"opPasswordReset", opPasswordReset, spectest.DocCustomerManaged},
-	{"opPasswordChange", opPasswordChange, spectest.DocCustomerManaged},
-	{"opOptInConfirm", opOptInConfirm, spectest.DocCustomerManaged},
-	{"opOptInResend", opOptInResend, spectest.DocCustomerManaged},
-	// OAuth Service: the service token for the employee operation.
-	{"opServiceToken", opServiceToken, spectest.DocOAuth},
-	// Tenant-managed Customer Service: activation of a signed-up customer.
-	{"opActivateCustomer", opActivateCustomer, spectest.DocTenantManaged},
-}
-
+// sdkOperationIDs are the operationIds of the operation table's SDK rows.
 func sdkOperationIDs() map[string]bool {
-	ids := make(map[string]bool, len(sdkOperations))
-	for _, o := range sdkOperations {
-		ids[o.op.id] = true
+	ids := map[string]bool{}
+	for _, row := range sdkRows() {
+		ids[row.ID] = true
 	}
 	return ids
 }

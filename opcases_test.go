@@ -1,0 +1,379 @@
+package emporix
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/emporix-go/emporix/internal/optable"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// opCase says how the tests call one SDK operation: with the secrets of a
+// secretSet in every input that takes one, and a success answer the spec
+// allows. The retry, authorization, redaction and conformance tables
+// iterate the operation table and take each operation's case from here;
+// every SDK row has exactly one (TestOperationCases).
+type opCase struct {
+	name string // Service.Method
+	call func(ctx context.Context, c *Client, s *secretSet) (any, error)
+	ok   reply
+	// req is a nil pointer of the request type whose Secret fields are
+	// the row's body secrets, or, for a request sent as a query or form,
+	// as many as the row's secrets there.
+	req any
+	// more are other methods that send the operation.
+	more []opMethod
+}
+
+type opMethod struct {
+	name string
+	call func(ctx context.Context, c *Client, s *secretSet) (any, error)
+}
+
+// The cases' path parameters besides the opt-in token (secretSet).
+const (
+	caseAddressID      = "a1"
+	caseCustomerNumber = "C123"
+)
+
+// noResult adapts a method that returns only an error.
+func noResult(err error) (any, error) { return nil, err }
+
+var opCases = map[string]opCase{
+	"GET-oauth-generate-anonymous-access-token": {name: "AuthService.AnonymousLogin", ok: jsonReply(200, authAnonResponse),
+		call: func(ctx context.Context, c *Client, _ *secretSet) (any, error) {
+			return c.Auth.AnonymousLogin(ctx, &SessionContext{Currency: "EUR", SiteCode: "main", Language: "en", TargetLocation: "DE"})
+		}},
+	"GET-oauth-refresh-anonymous-access-token": {name: "AuthService.AnonymousRefresh", ok: jsonReply(200, authAnonResponse),
+		call: func(ctx context.Context, c *Client, s *secretSet) (any, error) {
+			return c.Auth.AnonymousRefresh(ctx, s.anon)
+		}},
+	"POST-customer-create-customer-account": {name: "AuthService.Signup", ok: jsonReply(201, `{"id":"13730481"}`), req: (*SignupRequest)(nil),
+		call: func(ctx context.Context, c *Client, s *secretSet) (any, error) {
+			return c.Auth.Signup(ctx, &SignupRequest{Email: "jane@example.com", Password: s.password,
+				CustomerDetails: &CustomerDetails{FirstName: "Jane"},
+				Signup:          &LoginRequest{Email: "login@example.com", Password: s.signupPassword}})
+		}},
+	"POST-customer-authenticate-customer": {name: "AuthService.Login", ok: jsonReply(200, authLoginResponse), req: (*LoginRequest)(nil),
+		call: func(ctx context.Context, c *Client, s *secretSet) (any, error) {
+			return c.Auth.Login(ctx, &LoginRequest{Email: "jane@example.com", Password: s.password})
+		}},
+	"GET-customer-logout-customer": {name: "AuthService.Logout", ok: reply{status: 204},
+		call: func(ctx context.Context, c *Client, _ *secretSet) (any, error) { return noResult(c.Auth.Logout(ctx)) }},
+	"GET-customer-refresh-authtoken": {name: "AuthService.RefreshCustomer", ok: jsonReply(200, authRefreshResponse),
+		call: func(ctx context.Context, c *Client, s *secretSet) (any, error) {
+			return c.Auth.RefreshCustomer(ctx, s.cust, &RefreshOptions{LegalEntityID: "le-1"})
+		}},
+	"GET-customer-validate-token": {name: "AuthService.Validate",
+		ok:   jsonReply(200, `{"token_type":"Bearer","expires_in":100,"sessionId":"s","email":"a@example.com"}`),
+		call: func(ctx context.Context, c *Client, _ *secretSet) (any, error) { return c.Auth.Validate(ctx) }},
+	"POST-customer-exchange-authtoken": {name: "AuthService.ExchangeToken", ok: jsonReply(200, authExchangeResponse), req: (*ExchangeRequest)(nil),
+		call: func(ctx context.Context, c *Client, s *secretSet) (any, error) {
+			return c.Auth.ExchangeToken(ctx, &ExchangeRequest{SubjectAccessToken: s.subjectToken, Config: "site_PL"})
+		}},
+	"POST-customer-login-customer-by-auth0": {name: "AuthService.SocialLogin", ok: jsonReply(200, authSocialResponse), req: (*SocialLoginRequest)(nil),
+		call: func(ctx context.Context, c *Client, s *secretSet) (any, error) {
+			return c.Auth.SocialLogin(ctx, &SocialLoginRequest{Code: s.code, RedirectURI: "https://shop.example.com/cb", CodeVerifier: s.codeVerifier})
+		}},
+	"GET-customer-signup-customer-optin": {name: "AuthService.ConfirmOptIn", ok: jsonReply(200, authOptInResponse),
+		call: func(ctx context.Context, c *Client, s *secretSet) (any, error) {
+			return c.Auth.ConfirmOptIn(ctx, s.optInToken)
+		}},
+	"POST-customer-refresh-token": {name: "AuthService.ResendOptIn", ok: reply{status: 202},
+		call: func(ctx context.Context, c *Client, _ *secretSet) (any, error) {
+			return noResult(c.Auth.ResendOptIn(ctx, "jane@example.com"))
+		}},
+	"GET-customer-retrieve-customer-profile": {name: "ProfileService.Get", ok: jsonReply(200, `{"id":"1"}`),
+		call: func(ctx context.Context, c *Client, _ *secretSet) (any, error) {
+			return c.Profile.Get(ctx, &ProfileGetOptions{Expand: []string{"addresses", "mixin:*"}})
+		}},
+	"PATCH-customer-update-customer": {name: "ProfileService.Update", ok: reply{status: 200},
+		call: func(ctx context.Context, c *Client, _ *secretSet) (any, error) {
+			return noResult(c.Profile.Update(ctx, &ProfileUpdate{FirstName: Ptr("Jane"), Metadata: &Metadata{Version: 3}}))
+		},
+		more: []opMethod{{"ProfileService.MergePatch", func(ctx context.Context, c *Client, _ *secretSet) (any, error) {
+			return noResult(c.Profile.MergePatch(ctx, &ProfileUpdate{LastName: Ptr("Doe")}))
+		}}}},
+	"GET-customer-list-customer-addresses": {name: "AddressesService.List", ok: jsonReply(200, `[]`),
+		call: func(ctx context.Context, c *Client, _ *secretSet) (any, error) { return c.Addresses.List(ctx) }},
+	"POST-customer-add-address": {name: "AddressesService.Create", ok: jsonReply(201, `{"id":"b1"}`),
+		call: func(ctx context.Context, c *Client, _ *secretSet) (any, error) {
+			return c.Addresses.Create(ctx, &AddressCreate{ContactName: "Jane", City: "Berlin", Tags: []string{TagBilling}})
+		}},
+	"GET-customer-retrieve-address-by-id": {name: "AddressesService.Get", ok: jsonReply(200, `{"id":"a1","contactName":"Jane"}`),
+		call: func(ctx context.Context, c *Client, _ *secretSet) (any, error) {
+			return c.Addresses.Get(ctx, caseAddressID)
+		}},
+	"PATCH-customer-update-customer-address": {name: "AddressesService.Update", ok: reply{status: 200},
+		call: func(ctx context.Context, c *Client, _ *secretSet) (any, error) {
+			return noResult(c.Addresses.Update(ctx, caseAddressID, &AddressUpdate{City: Ptr("Munich")}))
+		}},
+	"DELETE-customer-remove-customer-address-by-id": {name: "AddressesService.Delete", ok: reply{status: 204},
+		call: func(ctx context.Context, c *Client, _ *secretSet) (any, error) {
+			return noResult(c.Addresses.Delete(ctx, caseAddressID))
+		}},
+	"POST-customer-add-address-tags": {name: "AddressesService.AddTags", ok: reply{status: 204},
+		call: func(ctx context.Context, c *Client, _ *secretSet) (any, error) {
+			return noResult(c.Addresses.AddTags(ctx, caseAddressID, TagBilling))
+		}},
+	"DELETE-customer-remove-address-tags": {name: "AddressesService.RemoveTags", ok: reply{status: 204},
+		call: func(ctx context.Context, c *Client, _ *secretSet) (any, error) {
+			return noResult(c.Addresses.RemoveTags(ctx, caseAddressID, TagShipping))
+		}},
+	"POST-customer-change-customer-login-email": {name: "CredentialsService.RequestEmailChange", ok: reply{status: 204}, req: (*EmailChangeRequest)(nil),
+		call: func(ctx context.Context, c *Client, s *secretSet) (any, error) {
+			return noResult(c.Credentials.RequestEmailChange(ctx, &EmailChangeRequest{Email: "jane@example.com", Password: s.password,
+				NewEmail: "new@example.com"}))
+		}},
+	"POST-customer-confirm-customer-login-email": {name: "CredentialsService.ConfirmEmailChange", ok: reply{status: 204},
+		call: func(ctx context.Context, c *Client, s *secretSet) (any, error) {
+			return noResult(c.Credentials.ConfirmEmailChange(ctx, s.emailToken))
+		}},
+	"POST-customer-request-reset-password": {name: "CredentialsService.RequestPasswordReset", ok: reply{status: 204}, req: (*PasswordResetRequest)(nil),
+		call: func(ctx context.Context, c *Client, _ *secretSet) (any, error) {
+			return noResult(c.Credentials.RequestPasswordReset(ctx, &PasswordResetRequest{Email: "jane@example.com", Site: "main"}))
+		}},
+	"POST-customer-reset-password": {name: "CredentialsService.ResetPassword", ok: reply{status: 204}, req: (*PasswordReset)(nil),
+		call: func(ctx context.Context, c *Client, s *secretSet) (any, error) {
+			return noResult(c.Credentials.ResetPassword(ctx, &PasswordReset{Token: s.resetToken, Password: s.newPassword}))
+		}},
+	"POST-customer-change-account-password": {name: "CredentialsService.ChangePassword", ok: reply{status: 204}, req: (*PasswordChange)(nil),
+		call: func(ctx context.Context, c *Client, s *secretSet) (any, error) {
+			return noResult(c.Credentials.ChangePassword(ctx, &PasswordChange{CurrentPassword: s.password, NewPassword: s.newPassword}))
+		}},
+	"POST-oauth-request-client-credentials": {name: "EmployeeService.ServiceToken", ok: jsonReply(200, authServiceTokenResponse),
+		req: (*ServiceCredentials)(nil),
+		call: func(ctx context.Context, c *Client, s *secretSet) (any, error) {
+			return c.Employee.ServiceToken(ctx, &ServiceCredentials{ClientID: "svc-client", ClientSecret: s.clientSecret,
+				Scope: "tenant=mytenant customer.customer_manage"})
+		},
+		more: []opMethod{{"EmployeeService.ServiceTokenSource", func(ctx context.Context, c *Client, s *secretSet) (any, error) {
+			return c.Employee.ServiceTokenSource(&ServiceCredentials{ClientID: "svc-client", ClientSecret: s.clientSecret}).Token(ctx)
+		}}}},
+	"PATCH-customer-tenant-update-customer": {name: "EmployeeService.ActivateCustomer", ok: reply{status: 200},
+		call: func(ctx context.Context, c *Client, s *secretSet) (any, error) {
+			return noResult(c.Employee.ActivateCustomer(ctx, &Token{Kind: KindService, AccessToken: s.serviceAccess, TokenType: "Bearer"}, caseCustomerNumber))
+		}},
+}
+
+// sdkRows are the operation table's rows the SDK calls, in table order.
+func sdkRows() []*optable.Op {
+	var rows []*optable.Op
+	for i := range optable.Ops {
+		if optable.Ops[i].SDK() {
+			rows = append(rows, &optable.Ops[i])
+		}
+	}
+	return rows
+}
+
+// casePath is the escaped path below the test base that row's case calls.
+func casePath(row *optable.Op, s *secretSet) string {
+	r := strings.NewReplacer("{tenant}", testTenant, "{addressId}", caseAddressID, "{customerNumber}", caseCustomerNumber,
+		"{token}", url.PathEscape(s.optInToken))
+	return r.Replace(row.Path)
+}
+
+// TestOperationCases: every SDK row has a case and every case a row; each
+// case, answered with its success reply, sends exactly its row's
+// operation (method, path and operationId, checked against the spec by
+// serve) and succeeds.
+func TestOperationCases(t *testing.T) {
+	rows := sdkRows()
+	require.Len(t, rows, 27)
+	for id := range opCases {
+		row := optable.ByID(id)
+		assert.True(t, row != nil && row.SDK(), "case %s has no SDK row in the operation table", id)
+	}
+	s := newSecretSet("sentinels", "")
+	for _, row := range rows {
+		t.Run(row.ID, func(t *testing.T) {
+			oc, ok := opCases[row.ID]
+			require.True(t, ok, "no case in opcases_test.go for %s", row.ID)
+			c, mt := newTestClient(t)
+			sent := serve(t, mt, row.Method, casePath(row, s), oc.ok)
+			_, err := oc.call(context.Background(), c, s)
+			require.NoError(t, err)
+			req := only(t, sent)
+			k, _ := req.Context().Value(callKey{}).(*call)
+			require.NotNil(t, k)
+			assert.Equal(t, row.ID, k.op.id, "the case's method sends another operation")
+		})
+	}
+}
+
+// TestOperationAuth: each SDK operation sends exactly the token its row
+// names, and refuses before sending when that kind is missing.
+func TestOperationAuth(t *testing.T) {
+	s := newSecretSet("sentinels", "")
+	for _, row := range sdkRows() {
+		t.Run(row.ID, func(t *testing.T) {
+			oc := opCases[row.ID]
+			send := func(src TokenSource, s *secretSet) (*http.Request, error) {
+				c, mt := newTestClient(t, WithTokenSource(src))
+				sent := serve(t, mt, row.Method, casePath(row, s), oc.ok)
+				_, err := oc.call(context.Background(), c, s)
+				if reqs := sent(); len(reqs) > 0 {
+					require.Len(t, reqs, 1)
+					return reqs[0], err
+				}
+				return nil, err
+			}
+			both := StaticTokens(anonToken(), custToken())
+			req, err := send(both, s)
+			require.NoError(t, err)
+			require.NotNil(t, req)
+			var want string
+			var missing TokenSource
+			var refusal error
+			noService := *s
+			switch row.Auth {
+			case optable.None:
+				missing = StaticTokens(nil, nil) // nothing to miss: still sent, without a header
+			case optable.Anonymous:
+				want, missing, refusal = bearer(anonAccess), StaticTokens(nil, custToken()), ErrAnonymousTokenRequired
+			case optable.Customer:
+				want, missing, refusal = bearer(custAccess), StaticTokens(anonToken(), nil), ErrCustomerTokenRequired
+			case optable.Any:
+				want, missing, refusal = bearer(custAccess), StaticTokens(nil, nil), ErrNoToken
+				guest, err := send(StaticTokens(anonToken(), nil), s)
+				require.NoError(t, err)
+				assert.Equal(t, bearer(anonAccess), guest.Header.Get("Authorization"), "a guest's call")
+			case optable.Service:
+				want, missing, refusal = bearer(string(s.serviceAccess)), both, ErrInvalidInput
+				noService.serviceAccess = ""
+			default:
+				t.Fatalf("token kind %d", row.Auth)
+			}
+			assert.Equal(t, want, req.Header.Get("Authorization"))
+			req, err = send(missing, &noService)
+			if refusal == nil {
+				require.NoError(t, err)
+				assert.Empty(t, req.Header.Values("Authorization"))
+				return
+			}
+			assert.ErrorIs(t, err, refusal)
+			assert.Nil(t, req, "sent without the token it needs")
+		})
+	}
+}
+
+// TestOperationSecrets: a row's secrets are where the SDK sends secrets.
+// Each case sends the secrets of a secretSet; every path segment, query
+// or form parameter and JSON body field that carries one must be listed in
+// the row, and every listed one must carry one. A case's request type must
+// hold as many Secret fields as the row lists, by JSON name in a body.
+func TestOperationSecrets(t *testing.T) {
+	s := newSecretSet("sentinels", "")
+	isSecret := func(v string) bool { return v != "" && slices.Contains(s.all, v) }
+	for _, row := range sdkRows() {
+		t.Run(row.ID, func(t *testing.T) {
+			oc := opCases[row.ID]
+			c, mt := newTestClient(t)
+			sent := serve(t, mt, row.Method, casePath(row, s), oc.ok)
+			_, err := oc.call(context.Background(), c, s)
+			require.NoError(t, err)
+			req := only(t, sent)
+
+			var found []string
+			tmpl := strings.Split(row.Path, "/")
+			for i, seg := range strings.Split(req.URL.Path, "/")[len(strings.Split(req.URL.Path, "/"))-len(tmpl):] {
+				if strings.HasPrefix(tmpl[i], "{") && isSecret(seg) {
+					found = append(found, "path:"+strings.Trim(tmpl[i], "{}"))
+				}
+			}
+			for name, vs := range req.URL.Query() {
+				if slices.ContainsFunc(vs, isSecret) {
+					found = append(found, "query:"+name)
+				}
+			}
+			body := bodyOf(t, req)
+			if strings.HasPrefix(req.Header.Get("Content-Type"), contentForm) {
+				form, err := url.ParseQuery(body)
+				require.NoError(t, err)
+				for name, vs := range form {
+					if slices.ContainsFunc(vs, isSecret) {
+						found = append(found, "form:"+name)
+					}
+				}
+			} else if body != "" {
+				var m any
+				require.NoError(t, json.Unmarshal([]byte(body), &m))
+				found = append(found, secretLeaves(m, "body:", isSecret)...)
+			}
+			sort.Strings(found)
+			assert.Equal(t, sorted(row.Secrets), found, "secrets the SDK sent vs the row's")
+
+			if oc.req == nil {
+				return
+			}
+			typed := secretFields(reflect.TypeOf(oc.req).Elem(), "")
+			var rowBody []string
+			for _, sec := range row.Secrets {
+				if name, ok := strings.CutPrefix(sec, "body:"); ok {
+					rowBody = append(rowBody, name)
+				}
+			}
+			if len(rowBody) > 0 {
+				assert.Equal(t, sorted(rowBody), sorted(typed), "Secret fields of %T vs the row", oc.req)
+			} else {
+				assert.Len(t, typed, len(row.Secrets), "Secret fields of %T vs the row", oc.req)
+			}
+		})
+	}
+}
+
+// secretLeaves lists the JSON paths in v whose string value is a secret.
+func secretLeaves(v any, prefix string, isSecret func(string) bool) []string {
+	switch x := v.(type) {
+	case string:
+		if isSecret(x) {
+			return []string{strings.TrimSuffix(prefix, ".")}
+		}
+	case map[string]any:
+		var out []string
+		for k, e := range x {
+			out = append(out, secretLeaves(e, prefix+k+".", isSecret)...)
+		}
+		return out
+	}
+	return nil
+}
+
+// secretFields lists the JSON paths of t's Secret fields.
+func secretFields(t reflect.Type, prefix string) []string {
+	var out []string
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "" {
+			name = f.Name
+		}
+		ft := f.Type
+		if ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		switch {
+		case !f.IsExported() || name == "-":
+		case ft == secretType:
+			out = append(out, prefix+name)
+		case ft.Kind() == reflect.Struct:
+			out = append(out, secretFields(ft, prefix+name+".")...)
+		}
+	}
+	return out
+}
+
+func sorted(s []string) []string {
+	out := slices.Clone(s)
+	sort.Strings(out)
+	return out
+}

@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emporix-go/emporix/internal/optable"
 	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -252,110 +253,24 @@ func newSecretSet(name, suffix string) *secretSet {
 	return s
 }
 
-// sweepOp runs one SDK operation with secret inputs.
+// sweepOp runs one SDK method with secret inputs.
 type sweepOp struct {
 	name string // Service.Method
+	row  *optable.Op
 	run  func(ctx context.Context, c *Client, s *secretSet) (any, error)
 }
 
+// sweepOps are every method of every SDK operation's case (opcases_test.go).
 func sweepOps() []sweepOp {
-	login := func(s *secretSet) *LoginRequest {
-		return &LoginRequest{Email: "jane@example.com", Password: s.password}
+	var ops []sweepOp
+	for _, row := range sdkRows() {
+		oc := opCases[row.ID]
+		ops = append(ops, sweepOp{oc.name, row, oc.call})
+		for _, m := range oc.more {
+			ops = append(ops, sweepOp{m.name, row, m.call})
+		}
 	}
-	return []sweepOp{
-		{"AuthService.AnonymousLogin", func(ctx context.Context, c *Client, _ *secretSet) (any, error) {
-			return c.Auth.AnonymousLogin(ctx, &SessionContext{Currency: "EUR", SiteCode: "main", Language: "en", TargetLocation: "DE"})
-		}},
-		{"AuthService.AnonymousRefresh", func(ctx context.Context, c *Client, s *secretSet) (any, error) {
-			return c.Auth.AnonymousRefresh(ctx, s.anon)
-		}},
-		{"AuthService.Signup", func(ctx context.Context, c *Client, s *secretSet) (any, error) {
-			return c.Auth.Signup(ctx, &SignupRequest{Email: "jane@example.com", Password: s.password,
-				CustomerDetails: &CustomerDetails{FirstName: "Jane"},
-				Signup:          &LoginRequest{Email: "login@example.com", Password: s.signupPassword}})
-		}},
-		{"AuthService.Login", func(ctx context.Context, c *Client, s *secretSet) (any, error) {
-			return c.Auth.Login(ctx, login(s))
-		}},
-		{"AuthService.Logout", func(ctx context.Context, c *Client, _ *secretSet) (any, error) {
-			return nil, c.Auth.Logout(ctx)
-		}},
-		{"AuthService.RefreshCustomer", func(ctx context.Context, c *Client, s *secretSet) (any, error) {
-			return c.Auth.RefreshCustomer(ctx, s.cust, &RefreshOptions{LegalEntityID: "le-1"})
-		}},
-		{"AuthService.Validate", func(ctx context.Context, c *Client, _ *secretSet) (any, error) {
-			return c.Auth.Validate(ctx)
-		}},
-		{"AuthService.ExchangeToken", func(ctx context.Context, c *Client, s *secretSet) (any, error) {
-			return c.Auth.ExchangeToken(ctx, &ExchangeRequest{SubjectAccessToken: s.subjectToken, Config: "site_PL"})
-		}},
-		{"AuthService.SocialLogin", func(ctx context.Context, c *Client, s *secretSet) (any, error) {
-			return c.Auth.SocialLogin(ctx, &SocialLoginRequest{Code: s.code, RedirectURI: "https://shop.example.com/cb",
-				CodeVerifier: s.codeVerifier})
-		}},
-		{"AuthService.ConfirmOptIn", func(ctx context.Context, c *Client, s *secretSet) (any, error) {
-			return c.Auth.ConfirmOptIn(ctx, s.optInToken)
-		}},
-		{"AuthService.ResendOptIn", func(ctx context.Context, c *Client, _ *secretSet) (any, error) {
-			return nil, c.Auth.ResendOptIn(ctx, "jane@example.com")
-		}},
-		{"ProfileService.Get", func(ctx context.Context, c *Client, _ *secretSet) (any, error) {
-			return c.Profile.Get(ctx, &ProfileGetOptions{Expand: []string{"addresses", "mixin:*"}})
-		}},
-		{"ProfileService.Update", func(ctx context.Context, c *Client, _ *secretSet) (any, error) {
-			return nil, c.Profile.Update(ctx, &ProfileUpdate{FirstName: Ptr("Jane")})
-		}},
-		{"ProfileService.MergePatch", func(ctx context.Context, c *Client, _ *secretSet) (any, error) {
-			return nil, c.Profile.MergePatch(ctx, &ProfileUpdate{LastName: Ptr("Doe")})
-		}},
-		{"AddressesService.List", func(ctx context.Context, c *Client, _ *secretSet) (any, error) {
-			return c.Addresses.List(ctx)
-		}},
-		{"AddressesService.Create", func(ctx context.Context, c *Client, _ *secretSet) (any, error) {
-			return c.Addresses.Create(ctx, &AddressCreate{ContactName: "Jane", City: "Berlin"})
-		}},
-		{"AddressesService.Get", func(ctx context.Context, c *Client, _ *secretSet) (any, error) {
-			return c.Addresses.Get(ctx, "a1")
-		}},
-		{"AddressesService.Update", func(ctx context.Context, c *Client, _ *secretSet) (any, error) {
-			return nil, c.Addresses.Update(ctx, "a1", &AddressUpdate{City: Ptr("Munich")})
-		}},
-		{"AddressesService.Delete", func(ctx context.Context, c *Client, _ *secretSet) (any, error) {
-			return nil, c.Addresses.Delete(ctx, "a1")
-		}},
-		{"AddressesService.AddTags", func(ctx context.Context, c *Client, _ *secretSet) (any, error) {
-			return nil, c.Addresses.AddTags(ctx, "a1", TagBilling)
-		}},
-		{"AddressesService.RemoveTags", func(ctx context.Context, c *Client, _ *secretSet) (any, error) {
-			return nil, c.Addresses.RemoveTags(ctx, "a1", TagShipping)
-		}},
-		{"CredentialsService.RequestEmailChange", func(ctx context.Context, c *Client, s *secretSet) (any, error) {
-			return nil, c.Credentials.RequestEmailChange(ctx, &EmailChangeRequest{Email: "jane@example.com", Password: s.password,
-				NewEmail: "new@example.com"})
-		}},
-		{"CredentialsService.ConfirmEmailChange", func(ctx context.Context, c *Client, s *secretSet) (any, error) {
-			return nil, c.Credentials.ConfirmEmailChange(ctx, s.emailToken)
-		}},
-		{"CredentialsService.RequestPasswordReset", func(ctx context.Context, c *Client, _ *secretSet) (any, error) {
-			return nil, c.Credentials.RequestPasswordReset(ctx, &PasswordResetRequest{Email: "jane@example.com", Site: "main"})
-		}},
-		{"CredentialsService.ResetPassword", func(ctx context.Context, c *Client, s *secretSet) (any, error) {
-			return nil, c.Credentials.ResetPassword(ctx, &PasswordReset{Token: s.resetToken, Password: s.newPassword})
-		}},
-		{"CredentialsService.ChangePassword", func(ctx context.Context, c *Client, s *secretSet) (any, error) {
-			return nil, c.Credentials.ChangePassword(ctx, &PasswordChange{CurrentPassword: s.password, NewPassword: s.newPassword})
-		}},
-		{"EmployeeService.ServiceToken", func(ctx context.Context, c *Client, s *secretSet) (any, error) {
-			return c.Employee.ServiceToken(ctx, &ServiceCredentials{ClientID: "svc-client", ClientSecret: s.clientSecret,
-				Scope: "tenant=mytenant customer.customer_manage"})
-		}},
-		{"EmployeeService.ActivateCustomer", func(ctx context.Context, c *Client, s *secretSet) (any, error) {
-			return nil, c.Employee.ActivateCustomer(ctx, &Token{Kind: KindService, AccessToken: s.serviceAccess, TokenType: "Bearer"}, "C123")
-		}},
-		{"EmployeeService.ServiceTokenSource", func(ctx context.Context, c *Client, s *secretSet) (any, error) {
-			return c.Employee.ServiceTokenSource(&ServiceCredentials{ClientID: "svc-client", ClientSecret: s.clientSecret}).Token(ctx)
-		}},
-	}
+	return ops
 }
 
 // TestSweepCoversEveryOperation fails when a service gains a method the
@@ -578,7 +493,7 @@ func TestRedactionSweep(t *testing.T) {
 					mu.Unlock()
 					require.NotEmpty(t, echo, "%s sent no request", label)
 					_, sentSecret := lc.found(echo)
-					if op.name != "AuthService.AnonymousLogin" {
+					if op.row.Auth != optable.None || len(op.row.Secrets) > 0 {
 						require.True(t, sentSecret, "%s: the sweep must send a secret to be meaningful", label)
 					}
 

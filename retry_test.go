@@ -15,13 +15,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emporix-go/emporix/internal/optable"
 	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 // retryOp is one operation of the retry matrix: where it goes, what a
-// success looks like and how to call it.
+// success looks like and how to call it, from its row and its case.
 type retryOp struct {
 	name   string
 	method string
@@ -30,67 +31,29 @@ type retryOp struct {
 	call   func(ctx context.Context, c *Client) error
 }
 
-const tokenBody = `{"access_token":"NEW-ACCESS","token_type":"Bearer","expires_in":3599,` +
-	`"refresh_token":"NEW-REFRESH","refresh_token_expires_in":86399,"session_id":"sess","sessionId":"sess"}`
+// retryOps are the SDK operations of one retry class, every one of them.
+func retryOps(class retryClass) []retryOp {
+	s := newSecretSet("sentinels", "")
+	var ops []retryOp
+	for _, row := range sdkRows() {
+		if row.Retry != class {
+			continue
+		}
+		oc := opCases[row.ID]
+		ops = append(ops, retryOp{oc.name, row.Method, casePath(row, s), oc.ok, func(ctx context.Context, c *Client) error {
+			_, err := oc.call(ctx, c, s)
+			return err
+		}})
+	}
+	return ops
+}
 
 // safeOps are the operations that only read: the retrySafe class.
-func safeOps() []retryOp {
-	return []retryOp{
-		{"Profile.Get", "GET", "/customer/mytenant/me", jsonReply(200, `{"id":"1"}`),
-			func(ctx context.Context, c *Client) error { _, err := c.Profile.Get(ctx, nil); return err }},
-		{"Addresses.List", "GET", "/customer/mytenant/me/addresses", jsonReply(200, `[]`),
-			func(ctx context.Context, c *Client) error { _, err := c.Addresses.List(ctx); return err }},
-		{"Addresses.Get", "GET", "/customer/mytenant/me/addresses/a1", jsonReply(200, `{"id":"a1"}`),
-			func(ctx context.Context, c *Client) error { _, err := c.Addresses.Get(ctx, "a1"); return err }},
-		{"Auth.Validate", "GET", "/customer/mytenant/validateauthtoken",
-			jsonReply(200, `{"token_type":"Bearer","expires_in":100,"sessionId":"s","email":"a@example.com"}`),
-			func(ctx context.Context, c *Client) error { _, err := c.Auth.Validate(ctx); return err }},
-	}
-}
+func safeOps() []retryOp { return retryOps(retrySafe) }
 
-// unsafeOps are a sample of the operations that may change state,
-// including GETs that do.
-func unsafeOps() []retryOp {
-	return []retryOp{
-		{"Auth.Login", "POST", "/customer/mytenant/login", jsonReply(200, tokenBody),
-			func(ctx context.Context, c *Client) error {
-				_, err := c.Auth.Login(ctx, &LoginRequest{Email: "a@example.com", Password: secretPassword})
-				return err
-			}},
-		{"Addresses.Create", "POST", "/customer/mytenant/me/addresses", jsonReply(201, `{"id":"b1"}`),
-			func(ctx context.Context, c *Client) error {
-				_, err := c.Addresses.Create(ctx, &AddressCreate{ContactName: "Jane", City: "Berlin", Tags: []string{TagBilling}})
-				return err
-			}},
-		{"Profile.Update", "PATCH", "/customer/mytenant/me", reply{status: 200},
-			func(ctx context.Context, c *Client) error {
-				return c.Profile.Update(ctx, &ProfileUpdate{FirstName: Ptr("Jane"), Metadata: &Metadata{Version: 3}})
-			}},
-		{"Auth.AnonymousRefresh", "GET", "/customerlogin/auth/anonymous/refresh", jsonReply(200, tokenBody),
-			func(ctx context.Context, c *Client) error {
-				_, err := c.Auth.AnonymousRefresh(ctx, anonToken())
-				return err
-			}},
-		{"Auth.Logout", "GET", "/customer/mytenant/logout", reply{status: 204},
-			func(ctx context.Context, c *Client) error { return c.Auth.Logout(ctx) }},
-		{"Auth.RefreshCustomer", "GET", "/customer/mytenant/refreshauthtoken", jsonReply(200, tokenBody),
-			func(ctx context.Context, c *Client) error {
-				_, err := c.Auth.RefreshCustomer(ctx, custToken(), nil)
-				return err
-			}},
-		{"Auth.ConfirmOptIn", "GET", "/customer/mytenant/signup/optin/OPTIN-TOKEN", jsonReply(200, tokenBody),
-			func(ctx context.Context, c *Client) error {
-				_, err := c.Auth.ConfirmOptIn(ctx, "OPTIN-TOKEN")
-				return err
-			}},
-		{"Addresses.Delete", "DELETE", "/customer/mytenant/me/addresses/a1", reply{status: 204},
-			func(ctx context.Context, c *Client) error { return c.Addresses.Delete(ctx, "a1") }},
-		{"Credentials.ChangePassword", "POST", "/customer/mytenant/password/change", reply{status: 204},
-			func(ctx context.Context, c *Client) error {
-				return c.Credentials.ChangePassword(ctx, &PasswordChange{CurrentPassword: secretPassword, NewPassword: "NEW-PASSWORD-s3cr3t"})
-			}},
-	}
-}
+// unsafeOps are the operations that may change state, including GETs
+// that do.
+func unsafeOps() []retryOp { return retryOps(optable.Unsafe) }
 
 func statusReply(status int, header ...string) reply {
 	r := reply{status: status, body: fmt.Sprintf(`{"status":%d,"type":"t%d","message":"m%d"}`, status, status, status)}
@@ -235,21 +198,11 @@ func TestRetryBodyIdenticalOnEveryAttempt(t *testing.T) {
 				assert.Equal(t, reqs[0].Header.Get("Authorization"), r.Header.Get("Authorization"))
 				assert.Equal(t, reqs[0].Header.Get("Content-Length"), r.Header.Get("Content-Length"))
 			}
-			if op.method == "POST" || op.method == "PATCH" {
-				assert.NotEmpty(t, reqs[0].Body)
+			if reqs[0].Header.Get("Content-Type") != "" {
+				assert.NotEmpty(t, bodyOf(t, reqs[0]), "a JSON or form body, compared above")
 			}
 		})
 	}
-	// A form body too.
-	c, mt := newTestClient(t)
-	rec := serve(t, mt, "POST", "/oauth/token", statusReply(503, "Retry-After", "0"),
-		jsonReply(200, `{"access_token":"svc","token_type":"Bearer","expires_in":3599}`))
-	_, err := c.Employee.ServiceToken(context.Background(), &ServiceCredentials{ClientID: "id", ClientSecret: "CLIENT-SECRET-s3cr3t"})
-	require.NoError(t, err)
-	reqs := rec()
-	require.Len(t, reqs, 2)
-	assert.Equal(t, reqs[0].Body, reqs[1].Body)
-	assert.Contains(t, bodyOf(t, reqs[0]), "grant_type=client_credentials")
 }
 
 func TestRetriesExhausted(t *testing.T) {

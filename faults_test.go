@@ -3,6 +3,7 @@ package emporix_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/emporix-go/emporix"
 	"github.com/emporix-go/emporix/emporixtest"
+	"github.com/emporix-go/emporix/internal/optable"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -34,7 +36,6 @@ import (
 type faultOp struct {
 	name   string
 	target string // operationId, for InjectFault and Requests
-	safe   bool   // in the SDK's read class
 	call   func(ctx context.Context, c *emporix.Client, env *faultEnv) error
 	// effects counts how many times the service acted on the operation
 	// since the row started; nil for reads.
@@ -42,17 +43,17 @@ type faultOp struct {
 }
 
 var (
-	fmProfileGet = faultOp{name: "Profile.Get", target: "GET-customer-retrieve-customer-profile", safe: true,
+	fmProfileGet = faultOp{name: "Profile.Get", target: "GET-customer-retrieve-customer-profile",
 		call: func(ctx context.Context, c *emporix.Client, _ *faultEnv) error {
 			_, err := c.Profile.Get(ctx, nil)
 			return err
 		}}
-	fmAddressList = faultOp{name: "Addresses.List", target: "GET-customer-list-customer-addresses", safe: true,
+	fmAddressList = faultOp{name: "Addresses.List", target: "GET-customer-list-customer-addresses",
 		call: func(ctx context.Context, c *emporix.Client, _ *faultEnv) error {
 			_, err := c.Addresses.List(ctx)
 			return err
 		}}
-	fmAddressGet = faultOp{name: "Addresses.Get", target: "GET-customer-retrieve-address-by-id", safe: true,
+	fmAddressGet = faultOp{name: "Addresses.Get", target: "GET-customer-retrieve-address-by-id",
 		call: func(ctx context.Context, c *emporix.Client, env *faultEnv) error {
 			_, err := c.Addresses.Get(ctx, env.addressID)
 			return err
@@ -372,6 +373,44 @@ func TestFaultMatrix(t *testing.T) {
 	if n := runtime.NumGoroutine(); n > baseline {
 		buf := make([]byte, 1<<20)
 		t.Fatalf("%d goroutines outlive the matrix (baseline %d):\n%s", n, baseline, buf[:runtime.Stack(buf, true)])
+	}
+}
+
+// TestFaultsEveryOperation: every SDK operation, over real HTTP, answered
+// with 503 or dropped on every attempt. A read (its row's retry class) is
+// tried three times; every other operation once, since the service may
+// have acted.
+func TestFaultsEveryOperation(t *testing.T) {
+	srv := emporixtest.NewServer()
+	defer srv.Close()
+	ts := &transports{}
+	defer ts.closeIdle()
+	env := newFaultEnv(t, srv, ts)
+	for _, id := range emporix.SDKOperationIDs() {
+		want := 1
+		if optable.ByID(id).Retry == optable.Safe {
+			want = 3
+		}
+		for _, f := range []emporixtest.Fault{{Status: http.StatusServiceUnavailable, Times: 3}, {Drop: true, Times: 3}} {
+			t.Run(fmt.Sprintf("%s/status=%d,drop=%v", id, f.Status, f.Drop), func(t *testing.T) {
+				srv.ClearFaults()
+				srv.ClearRequests()
+				srv.InjectFault(id, f)
+				c := newFaultClient(t, srv, ts.client(), fastRetries, 0, emporix.StaticTokens(env.anon, env.cust))
+				err := emporix.CallOperation(context.Background(), c, id)
+				var apiErr *emporix.APIError
+				var reqErr *emporix.RequestError
+				if f.Drop {
+					require.ErrorAs(t, err, &reqErr)
+					assert.Equal(t, want, reqErr.Attempts)
+				} else {
+					require.ErrorAs(t, err, &apiErr)
+					assert.Equal(t, f.Status, apiErr.StatusCode)
+					assert.Equal(t, want, apiErr.Attempts)
+				}
+				requireCalls(t, srv, id, want)
+			})
+		}
 	}
 }
 

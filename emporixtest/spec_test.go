@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -46,14 +47,13 @@ func loadSpec(t *testing.T, srv *Server) *spectest.Spec {
 	return spec
 }
 
-// concretePath fills a path template's parameters.
+// concretePath fills a path template's parameters: the tenant, and x1
+// for every other.
 func concretePath(pattern, tenant string) string {
-	p := strings.ReplaceAll(pattern, "{tenant}", tenant)
-	for _, name := range []string{"{addressId}", "{token}", "{customerNumber}", "{cartId}"} {
-		p = strings.ReplaceAll(p, name, "x1")
-	}
-	return p
+	return placeholder.ReplaceAllString(strings.ReplaceAll(pattern, "{tenant}", tenant), "x1")
 }
+
+var placeholder = regexp.MustCompile(`\{[^}]+\}`)
 
 // TestSpecRoutes: the operation table holds the 25 customer-managed
 // operations, POST /oauth/token, the tenant-managed PATCH and five cart

@@ -1,9 +1,12 @@
 package emporix
 
 import (
+	"errors"
+	"slices"
 	"testing"
 
 	"github.com/jarcoal/httpmock"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -47,4 +50,54 @@ func requireResponseError(t *testing.T, err error, status int) *ResponseError {
 func requireNoRequests(t *testing.T, mt *httpmock.MockTransport) {
 	t.Helper()
 	require.Zero(t, mt.GetTotalCallCount(), "no request may be sent")
+}
+
+// errorCase is a documented error answer and what it must decode to.
+type errorCase struct {
+	name      string
+	status    int
+	body      string
+	sentinels []error // every sentinel the error must match; it matches no other
+	typ       string
+	message   string
+	moreInfo  string
+	errorCode string
+	details   []string // each detail's JSON
+	// offSpec, when set, says why the spec does not describe this answer.
+	offSpec string
+}
+
+// allSentinels are the status sentinels an *APIError may match.
+var allSentinels = []error{
+	ErrBadRequest, ErrUnauthorized, ErrTokenExpired, ErrForbidden,
+	ErrNotFound, ErrConflict, ErrRateLimited, ErrServer,
+}
+
+// check asserts err is the *APIError ec describes, from operation opID at
+// method path (the path as errors show it), sent once.
+func (ec errorCase) check(t *testing.T, err error, method, path, opID string) {
+	t.Helper()
+	ae := requireAPIError(t, err, ec.status)
+	assert.Equal(t, method, ae.Method, "Method")
+	assert.Equal(t, path, ae.Path, "Path")
+	assert.Equal(t, opID, ae.Operation, "Operation")
+	assert.Equal(t, ec.typ, ae.Type, "Type")
+	assert.Equal(t, ec.message, ae.Message, "Message")
+	assert.Equal(t, ec.moreInfo, ae.MoreInfo, "MoreInfo")
+	assert.Equal(t, ec.errorCode, ae.ErrorCode, "ErrorCode")
+	assert.Equal(t, 1, ae.Attempts, "a 4xx is never retried")
+	assert.Empty(t, ae.Body, "a JSON error body is decoded, not kept raw")
+	if assert.Len(t, ae.Details, len(ec.details), "Details") {
+		for i, d := range ec.details {
+			assert.JSONEq(t, d, string(ae.Details[i]), "Details[%d]", i)
+		}
+	}
+	for _, s := range allSentinels {
+		assert.Equal(t, slices.Contains(ec.sentinels, s), errors.Is(err, s), "errors.Is(err, %v)", s)
+	}
+	if slices.Contains(ec.sentinels, ErrTokenExpired) {
+		assert.True(t, ae.TokenRejected(), "an expired token is a rejected token")
+	}
+	assert.NotErrorIs(t, err, ErrInvalidInput)
+	assert.Contains(t, err.Error(), method+" "+path)
 }

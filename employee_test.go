@@ -257,7 +257,7 @@ func TestActivateCustomer_Validation(t *testing.T) {
 
 func TestActivateCustomer_Errors(t *testing.T) {
 	t.Parallel()
-	for _, ec := range []authErrorCase{authErr400, authErr401Invalid, authErr401Expired, authErr403, authErr404} {
+	for _, ec := range []errorCase{authErr400, authErr401Invalid, authErr401Expired, authErr403, authErr404} {
 		t.Run(ec.name, func(t *testing.T) {
 			c, mt := newTestClient(t)
 			serve(t, mt, "PATCH", "/customer/mytenant/customers/C001", jsonReply(ec.status, ec.body))

@@ -15,6 +15,7 @@ import (
 // MemoryStore given no clock, Advance expires the client's tokens and the
 // stored sessions alike.
 func TestFakeClockGovernsClientAndStore(t *testing.T) {
+	t.Parallel()
 	fake := emporixtest.NewServer()
 	t.Cleanup(fake.Close)
 	client, err := emporix.NewClient(fake.Tenant(), fake.ClientID(), fake.ClientOptions()...)
@@ -47,6 +48,7 @@ func TestFakeClockGovernsClientAndStore(t *testing.T) {
 // TestStoreClockWinsOverTheClients: WithStoreClock keeps the store on its
 // own clock, and a store follows only the first client's clock.
 func TestStoreClockWinsOverTheClients(t *testing.T) {
+	t.Parallel()
 	fake := emporixtest.NewServer()
 	t.Cleanup(fake.Close)
 	other := emporixtest.NewServer()

@@ -20,6 +20,7 @@ import (
 // one is rejected. The loser must adopt the winner's token: no request
 // fails and no shopper is logged out.
 func TestTwoManagersWithoutALockLoseNoLoginToARotationRace(t *testing.T) {
+	t.Parallel()
 	const (
 		rounds     = 100
 		goroutines = 500 // per manager
@@ -93,6 +94,7 @@ func TestTwoManagersWithoutALockLoseNoLoginToARotationRace(t *testing.T) {
 }
 
 func TestEndedLoginIsReportedAndTheNextCustomerCallFailsLoudly(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name string
@@ -114,6 +116,7 @@ func TestEndedLoginIsReportedAndTheNextCustomerCallFailsLoudly(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			f := newFakeShop(t, emporixtest.WithLifetimes(emporixtest.Lifetimes{
 				CustomerAccess: time.Hour, CustomerRefresh: 2 * time.Hour, AnonymousRefresh: 48 * time.Hour}))
 			m := f.manager(t, emporix.NewMemoryStore(emporix.WithStoreClock(f.srv.Now)))
@@ -153,6 +156,7 @@ func TestEndedLoginIsReportedAndTheNextCustomerCallFailsLoudly(t *testing.T) {
 }
 
 func TestSessionMethodsValidateBeforeAnyRequest(t *testing.T) {
+	t.Parallel()
 	f := newFakeShop(t)
 	m := f.manager(t, emporix.NewMemoryStore(emporix.WithStoreClock(f.srv.Now)))
 	var nilCtx context.Context
@@ -227,6 +231,7 @@ func TestSessionMethodsValidateBeforeAnyRequest(t *testing.T) {
 func store(m *emporix.SessionManager) *emporix.MemoryStore { return m.Store().(*emporix.MemoryStore) }
 
 func TestErrorsNameTheOperationAndKeepTheirSentinel(t *testing.T) {
+	t.Parallel()
 	f := newFakeShop(t)
 	ctx := context.Background()
 	anon := &emporix.Token{Kind: emporix.KindAnonymous, AccessToken: "anon-at"}
@@ -303,6 +308,7 @@ func (g *gatedLocker) LockRefresh(ctx context.Context, _ string) (func(), error)
 // in TestErrorsNameTheOperationAndKeepTheirSentinel). The renewals here
 // cannot finish while the test looks, so one started shows every time.
 func TestAnEndedContextStartsNoRenewal(t *testing.T) {
+	t.Parallel()
 	f := newFakeShop(t)
 	gate := &gatedLocker{MemoryStore: emporix.NewMemoryStore(), open: make(chan struct{})}
 	t.Cleanup(func() { close(gate.open) })

@@ -14,6 +14,7 @@ import (
 // once; each token's moment stays fixed, and none falls due before the
 // full window nor after four fifths of it.
 func TestRefreshWindowIsJitteredPerToken(t *testing.T) {
+	t.Parallel()
 	const window = 60 * time.Second
 	m := &SessionManager{cfg: sessionConfig{refreshWindow: window}}
 	issued := testNow

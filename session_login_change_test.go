@@ -17,6 +17,7 @@ import (
 // session-change hook hears of it, for every way a Session logs in, and
 // the customer token is stored with the new ID.
 func TestEveryLoginReportsAServerAssignedSession(t *testing.T) {
+	t.Parallel()
 	logins := map[string]struct {
 		target string
 		login  func(ctx context.Context, s *emporix.Session) (*emporix.Token, error)
@@ -36,6 +37,7 @@ func TestEveryLoginReportsAServerAssignedSession(t *testing.T) {
 	}
 	for name, tc := range logins {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			fake := emporixtest.NewServer()
 			t.Cleanup(fake.Close)
 			client, err := emporix.NewClient(fake.Tenant(), fake.ClientID(), fake.ClientOptions()...)

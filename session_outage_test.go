@@ -165,6 +165,7 @@ func refused(srv *emporixtest.Server) int {
 }
 
 func TestRefreshedTokensSurviveAFailedSaveAndLandLater(t *testing.T) {
+	t.Parallel()
 	f := newFakeShop(t, emporixtest.WithLifetimes(emporixtest.Lifetimes{CustomerAccess: 10 * time.Minute}))
 	store := newOutageStore()
 	a, b := f.manager(t, store), f.manager(t, store)
@@ -197,6 +198,7 @@ func TestRefreshedTokensSurviveAFailedSaveAndLandLater(t *testing.T) {
 }
 
 func TestEveryTokenPathKeepsItsTokensWhenTheSaveFails(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name string
@@ -238,6 +240,7 @@ func TestEveryTokenPathKeepsItsTokensWhenTheSaveFails(t *testing.T) {
 		}, emporix.KindCustomer},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			f := newFakeShop(t)
 			store := newOutageStore()
 			m := f.manager(t, store)
@@ -284,6 +287,7 @@ func TestEveryTokenPathKeepsItsTokensWhenTheSaveFails(t *testing.T) {
 }
 
 func TestSwitchLegalEntityKeepsItsTokenWhenTheSaveFails(t *testing.T) {
+	t.Parallel()
 	f := newFakeShop(t)
 	store := newOutageStore()
 	m := f.manager(t, store)
@@ -308,6 +312,8 @@ func TestSwitchLegalEntityKeepsItsTokenWhenTheSaveFails(t *testing.T) {
 // token is sent, and no call fails more than the lock's lifetime after the
 // store answers again.
 func TestAStoreOutageWithDataKeptLosesNoLogin(t *testing.T) {
+	// Not parallel: it bounds real time (the lock's lifetime), which other
+	// tests' load would stretch.
 	const shoppers = 40
 	f := newFakeShop(t, emporixtest.WithLifetimes(emporixtest.Lifetimes{CustomerAccess: 10 * time.Minute}))
 	store := &lockingStore{outageStore: newOutageStore(), ttl: 300 * time.Millisecond, locks: map[string]*heldLock{}}
@@ -395,6 +401,7 @@ func TestAStoreOutageWithDataKeptLosesNoLogin(t *testing.T) {
 }
 
 func TestAStoreThatComesBackEmptyReportsEveryLostSession(t *testing.T) {
+	t.Parallel()
 	const shoppers = 20
 	f := newFakeShop(t)
 	store := newOutageStore()

@@ -12,8 +12,10 @@ import (
 // TestMemoryStoreContract runs the store contract suite on MemoryStore, on
 // a fake clock, with the default grace and with none.
 func TestMemoryStoreContract(t *testing.T) {
+	t.Parallel()
 	for _, grace := range []time.Duration{emporix.DefaultStoreGrace, 0} {
 		t.Run("grace="+grace.String(), func(t *testing.T) {
+			t.Parallel()
 			clock := &manualClock{now: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
 			storetest.Run(t, func(t *testing.T) emporix.TokenStore {
 				return emporix.NewMemoryStore(emporix.WithStoreClock(clock.Now), emporix.WithStoreGrace(grace))

@@ -40,6 +40,7 @@ func forgetBuilt(m *MemoryStore) {
 
 // A packed session loads back field for field, times in their location.
 func TestMemoryStorePackingKeepsEveryField(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	clock := newFakeClock()
 	for name, st := range map[string]*SessionState{
@@ -55,6 +56,7 @@ func TestMemoryStorePackingKeepsEveryField(t *testing.T) {
 		"huge token": {Anonymous: &Token{Kind: KindAnonymous, AccessToken: Secret(strings.Repeat("x", 70000)), Expiry: testNow.Add(time.Hour)}},
 	} {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			store := NewMemoryStore(WithStoreClock(clock.Now))
 			_, err := store.Save(ctx, "k", st, 0)
 			require.NoError(t, err)
@@ -74,6 +76,7 @@ func TestMemoryStorePackingKeepsEveryField(t *testing.T) {
 
 // Strings the two tokens share are kept once.
 func TestMemoryStorePackingKeepsSharedStringsOnce(t *testing.T) {
+	t.Parallel()
 	store := NewMemoryStore(WithStoreClock(newFakeClock().Now))
 	st := realisticState(1, true)
 	_, err := store.Save(context.Background(), "k", st, 0)
@@ -90,6 +93,7 @@ func TestMemoryStorePackingKeepsSharedStringsOnce(t *testing.T) {
 
 // A Load of a busy session allocates nothing; built states are bounded.
 func TestMemoryStoreKeepsFewSessionsBuilt(t *testing.T) {
+	// Not parallel: AllocsPerRun counts the whole process's allocations.
 	ctx := context.Background()
 	store := NewMemoryStore(WithStoreClock(newFakeClock().Now))
 	for i := range hotSessions + 100 {
@@ -127,6 +131,7 @@ func TestMemoryStoreKeepsFewSessionsBuilt(t *testing.T) {
 
 // A stored logged-in session costs at most 640 bytes, everything included.
 func TestMemoryStoreLoggedInSessionFitsIn640Bytes(t *testing.T) {
+	// Not parallel: it measures the process's heap.
 	if testing.Short() {
 		t.Skip("measures the heap of 20,000 sessions")
 	}

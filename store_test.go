@@ -26,6 +26,7 @@ func (c *fakeClock) Now() time.Time          { return time.Unix(0, c.ns.Load()).
 func (c *fakeClock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
 
 func TestMemoryStoreCompareAndSwap(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	clock := newFakeClock()
 	store := NewMemoryStore(WithStoreClock(clock.Now))
@@ -59,6 +60,7 @@ func TestMemoryStoreCompareAndSwap(t *testing.T) {
 }
 
 func TestMemoryStoreForgetsDeadSessionsAfterTheGrace(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	clock := newFakeClock()
 	store := NewMemoryStore(WithStoreClock(clock.Now), WithStoreGrace(10*time.Minute))
@@ -85,6 +87,7 @@ func TestMemoryStoreForgetsDeadSessionsAfterTheGrace(t *testing.T) {
 }
 
 func TestMemoryStoreKeepsLoggedInSessionsWhileTheAccessTokenLives(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	clock := newFakeClock()
 	store := NewMemoryStore(WithStoreClock(clock.Now), WithStoreGrace(0))
@@ -99,6 +102,7 @@ func TestMemoryStoreKeepsLoggedInSessionsWhileTheAccessTokenLives(t *testing.T) 
 }
 
 func TestMemoryStoreSnapshotRoundTripsSecretsAndSkipsDeadSessions(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	clock := newFakeClock()
 	store := NewMemoryStore(WithStoreClock(clock.Now), WithStoreGrace(0))
@@ -134,6 +138,7 @@ func TestMemoryStoreSnapshotRoundTripsSecretsAndSkipsDeadSessions(t *testing.T) 
 }
 
 func TestSessionStateCodecAndRedaction(t *testing.T) {
+	t.Parallel()
 	st := realisticState(7, true)
 	data, err := MarshalSessionState(st)
 	require.NoError(t, err)
@@ -155,6 +160,7 @@ func TestSessionStateCodecAndRedaction(t *testing.T) {
 }
 
 func TestNewSessionKeyIsRandomAndCookieSafe(t *testing.T) {
+	t.Parallel()
 	a, b := NewSessionKey(), NewSessionKey()
 	assert.Len(t, a, 22)
 	assert.NotEqual(t, a, b)
@@ -165,6 +171,7 @@ func TestNewSessionKeyIsRandomAndCookieSafe(t *testing.T) {
 // A session costs one entry and at most one heap slot however often it is
 // saved, and nothing is left behind for deleted or replaced sessions.
 func TestMemoryStoreMemoryDependsOnLiveSessionsOnly(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	clock := newFakeClock()
 	store := NewMemoryStore(WithStoreClock(clock.Now))
@@ -216,6 +223,7 @@ func TestMemoryStoreMemoryDependsOnLiveSessionsOnly(t *testing.T) {
 // The heap a store holds is the same for sessions saved once and sessions
 // saved 24 times each with a moving deadline (a day of hourly refreshes).
 func TestMemoryStoreHeapDoesNotGrowWithSaves(t *testing.T) {
+	// Not parallel: it measures the process's heap.
 	if testing.Short() {
 		t.Skip("measures the heap of 2 × 5,000 sessions")
 	}
@@ -234,6 +242,7 @@ func TestMemoryStoreHeapDoesNotGrowWithSaves(t *testing.T) {
 // lifetimes everywhere: in the store, in ExpiredAt and RefreshExpiredAt,
 // and in the session's refresh schedule.
 func TestTokenWithoutExpiriesLivesItsDocumentedLifetime(t *testing.T) {
+	t.Parallel()
 	anon := &Token{Kind: KindAnonymous, AccessToken: "a", RefreshToken: "r", IssuedAt: testNow}
 	st := &SessionState{Anonymous: anon}
 	assert.Equal(t, testNow.Add(DefaultAnonymousRefreshLifetime), st.Deadline())

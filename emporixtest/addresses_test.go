@@ -8,6 +8,7 @@ import (
 )
 
 func TestAddresses(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	_, tok, number := f.customer("addr@example.com")
 	cust := s(tok["access_token"])
@@ -56,8 +57,7 @@ func TestAddresses(t *testing.T) {
 	r = f.do(req{method: "PATCH", path: base + "/" + id2, bearer: cust, body: map[string]any{
 		"city": "Hamburg", "isDefault": true, "tags": []string{"SHIPPING"}, "metadata": map[string]any{"version": 1}, "street": nil,
 	}})
-	wantStatus(t, r, 200)
-	wantNoBody(t, r)
+	wantNoContent(t, r, 200)
 	a2 := get(id2)
 	if a2["city"] != "Hamburg" || a2["isDefault"] != true || s(a2["tags"]) != `["SHIPPING"]` || a2["contactName"] != "Jane" ||
 		n(t, a2["metadata"].(map[string]any)["version"]) != 2 {
@@ -68,18 +68,14 @@ func TestAddresses(t *testing.T) {
 	}
 	r = f.do(req{method: "PATCH", path: base + "/" + id2, bearer: cust, body: map[string]any{"city": "Bonn", "metadata": map[string]any{"version": 1}}})
 	wantError(t, r, 409, "conflict_resource", "")
-	for name, body := range map[string]any{
+	f.wantRejected(req{method: "PATCH", path: base + "/" + id2, bearer: cust}, map[string]any{
 		"unknown":     map[string]any{"nickname": "x"},
 		"country":     map[string]any{"country": "DEU"},
 		"empty name":  map[string]any{"contactName": ""},
 		"tags type":   map[string]any{"tags": "BILLING"},
 		"isDefault":   map[string]any{"isDefault": "yes"},
 		"bad version": map[string]any{"metadata": map[string]any{"version": 1.5}},
-	} {
-		if r := f.do(req{method: "PATCH", path: base + "/" + id2, bearer: cust, body: body}); r.status != 400 {
-			t.Errorf("%s: status %d, want 400", name, r.status)
-		}
-	}
+	})
 	wantStatus(t, f.do(req{method: "PATCH", path: base + "/" + id2, bearer: cust, body: map[string]any{}, contentType: "application/merge-patch+json"}), 415)
 
 	// Tags.
@@ -91,8 +87,7 @@ func TestAddresses(t *testing.T) {
 		return f.do(req{method: method, path: base + "/" + id + "/tags", bearer: cust, query: q})
 	}
 	r = tags("POST", id2, "BILLING,SHIPPING,HOME")
-	wantStatus(t, r, 204)
-	wantNoBody(t, r)
+	wantNoContent(t, r, 204)
 	if got := s(get(id2)["tags"]); got != `["SHIPPING","BILLING","HOME"]` {
 		t.Errorf("tags after add %s", got)
 	}
@@ -113,8 +108,7 @@ func TestAddresses(t *testing.T) {
 
 	// Delete the default: none is left.
 	r = f.do(req{method: "DELETE", path: base + "/" + id2, bearer: cust})
-	wantStatus(t, r, 204)
-	wantNoBody(t, r)
+	wantNoContent(t, r, 204)
 	wantStatus(t, f.do(req{method: "GET", path: base + "/" + id2, bearer: cust}), 404)
 	info, _ := f.srv.CustomerByNumber(number)
 	if len(info.AddressIDs) != 1 || info.AddressIDs[0] != id1 || info.DefaultAddressID != "" {

@@ -13,6 +13,7 @@ import (
 var uuidPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 
 func TestServerDefaults(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	if got := f.srv.Tenant(); got != emporixtest.DefaultTenant {
 		t.Errorf("Tenant() = %q", got)
@@ -32,6 +33,7 @@ func TestServerDefaults(t *testing.T) {
 }
 
 func TestAnonymousLoginAndRefresh(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	a := f.anonymous()
 	if a["token_type"] != "Bearer" || n(t, a["expires_in"]) != 3599 || n(t, a["refresh_token_expires_in"]) != 86399 {
@@ -49,9 +51,7 @@ func TestAnonymousLoginAndRefresh(t *testing.T) {
 
 	q := url.Values{"tenant": {f.srv.Tenant()}, "client_id": {f.srv.ClientID()}, "refresh_token": {s(a["refresh_token"])}}
 	f.srv.Advance(time.Hour)
-	r := f.do(req{method: "GET", path: "/customerlogin/auth/anonymous/refresh", query: q})
-	wantStatus(t, r, 200)
-	b := r.json(t)
+	b := wantJSON(t, f.do(req{method: "GET", path: "/customerlogin/auth/anonymous/refresh", query: q}), 200)
 	if b["sessionId"] != a["sessionId"] || b["access_token"] == a["access_token"] || b["refresh_token"] != a["refresh_token"] {
 		t.Errorf("refresh must keep session and refresh token and mint a new access token: %v", b)
 	}
@@ -63,7 +63,7 @@ func TestAnonymousLoginAndRefresh(t *testing.T) {
 
 	// Deprecated flow: anonymous_token only, no refresh token in the answer.
 	dq := url.Values{"tenant": {f.srv.Tenant()}, "client_id": {f.srv.ClientID()}, "anonymous_token": {s(a["access_token"])}}
-	r = f.do(req{method: "GET", path: "/customerlogin/auth/anonymous/refresh", query: dq})
+	r := f.do(req{method: "GET", path: "/customerlogin/auth/anonymous/refresh", query: dq})
 	wantStatus(t, r, 200)
 	if d := r.json(t); d["sessionId"] != a["sessionId"] || d["refresh_token"] != nil {
 		t.Errorf("deprecated refresh %v", d)
@@ -86,6 +86,7 @@ func TestAnonymousLoginAndRefresh(t *testing.T) {
 }
 
 func TestAccessTokensExpireByTheClock(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	anon := f.anonToken()
 	f.srv.Advance(3598 * time.Second)
@@ -107,6 +108,7 @@ func TestAccessTokensExpireByTheClock(t *testing.T) {
 }
 
 func TestLifetimesAndStartTimeOptions(t *testing.T) {
+	t.Parallel()
 	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	f := newFixture(t, emporixtest.WithStartTime(start),
 		emporixtest.WithLifetimes(emporixtest.Lifetimes{CustomerAccess: time.Hour, CustomerRefresh: 2 * time.Hour}))
@@ -123,6 +125,7 @@ func TestLifetimesAndStartTimeOptions(t *testing.T) {
 }
 
 func TestMissingAndUnknownBearer(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	wantInvalidToken(t, f.do(req{method: "GET", path: f.path("/me")}))
 	wantInvalidToken(t, f.do(req{method: "GET", path: f.path("/me"), bearer: "nope"}))
@@ -142,6 +145,7 @@ func TestMissingAndUnknownBearer(t *testing.T) {
 // Tokens of the wrong kind: 403 with the spec's example where the
 // operation documents 403, else 401 in the ErrorMessage shape.
 func TestWrongTokenKind(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	anon, tok, number := f.customer("kind@example.com")
 	cust := s(tok["access_token"])
@@ -180,6 +184,7 @@ func TestWrongTokenKind(t *testing.T) {
 }
 
 func TestSignupAndPasswordLogin(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	a := f.anonymous()
 	anon := s(a["access_token"])
@@ -204,7 +209,7 @@ func TestSignupAndPasswordLogin(t *testing.T) {
 	r = f.do(req{method: "POST", path: f.path("/signup"), bearer: anon, body: map[string]any{"email": "john@example.com", "password": "x"}})
 	wantError(t, r, 409, "conflict_resource", "Duplicate account 'john@example.com' for tenant '"+f.srv.Tenant()+"'.")
 	// Invalid sign-ups.
-	for name, body := range map[string]any{
+	f.wantRejected(req{method: "POST", path: f.path("/signup"), bearer: anon}, map[string]any{
 		"no password":      map[string]any{"email": "a@example.com"},
 		"contact mismatch": map[string]any{"email": "a@example.com", "password": "p", "customerDetails": map[string]any{"contactEmail": "b@example.com"}},
 		"address no name":  map[string]any{"email": "a@example.com", "password": "p", "customerAddress": map[string]any{"street": "x"}},
@@ -212,12 +217,7 @@ func TestSignupAndPasswordLogin(t *testing.T) {
 		"unknown field":    map[string]any{"email": "a@example.com", "password": "p", "nickname": "a"},
 		"b2b incomplete":   map[string]any{"email": "a@example.com", "password": "p", "customerDetails": map[string]any{"b2b": map[string]any{"companyRegistrationId": "1"}}},
 		"signup short pwd": map[string]any{"email": "a@example.com", "password": "p", "signup": map[string]any{"email": "l@example.com", "password": "12345"}},
-	} {
-		r := f.do(req{method: "POST", path: f.path("/signup"), bearer: anon, body: body})
-		if r.status != 400 {
-			t.Errorf("%s: status %d, want 400", name, r.status)
-		}
-	}
+	})
 	if _, ok := f.srv.Customer("a@example.com"); ok {
 		t.Error("a rejected sign-up must store nothing")
 	}
@@ -244,21 +244,16 @@ func TestSignupAndPasswordLogin(t *testing.T) {
 	}
 
 	// Wrong credentials.
-	bad := f.do(req{method: "POST", path: f.path("/login"), bearer: anon, body: map[string]any{"email": "john@example.com", "password": "wrong-pass"}})
-	wantError(t, bad, 401, "unauthorized", "Invalid credentials.")
-	bad = f.do(req{method: "POST", path: f.path("/login"), bearer: anon, body: map[string]any{"email": "nobody@example.com", "password": "password123"}})
-	wantError(t, bad, 401, "unauthorized", "Invalid credentials.")
-	bad = f.do(req{method: "POST", path: f.path("/login"), bearer: anon, body: map[string]any{"email": "john@example.com", "password": "short"}})
-	wantStatus(t, bad, 400)
-	bad = f.do(req{method: "POST", path: f.path("/login"), bearer: anon})
-	wantStatus(t, bad, 400)
-	bad = f.do(req{method: "POST", path: f.path("/login"), bearer: anon, body: "{not json"})
-	wantStatus(t, bad, 400)
-	bad = f.do(req{method: "POST", path: f.path("/login"), bearer: anon, body: "email=a", contentType: "text/plain"})
-	wantStatus(t, bad, 415)
+	wantError(t, f.tryLogin(anon, "john@example.com", "wrong-pass"), 401, "unauthorized", "Invalid credentials.")
+	wantError(t, f.tryLogin(anon, "nobody@example.com", "password123"), 401, "unauthorized", "Invalid credentials.")
+	wantStatus(t, f.tryLogin(anon, "john@example.com", "short"), 400)
+	wantStatus(t, f.do(req{method: "POST", path: f.path("/login"), bearer: anon}), 400)
+	wantStatus(t, f.do(req{method: "POST", path: f.path("/login"), bearer: anon, body: "{not json"}), 400)
+	wantStatus(t, f.do(req{method: "POST", path: f.path("/login"), bearer: anon, body: "email=a", contentType: "text/plain"}), 415)
 }
 
 func TestSignupWithSeparateCredentials(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	anon := f.anonToken()
 	r := f.do(req{method: "POST", path: f.path("/signup"), bearer: anon, body: map[string]any{
@@ -274,33 +269,28 @@ func TestSignupWithSeparateCredentials(t *testing.T) {
 }
 
 func TestInactiveSignupAndEmployeeActivation(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, emporixtest.WithSignupMode(emporixtest.SignupInactive))
 	anon := f.anonToken()
 	number := f.signup(anon, "new@example.com", "password123")
-	r := f.do(req{method: "POST", path: f.path("/login"), bearer: anon, body: map[string]any{"email": "new@example.com", "password": "password123"}})
-	wantError(t, r, 401, "unauthorized", "Customer account is not active.")
+	wantError(t, f.tryLogin(anon, "new@example.com", "password123"), 401, "unauthorized", "Customer account is not active.")
 	// A wrong password still says "invalid credentials", revealing nothing.
-	r = f.do(req{method: "POST", path: f.path("/login"), bearer: anon, body: map[string]any{"email": "new@example.com", "password": "wrong-pass"}})
-	wantError(t, r, 401, "unauthorized", "Invalid credentials.")
+	wantError(t, f.tryLogin(anon, "new@example.com", "wrong-pass"), 401, "unauthorized", "Invalid credentials.")
 
 	// Service token.
 	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {f.srv.ServiceClientID()}, "client_secret": {"wrong"}}
-	r = f.do(req{method: "POST", path: "/oauth/token", body: form.Encode(), contentType: "application/x-www-form-urlencoded"})
+	r := f.do(req{method: "POST", path: "/oauth/token", body: form.Encode(), contentType: "application/x-www-form-urlencoded"})
 	wantStatus(t, r, 401)
 	if m := r.json(t); m["ErrorCode"] != "invalid_client" {
 		t.Errorf("oauth error %v", m)
 	}
 	form.Set("client_secret", f.srv.ServiceClientSecret())
 	form.Set("grant_type", "password")
-	r = f.do(req{method: "POST", path: "/oauth/token", body: form.Encode(), contentType: "application/x-www-form-urlencoded"})
-	wantStatus(t, r, 400)
-	r = f.do(req{method: "POST", path: "/oauth/token", body: map[string]any{"grant_type": "client_credentials"}})
-	wantStatus(t, r, 400)
+	wantStatus(t, f.do(req{method: "POST", path: "/oauth/token", body: form.Encode(), contentType: "application/x-www-form-urlencoded"}), 400)
+	wantStatus(t, f.do(req{method: "POST", path: "/oauth/token", body: map[string]any{"grant_type": "client_credentials"}}), 400)
 	form.Set("grant_type", "client_credentials")
 	form.Set("scope", "tenant="+f.srv.Tenant()+" customer.customer_manage")
-	r = f.do(req{method: "POST", path: "/oauth/token", body: form.Encode(), contentType: "application/x-www-form-urlencoded"})
-	wantStatus(t, r, 200)
-	tok := r.json(t)
+	tok := wantJSON(t, f.do(req{method: "POST", path: "/oauth/token", body: form.Encode(), contentType: "application/x-www-form-urlencoded"}), 200)
 	if tok["refresh_token"] != "" || n(t, tok["refresh_token_expires_in"]) != 0 || n(t, tok["expires_in"]) != 14399 ||
 		tok["scope"] != form.Get("scope") || n(t, tok["session_idle_time"]) != 120 {
 		t.Errorf("service token %v", tok)
@@ -311,11 +301,12 @@ func TestInactiveSignupAndEmployeeActivation(t *testing.T) {
 	}
 
 	// Employee PATCH.
-	r = f.do(req{method: "PATCH", path: f.path("/customers/99999999"), bearer: svc, body: map[string]any{"active": true, "onHold": false}})
-	wantError(t, r, 404, "", "Customer not Found")
-	r = f.do(req{method: "PATCH", path: f.path("/customers/" + number), bearer: svc, body: map[string]any{"active": true, "onHold": false}})
-	wantStatus(t, r, 200)
-	wantNoBody(t, r)
+	employee := func(number string, body any, contentType string) resp {
+		return f.do(req{method: "PATCH", path: f.path("/customers/" + number), bearer: svc, body: body, contentType: contentType})
+	}
+	activate := map[string]any{"active": true, "onHold": false}
+	wantError(t, employee("99999999", activate, ""), 404, "", "Customer not Found")
+	wantNoContent(t, employee(number, activate, ""), 200)
 	info, _ := f.srv.CustomerByNumber(number)
 	if !info.Active || info.OnHold || info.Version != 2 {
 		t.Errorf("after activation %+v", info)
@@ -323,11 +314,9 @@ func TestInactiveSignupAndEmployeeActivation(t *testing.T) {
 	f.login(anon, "new@example.com", "password123")
 
 	// On hold blocks login again; merge-patch does not know active.
-	wantStatus(t, f.do(req{method: "PATCH", path: f.path("/customers/" + number), bearer: svc, body: map[string]any{"onHold": true}}), 200)
-	r = f.do(req{method: "POST", path: f.path("/login"), bearer: anon, body: map[string]any{"email": "new@example.com", "password": "password123"}})
-	wantError(t, r, 401, "unauthorized", "Customer account is not active.")
-	r = f.do(req{method: "PATCH", path: f.path("/customers/" + number), bearer: svc, body: map[string]any{"active": true}, contentType: "application/merge-patch+json"})
-	wantStatus(t, r, 400)
+	wantStatus(t, employee(number, map[string]any{"onHold": true}, ""), 200)
+	wantError(t, f.tryLogin(anon, "new@example.com", "password123"), 401, "unauthorized", "Customer account is not active.")
+	wantStatus(t, employee(number, map[string]any{"active": true}, "application/merge-patch+json"), 400)
 
 	// The direct control.
 	number2 := f.signup(anon, "other@example.com", "password123")
@@ -338,15 +327,15 @@ func TestInactiveSignupAndEmployeeActivation(t *testing.T) {
 	if !f.srv.DeactivateCustomer(number2) {
 		t.Error("DeactivateCustomer result")
 	}
-	r = f.do(req{method: "POST", path: f.path("/login"), bearer: anon, body: map[string]any{"email": "other@example.com", "password": "password123"}})
-	wantStatus(t, r, 401)
+	wantStatus(t, f.tryLogin(anon, "other@example.com", "password123"), 401)
 
 	// The service token expires by the clock too.
 	f.srv.Advance(14399 * time.Second)
-	wantExpiredToken(t, f.do(req{method: "PATCH", path: f.path("/customers/" + number), bearer: svc, body: map[string]any{"active": true}}))
+	wantExpiredToken(t, employee(number, map[string]any{"active": true}, ""))
 }
 
 func TestCustomerRefreshRotates(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	_, tok, number := f.customer("rot@example.com")
 	rt1 := s(tok["refresh_token"])
@@ -361,9 +350,7 @@ func TestCustomerRefreshRotates(t *testing.T) {
 	// A second anonymous token of another session authorizes just as well;
 	// the customer session is kept.
 	anon := f.anonToken() // the first one expired
-	r := refresh(f.anonToken(), rt1, nil)
-	wantStatus(t, r, 200)
-	t2 := r.json(t)
+	t2 := wantJSON(t, refresh(f.anonToken(), rt1, nil), 200)
 	if t2["session_id"] != tok["session_id"] || t2["refresh_token"] == rt1 || t2["access_token"] == tok["access_token"] {
 		t.Errorf("refreshed token %v", t2)
 	}
@@ -384,10 +371,8 @@ func TestCustomerRefreshRotates(t *testing.T) {
 		t.Fatal("AssignLegalEntity")
 	}
 	// The failed attempt did not spend the token.
-	r = refresh(anon, s(t2["refresh_token"]), url.Values{"legalEntityId": {"LE1"}})
-	wantStatus(t, r, 200)
-	t3 := r.json(t)
-	v := f.do(req{method: "GET", path: f.path("/validateauthtoken"), bearer: s(t3["access_token"])})
+	t3 := wantJSON(t, refresh(anon, s(t2["refresh_token"]), url.Values{"legalEntityId": {"LE1"}}), 200)
+	v := f.validate(s(t3["access_token"]))
 	wantStatus(t, v, 200)
 	if v.json(t)["legalEntityId"] != "LE1" {
 		t.Errorf("validate after rescope %s", v.body)
@@ -403,12 +388,11 @@ func TestCustomerRefreshRotates(t *testing.T) {
 }
 
 func TestValidate(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	_, tok, _ := f.customer("v@example.com")
 	f.srv.Advance(25 * time.Second)
-	r := f.do(req{method: "GET", path: f.path("/validateauthtoken"), bearer: s(tok["access_token"])})
-	wantStatus(t, r, 200)
-	v := r.json(t)
+	v := wantJSON(t, f.validate(s(tok["access_token"])), 200)
 	if v["sessionId"] != tok["session_id"] || v["email"] != "v@example.com" || v["token_type"] != "Bearer" {
 		t.Errorf("validate %v", v)
 	}
@@ -424,10 +408,11 @@ func TestValidate(t *testing.T) {
 	if _, snake := v["session_id"]; snake {
 		t.Error("validate uses camelCase sessionId only")
 	}
-	wantInvalidToken(t, f.do(req{method: "GET", path: f.path("/validateauthtoken"), bearer: "unknown"}))
+	wantInvalidToken(t, f.validate("unknown"))
 }
 
 func TestLogout(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	anon, tok, _ := f.customer("out@example.com")
 	cust := s(tok["access_token"])
@@ -442,12 +427,10 @@ func TestLogout(t *testing.T) {
 	other := s(f.login(anon, "out@example.com", "password123")["access_token"])
 	wantStatus(t, logout(cust, other), 400)
 	r := logout(cust, cust)
-	wantStatus(t, r, 204)
-	wantNoBody(t, r)
+	wantNoContent(t, r, 204)
 	wantInvalidToken(t, f.do(req{method: "GET", path: f.path("/me"), bearer: cust}))
 	wantInvalidToken(t, logout(cust, cust))
 	// The refresh token went with it; the other login is unaffected.
-	r = f.do(req{method: "GET", path: f.path("/refreshauthtoken"), bearer: anon, query: url.Values{"refreshToken": {s(tok["refresh_token"])}}})
-	wantStatus(t, r, 401)
+	wantStatus(t, f.do(req{method: "GET", path: f.path("/refreshauthtoken"), bearer: anon, query: url.Values{"refreshToken": {s(tok["refresh_token"])}}}), 401)
 	wantStatus(t, f.do(req{method: "GET", path: f.path("/me"), bearer: other}), 200)
 }

@@ -13,6 +13,7 @@ import (
 // authorization failures, and checks each request and answer against the
 // Cart Service document.
 func TestSpecCartHonesty(t *testing.T) {
+	t.Parallel()
 	srv := NewServer()
 	defer srv.Close()
 	spec := loadSpec(t, srv)

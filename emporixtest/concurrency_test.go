@@ -14,14 +14,13 @@ import (
 // TestConcurrentUse drives many shoppers at once, alongside the test
 // controls; run it with -race.
 func TestConcurrentUse(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	const shoppers = 16
 	var wg sync.WaitGroup
 	errs := make(chan error, shoppers)
-	for i := 0; i < shoppers; i++ {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
+	for i := range shoppers {
+		wg.Go(func() {
 			email := fmt.Sprintf("c%d@example.com", i)
 			anon, tok, _ := f.customer(email)
 			cust := s(tok["access_token"])
@@ -47,13 +46,11 @@ func TestConcurrentUse(t *testing.T) {
 			if n(f.t, me["metadata"].(map[string]any)["version"]) != 6 || len(me["addresses"].([]any)) != 5 {
 				errs <- fmt.Errorf("%s: final profile %v", email, me)
 			}
-		}(i)
+		})
 	}
 	stop := make(chan struct{})
 	var controls sync.WaitGroup
-	controls.Add(1)
-	go func() {
-		defer controls.Done()
+	controls.Go(func() {
 		for {
 			select {
 			case <-stop:
@@ -68,7 +65,7 @@ func TestConcurrentUse(t *testing.T) {
 			f.srv.InjectFault("GET /nowhere", emporixtest.Fault{Status: 500})
 			f.srv.PendingFaults()
 		}
-	}()
+	})
 	wg.Wait()
 	close(stop)
 	controls.Wait()
@@ -81,16 +78,15 @@ func TestConcurrentUse(t *testing.T) {
 // TestConcurrentOptimisticLocking: of many PATCHes with the same version,
 // exactly one wins.
 func TestConcurrentOptimisticLocking(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	_, tok, number := f.customer("lock@example.com")
 	cust := s(tok["access_token"])
 	const writers = 20
 	var ok, conflicts atomic.Int32
 	var wg sync.WaitGroup
-	for i := 0; i < writers; i++ {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
+	for i := range writers {
+		wg.Go(func() {
 			r := f.do(req{method: "PATCH", path: f.path("/me"), bearer: cust,
 				body: map[string]any{"firstName": fmt.Sprint(i), "metadata": map[string]any{"version": 1}}})
 			switch r.status {
@@ -99,7 +95,7 @@ func TestConcurrentOptimisticLocking(t *testing.T) {
 			case 409:
 				conflicts.Add(1)
 			}
-		}(i)
+		})
 	}
 	wg.Wait()
 	if ok.Load() != 1 || conflicts.Load() != writers-1 {

@@ -13,6 +13,7 @@ import (
 )
 
 func TestRouting(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	anon := f.anonToken()
 	wantError(t, f.do(req{method: "GET", path: "/nope", bearer: anon}), 404, "not_found", "")
@@ -33,6 +34,7 @@ func TestRouting(t *testing.T) {
 }
 
 func TestInjectFaultStatusAndRetryAfter(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	f.srv.InjectFault("GET-oauth-generate-anonymous-access-token", emporixtest.Fault{
 		Status: 503, RetryAfter: 1500 * time.Millisecond, Times: 2,
@@ -91,6 +93,7 @@ func TestInjectFaultStatusAndRetryAfter(t *testing.T) {
 }
 
 func TestInjectFaultPanicsOnUnknownOperation(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	defer func() {
 		if recover() == nil {
@@ -101,6 +104,7 @@ func TestInjectFaultPanicsOnUnknownOperation(t *testing.T) {
 }
 
 func TestInjectFaultDropAndDelay(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	anon := f.anonToken()
 	body := `{"email":"d@example.com","password":"password1"}`
@@ -151,6 +155,7 @@ func TestInjectFaultDropAndDelay(t *testing.T) {
 }
 
 func TestRequestLog(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	anon := f.anonToken()
 	f.do(req{method: "POST", path: f.path("/password/reset"), bearer: anon, body: map[string]any{"email": "x@example.com"},
@@ -180,6 +185,7 @@ func TestRequestLog(t *testing.T) {
 }
 
 func TestResetAndAddCustomer(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, emporixtest.WithSignupMode(emporixtest.SignupInactive))
 	number, err := f.srv.AddCustomer("seed@example.com", "password123")
 	if err != nil {

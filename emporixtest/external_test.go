@@ -10,6 +10,7 @@ import (
 )
 
 func TestDoubleOptIn(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, emporixtest.WithSignupMode(emporixtest.SignupDoubleOptIn))
 	a := f.anonymous()
 	anon := s(a["access_token"])
@@ -18,8 +19,7 @@ func TestDoubleOptIn(t *testing.T) {
 	if !info.AwaitingOptIn || info.Active {
 		t.Errorf("before opt-in %+v", info)
 	}
-	r := f.do(req{method: "POST", path: f.path("/login"), bearer: anon, body: map[string]any{"email": "optin@example.com", "password": "password123"}})
-	wantError(t, r, 401, "unauthorized", "Customer account is not active.")
+	wantError(t, f.tryLogin(anon, "optin@example.com", "password123"), 401, "unauthorized", "Customer account is not active.")
 	first := f.srv.LastToken(emporixtest.MailOptIn, "optin@example.com")
 	if first == "" {
 		t.Fatal("no opt-in mail")
@@ -29,9 +29,8 @@ func TestDoubleOptIn(t *testing.T) {
 	resend := func(email string) resp {
 		return f.do(req{method: "POST", path: f.path("/signup/optin/refresh_token"), bearer: anon, body: map[string]any{"email": email}})
 	}
-	r = resend("optin@example.com")
-	wantStatus(t, r, 202)
-	wantNoBody(t, r)
+	r := resend("optin@example.com")
+	wantNoContent(t, r, 202)
 	second := f.srv.LastToken(emporixtest.MailOptIn, "optin@example.com")
 	if second == first {
 		t.Fatal("resend must mail a new token")
@@ -46,9 +45,7 @@ func TestDoubleOptIn(t *testing.T) {
 		return f.do(req{method: "GET", path: f.path("/signup/optin/" + url.PathEscape(token)), bearer: anon})
 	}
 	wantStatus(t, confirm(first), 400)
-	r = confirm(second)
-	wantStatus(t, r, 200)
-	tok := r.json(t)
+	tok := wantJSON(t, confirm(second), 200)
 	if s(tok["access_token"]) == "" || s(tok["saas_token"]) == "" || n(t, tok["expires_in"]) != 2591999 {
 		t.Errorf("opt-in token %v", tok)
 	}
@@ -56,7 +53,7 @@ func TestDoubleOptIn(t *testing.T) {
 		t.Error("like the spec's example, the opt-in answer has no session_id")
 	}
 	// The session was carried over nonetheless.
-	v := f.do(req{method: "GET", path: f.path("/validateauthtoken"), bearer: s(tok["access_token"])})
+	v := f.validate(s(tok["access_token"]))
 	if v.json(t)["sessionId"] != a["sessionId"] {
 		t.Errorf("opt-in session %s", v.body)
 	}
@@ -76,6 +73,7 @@ func TestDoubleOptIn(t *testing.T) {
 }
 
 func TestSocialLogin(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	a := f.anonymous()
 	anon := s(a["access_token"])
@@ -95,9 +93,7 @@ func TestSocialLogin(t *testing.T) {
 	q.Del("code_verifier")
 	wantError(t, social(q, ""), 401, "unauthorized", "")
 	q.Set("code_verifier", "verifier")
-	r := social(q, s(a["sessionId"]))
-	wantStatus(t, r, 200)
-	tok := r.json(t)
+	tok := wantJSON(t, social(q, s(a["sessionId"])), 200)
 	for _, k := range []string{"expires_in", "refresh_token_expires_in"} {
 		if _, isString := tok[k].(string); !isString {
 			t.Errorf("%s must be a string: %v", k, tok[k])
@@ -112,7 +108,7 @@ func TestSocialLogin(t *testing.T) {
 	if _, ok := tok["session_id"]; ok {
 		t.Error("the social login answer has no session_id")
 	}
-	v := f.do(req{method: "GET", path: f.path("/validateauthtoken"), bearer: s(tok["access_token"])})
+	v := f.validate(s(tok["access_token"]))
 	if v.json(t)["sessionId"] != a["sessionId"] {
 		t.Errorf("session-id header not carried: %s", v.body)
 	}
@@ -129,9 +125,9 @@ func TestSocialLogin(t *testing.T) {
 	// A known password account logs in with a code; without session-id the session is new.
 	_, _, _ = f.customer("known@example.com")
 	f.srv.AddSocialCode("code-2", emporixtest.SocialCode{Email: "known@example.com", ProviderID: "google-oauth2|1"})
-	r = social(url.Values{"code": {"code-2"}, "redirect_uri": {"https://any"}}, "")
+	r := social(url.Values{"code": {"code-2"}, "redirect_uri": {"https://any"}}, "")
 	wantStatus(t, r, 200)
-	v = f.do(req{method: "GET", path: f.path("/validateauthtoken"), bearer: s(r.json(t)["access_token"])})
+	v = f.validate(s(r.json(t)["access_token"]))
 	if sid := s(v.json(t)["sessionId"]); sid == s(a["sessionId"]) || !uuidPattern.MatchString(sid) {
 		t.Errorf("session without header %q", sid)
 	}
@@ -141,6 +137,7 @@ func TestSocialLogin(t *testing.T) {
 }
 
 func TestTokenExchange(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, emporixtest.WithExchangeConfigs("site_PL"))
 	a := f.anonymous()
 	anon := s(a["access_token"])
@@ -151,9 +148,7 @@ func TestTokenExchange(t *testing.T) {
 	wantStatus(t, exchange(nil), 400)
 	wantError(t, exchange(url.Values{"subjectAccessToken": {"jwt-1"}, "config": {"site_DE"}}), 400, "bad_request", "")
 	wantError(t, exchange(url.Values{"subjectAccessToken": {"unknown"}}), 401, "unauthorized", "")
-	r := exchange(url.Values{"subjectAccessToken": {"jwt-1"}, "config": {"site_PL"}})
-	wantStatus(t, r, 200)
-	tok := r.json(t)
+	tok := wantJSON(t, exchange(url.Values{"subjectAccessToken": {"jwt-1"}, "config": {"site_PL"}}), 200)
 	if tok["subject_access_token"] != "jwt-1" || tok["session_id"] != a["sessionId"] || n(t, tok["session_idle_time"]) != 120 ||
 		n(t, tok["expires_in"]) != 14399 || n(t, tok["refresh_token_expires_in"]) != 15551999 || s(tok["saas_token"]) == "" {
 		t.Errorf("exchange token %v", tok)
@@ -165,7 +160,7 @@ func TestTokenExchange(t *testing.T) {
 		t.Errorf("provisioned %+v", info)
 	}
 	// A refresh keeps the exchange lifetimes.
-	r = f.do(req{method: "GET", path: f.path("/refreshauthtoken"), bearer: anon, query: url.Values{"refreshToken": {s(tok["refresh_token"])}}})
+	r := f.do(req{method: "GET", path: f.path("/refreshauthtoken"), bearer: anon, query: url.Values{"refreshToken": {s(tok["refresh_token"])}}})
 	wantStatus(t, r, 200)
 	if n(t, r.json(t)["expires_in"]) != 14399 {
 		t.Errorf("refreshed exchange token %s", r.body)

@@ -127,13 +127,24 @@ func (f *fixture) signup(anon, email, password string) string {
 	return s(r.json(f.t)["id"])
 }
 
+// tryLogin posts a password login.
+func (f *fixture) tryLogin(anon, email, password string) resp {
+	f.t.Helper()
+	return f.do(req{method: "POST", path: f.path("/login"), bearer: anon, body: map[string]any{"email": email, "password": password}})
+}
+
 // login logs a customer in and returns the answer's fields.
 func (f *fixture) login(anon, email, password string) map[string]any {
 	f.t.Helper()
-	r := f.do(req{method: "POST", path: f.path("/login"), bearer: anon,
-		body: map[string]any{"email": email, "password": password}})
+	r := f.tryLogin(anon, email, password)
 	wantStatus(f.t, r, 200)
 	return r.json(f.t)
+}
+
+// validate validates a token.
+func (f *fixture) validate(bearer string) resp {
+	f.t.Helper()
+	return f.do(req{method: "GET", path: f.path("/validateauthtoken"), bearer: bearer})
 }
 
 // customer signs up and logs in a new customer and returns the anonymous
@@ -218,8 +229,10 @@ func wantExpiredToken(t testing.TB, r resp) {
 	wantFault(t, r, "Access Token expired", "keymanagement.service.access_token_expired")
 }
 
-func wantNoBody(t testing.TB, r resp) {
+// wantNoContent checks an answer of status without a body.
+func wantNoContent(t testing.TB, r resp, status int) {
 	t.Helper()
+	wantStatus(t, r, status)
 	if len(r.body) != 0 {
 		t.Errorf("body %q, want none", r.body)
 	}
@@ -251,4 +264,23 @@ func n(t testing.TB, v any) int64 {
 		t.Fatal(err)
 	}
 	return i
+}
+
+// wantJSON checks an answer's status and decodes its JSON object.
+func wantJSON(t testing.TB, r resp, status int) map[string]any {
+	t.Helper()
+	wantStatus(t, r, status)
+	return r.json(t)
+}
+
+// wantRejected checks that r, sent with each of the named bodies, is
+// answered 400.
+func (f *fixture) wantRejected(r req, bodies map[string]any) {
+	f.t.Helper()
+	for name, body := range bodies {
+		r.body = body
+		if got := f.do(r); got.status != 400 {
+			f.t.Errorf("%s: status %d, want 400; body %s", name, got.status, got.body)
+		}
+	}
 }

@@ -5,6 +5,7 @@ import (
 )
 
 func TestAnonymousPseudoCustomer(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	me := f.me(f.anonToken(), "addresses")
 	if me["customerNumber"] != "00000000" || me["id"] != "00000000" || me["firstName"] != "Anonymous" ||
@@ -14,6 +15,7 @@ func TestAnonymousPseudoCustomer(t *testing.T) {
 }
 
 func TestProfileGet(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	anon := f.anonToken()
 	r := f.do(req{method: "POST", path: f.path("/signup"), bearer: anon, body: map[string]any{
@@ -70,6 +72,7 @@ func TestProfileGet(t *testing.T) {
 }
 
 func TestProfilePatch(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	_, tok, number := f.customer("pp@example.com")
 	cust := s(tok["access_token"])
@@ -80,8 +83,7 @@ func TestProfilePatch(t *testing.T) {
 
 	// application/json with the current version.
 	r := patch(map[string]any{"firstName": "Ann", "lastName": "Lee", "mixins": map[string]any{"a": 1, "b": 2}, "metadata": map[string]any{"version": 1}}, "")
-	wantStatus(t, r, 200)
-	wantNoBody(t, r)
+	wantNoContent(t, r, 200)
 	if r.header.Get("Content-Type") != "" {
 		t.Errorf("Content-Type %q on an empty answer", r.header.Get("Content-Type"))
 	}
@@ -116,18 +118,14 @@ func TestProfilePatch(t *testing.T) {
 	wantStatus(t, patch(`{"contactEmail":null}`, "application/merge-patch+json"), 400)
 	wantStatus(t, patch(map[string]any{"contactEmail": ""}, ""), 400)
 	// Validation.
-	for name, body := range map[string]any{
+	f.wantRejected(req{method: "PATCH", path: f.path("/me"), bearer: cust}, map[string]any{
 		"unknown field": map[string]any{"nickname": "x"},
 		"wrong type":    map[string]any{"firstName": 5},
 		"currency":      map[string]any{"preferredCurrency": "EURO"},
 		"b2b":           map[string]any{"b2b": map[string]any{"companyRegistrationId": "1"}},
 		"version type":  map[string]any{"metadata": map[string]any{"version": "x"}},
 		"not an object": []int{1},
-	} {
-		if r := patch(body, ""); r.status != 400 {
-			t.Errorf("%s: status %d, want 400", name, r.status)
-		}
-	}
+	})
 	wantStatus(t, patch(map[string]any{"firstName": "X"}, "text/plain"), 415)
 	if version() != 5 {
 		t.Error("rejected PATCHes must not change the version")

@@ -248,25 +248,12 @@ func TestAddressesCreate_UnusableResponse(t *testing.T) {
 
 func TestAddressesCreate_InvalidInput(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name  string
-		in    *AddressCreate
-		field string
-	}{
+	runInvalid(t, func(c *Client, in *AddressCreate) (any, error) { return c.Addresses.Create(context.Background(), in) }, []invalidCase[*AddressCreate]{
 		{"nil", nil, "AddressCreate"},
 		{"empty tag", &AddressCreate{ContactName: "J", Tags: []string{"BILLING", ""}}, "AddressCreate.Tags"},
 		{"blank tag", &AddressCreate{ContactName: "J", Tags: []string{" "}}, "AddressCreate.Tags"},
 		{"tag with comma", &AddressCreate{ContactName: "J", Tags: []string{"BILLING,SHIPPING"}}, "AddressCreate.Tags"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c, mt := newTestClient(t)
-			id, err := c.Addresses.Create(context.Background(), tt.in)
-			assert.Empty(t, id)
-			requireInvalid(t, err, tt.field)
-			requireNoRequests(t, mt)
-		})
-	}
+	})
 }
 
 func TestAddressesCreate_Errors(t *testing.T) {

@@ -284,26 +284,12 @@ func TestAnonymousRefresh_CarryForward(t *testing.T) {
 
 func TestAnonymousRefresh_Validation(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name  string
-		tok   *Token
-		field string
-	}{
+	runInvalid(t, func(c *Client, in *Token) (any, error) { return c.Auth.AnonymousRefresh(authBG, in) }, []invalidCase[*Token]{
 		{"nil token", nil, "Token.RefreshToken"},
 		{"no refresh token", &Token{Kind: KindAnonymous, AccessToken: anonAccess, SessionID: testSessionID}, "Token.RefreshToken"},
 		{"customer token", custToken(), "Token.Kind"},
 		{"service token", &Token{Kind: KindService, AccessToken: "svc", RefreshToken: "SERVICE-REFRESH"}, "Token.Kind"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c, mt := newTestClient(t)
-			tok, err := c.Auth.AnonymousRefresh(authBG, tt.tok)
-			assert.Nil(t, tok)
-			requireInvalid(t, err, tt.field)
-			authNoSecrets(t, err.Error(), "SERVICE-REFRESH")
-			requireNoRequests(t, mt)
-		})
-	}
+	}, "SERVICE-REFRESH")
 }
 
 func TestAnonymousRefresh_ErrorResponses(t *testing.T) {
@@ -322,7 +308,7 @@ func TestAnonymousRefresh_ErrorResponses(t *testing.T) {
 		assert.Equal(t, "GET-oauth-refresh-anonymous-access-token", ae.Operation)
 		assert.Equal(t, "/customerlogin/auth/anonymous/refresh", ae.Path)
 		assert.Equal(t, 1, calls(mt, "GET", "/customerlogin/auth/anonymous/refresh"))
-		authNoSecrets(t, err.Error())
+		assertNoSecrets(t, err.Error())
 	})
 	t.Run("400", func(t *testing.T) {
 		c, mt := newTestClient(t)

@@ -101,3 +101,36 @@ func (ec errorCase) check(t *testing.T, err error, method, path, opID string) {
 	assert.NotErrorIs(t, err, ErrInvalidInput)
 	assert.Contains(t, err.Error(), method+" "+path)
 }
+
+// assertNoSecrets asserts text shows none of the test credentials nor any
+// of extra.
+func assertNoSecrets(t *testing.T, text string, extra ...string) {
+	t.Helper()
+	for _, s := range append([]string{anonAccess, anonRefresh, custAccess, custRefresh, custSaas, secretPassword}, extra...) {
+		assert.NotContains(t, text, s)
+	}
+}
+
+// invalidCase is an input a call must refuse before sending anything.
+type invalidCase[In any] struct {
+	name  string
+	in    In
+	field string // the field the ValidationError names
+}
+
+// runInvalid calls call with each case's input on a fresh test client and
+// asserts the call returns no result, refuses the input for the case's field,
+// sends nothing, and quotes no test credential nor any of secrets.
+func runInvalid[In any](t *testing.T, call func(c *Client, in In) (any, error), cases []invalidCase[In], secrets ...string) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, mt := newTestClient(t)
+			got, err := call(c, tc.in)
+			assert.Empty(t, got, "a refused call returns no result")
+			requireInvalid(t, err, tc.field)
+			requireNoRequests(t, mt)
+			assertNoSecrets(t, err.Error(), secrets...)
+		})
+	}
+}

@@ -101,25 +101,11 @@ func TestServiceToken_RefreshTokenIsKeptWhenGiven(t *testing.T) {
 
 func TestServiceToken_Validation(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name  string
-		creds *ServiceCredentials
-		field string
-	}{
+	runInvalid(t, func(c *Client, in *ServiceCredentials) (any, error) { return c.Employee.ServiceToken(authBG, in) }, []invalidCase[*ServiceCredentials]{
 		{"nil credentials", nil, "ServiceCredentials"},
 		{"no client ID", &ServiceCredentials{ClientSecret: authServiceSecret}, "ServiceCredentials.ClientID"},
 		{"no secret", &ServiceCredentials{ClientID: authServiceClientID}, "ServiceCredentials.ClientSecret"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c, mt := newTestClient(t)
-			tok, err := c.Employee.ServiceToken(authBG, tt.creds)
-			assert.Nil(t, tok)
-			requireInvalid(t, err, tt.field)
-			authNoSecrets(t, err.Error(), authServiceSecret)
-			requireNoRequests(t, mt)
-		})
-	}
+	}, authServiceSecret)
 }
 
 func TestServiceToken_ErrorResponses(t *testing.T) {
@@ -151,7 +137,7 @@ func TestServiceToken_ErrorResponses(t *testing.T) {
 		assert.ErrorIs(t, err, ErrBadRequest)
 		assert.Equal(t, "bad_request", ae.Type)
 		assert.Equal(t, "client_secret REDACTED rejected", ae.Message)
-		authNoSecrets(t, err.Error(), authServiceSecret)
+		assertNoSecrets(t, err.Error(), authServiceSecret)
 	})
 	t.Run("HTML 502 not retried", func(t *testing.T) {
 		c, mt := newTestClient(t)
@@ -249,7 +235,7 @@ func TestActivateCustomer_Validation(t *testing.T) {
 			c, mt := newTestClient(t)
 			err := c.Employee.ActivateCustomer(authBG, tt.tok, tt.number)
 			requireInvalid(t, err, tt.field)
-			authNoSecrets(t, err.Error(), authServiceAccess)
+			assertNoSecrets(t, err.Error(), authServiceAccess)
 			requireNoRequests(t, mt)
 		})
 	}
@@ -264,7 +250,7 @@ func TestActivateCustomer_Errors(t *testing.T) {
 			err := c.Employee.ActivateCustomer(authBG, authServiceToken(), "C001")
 			ec.check(t, err, "PATCH", "/customer/mytenant/customers/C001", "PATCH-customer-tenant-update-customer")
 			assert.Equal(t, 1, calls(mt, "PATCH", "/customer/mytenant/customers/C001"), "a PATCH is not retried")
-			authNoSecrets(t, err.Error(), authServiceAccess)
+			assertNoSecrets(t, err.Error(), authServiceAccess)
 		})
 	}
 }

@@ -688,27 +688,18 @@ func TestProfilePatch_NeverPut(t *testing.T) {
 
 func TestProfilePatch_InvalidInput(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name  string
-		in    *ProfileUpdate
-		field string
-	}{
-		{"nil", nil, "ProfileUpdate"},
-		{"currency too long", &ProfileUpdate{PreferredCurrency: Ptr("EURO")}, "ProfileUpdate.PreferredCurrency"},
-		{"currency too short", &ProfileUpdate{PreferredCurrency: Ptr("EU")}, "ProfileUpdate.PreferredCurrency"},
-		{"currency empty", &ProfileUpdate{PreferredCurrency: Ptr("")}, "ProfileUpdate.PreferredCurrency"},
-		{"currency with digit", &ProfileUpdate{PreferredCurrency: Ptr("E1R")}, "ProfileUpdate.PreferredCurrency"},
-		{"currency non-ASCII", &ProfileUpdate{PreferredCurrency: Ptr("€UR")}, "ProfileUpdate.PreferredCurrency"},
-		{"negative version", &ProfileUpdate{FirstName: Ptr("J"), Metadata: &Metadata{Version: -1}}, "ProfileUpdate.Metadata.Version"},
-	}
 	for _, p := range profilePatchers {
-		for _, tt := range tests {
-			t.Run(p.name+"/"+tt.name, func(t *testing.T) {
-				c, mt := newTestClient(t)
-				requireInvalid(t, p.patch(c, tt.in), tt.field)
-				requireNoRequests(t, mt)
+		t.Run(p.name, func(t *testing.T) {
+			runInvalid(t, func(c *Client, in *ProfileUpdate) (any, error) { return nil, p.patch(c, in) }, []invalidCase[*ProfileUpdate]{
+				{"nil", nil, "ProfileUpdate"},
+				{"currency too long", &ProfileUpdate{PreferredCurrency: Ptr("EURO")}, "ProfileUpdate.PreferredCurrency"},
+				{"currency too short", &ProfileUpdate{PreferredCurrency: Ptr("EU")}, "ProfileUpdate.PreferredCurrency"},
+				{"currency empty", &ProfileUpdate{PreferredCurrency: Ptr("")}, "ProfileUpdate.PreferredCurrency"},
+				{"currency with digit", &ProfileUpdate{PreferredCurrency: Ptr("E1R")}, "ProfileUpdate.PreferredCurrency"},
+				{"currency non-ASCII", &ProfileUpdate{PreferredCurrency: Ptr("€UR")}, "ProfileUpdate.PreferredCurrency"},
+				{"negative version", &ProfileUpdate{FirstName: Ptr("J"), Metadata: &Metadata{Version: -1}}, "ProfileUpdate.Metadata.Version"},
 			})
-		}
+		})
 	}
 }
 

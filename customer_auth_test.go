@@ -1149,53 +1149,20 @@ type authOp struct {
 	call   func(ctx context.Context, c *Client) error
 }
 
+// authOps are the operations authorized with the shopper's anonymous or
+// the customer token, each called through its case (opcases_test.go).
 func authOps() []authOp {
-	tokenOK := jsonReply(200, `{"access_token":"x"}`)
-	return []authOp{
-		{"Signup", "POST", "/customer/mytenant/signup", authAnonymous, jsonReply(201, `{"id":"1"}`),
-			func(ctx context.Context, c *Client) error {
-				_, err := c.Auth.Signup(ctx, &SignupRequest{Email: "a@b.c", Password: "password123"})
+	s := newSecretSet("sentinels", "")
+	var ops []authOp
+	for _, row := range sdkRows() {
+		if oc := opCases[row.ID]; row.Auth == authAnonymous || row.Auth == authCustomer {
+			ops = append(ops, authOp{oc.name, row.Method, casePath(row, s), row.Auth, oc.ok, func(ctx context.Context, c *Client) error {
+				_, err := oc.call(ctx, c, s)
 				return err
-			}},
-		{"Login", "POST", "/customer/mytenant/login", authAnonymous, tokenOK,
-			func(ctx context.Context, c *Client) error {
-				_, err := c.Auth.Login(ctx, &LoginRequest{Email: "a@b.c", Password: "password123"})
-				return err
-			}},
-		{"RefreshCustomer", "GET", "/customer/mytenant/refreshauthtoken", authAnonymous, tokenOK,
-			func(ctx context.Context, c *Client) error {
-				_, err := c.Auth.RefreshCustomer(ctx, custToken(), nil)
-				return err
-			}},
-		{"ExchangeToken", "POST", "/customer/mytenant/exchangeauthtoken", authAnonymous, tokenOK,
-			func(ctx context.Context, c *Client) error {
-				_, err := c.Auth.ExchangeToken(ctx, &ExchangeRequest{SubjectAccessToken: "jwt"})
-				return err
-			}},
-		{"SocialLogin", "POST", "/customer/mytenant/socialLogin", authAnonymous, tokenOK,
-			func(ctx context.Context, c *Client) error {
-				_, err := c.Auth.SocialLogin(ctx, &SocialLoginRequest{Code: "c", RedirectURI: "https://shop.example.com/cb"})
-				return err
-			}},
-		{"ConfirmOptIn", "GET", "/customer/mytenant/signup/optin/tok", authAnonymous, tokenOK,
-			func(ctx context.Context, c *Client) error {
-				_, err := c.Auth.ConfirmOptIn(ctx, "tok")
-				return err
-			}},
-		{"ResendOptIn", "POST", "/customer/mytenant/signup/optin/refresh_token", authAnonymous, reply{status: 202},
-			func(ctx context.Context, c *Client) error {
-				return c.Auth.ResendOptIn(ctx, "a@b.c")
-			}},
-		{"Logout", "GET", "/customer/mytenant/logout", authCustomer, reply{status: 204},
-			func(ctx context.Context, c *Client) error {
-				return c.Auth.Logout(ctx)
-			}},
-		{"Validate", "GET", "/customer/mytenant/validateauthtoken", authCustomer, jsonReply(200, `{"token_type":"Bearer"}`),
-			func(ctx context.Context, c *Client) error {
-				_, err := c.Auth.Validate(ctx)
-				return err
-			}},
+			}})
+		}
 	}
+	return ops
 }
 
 func TestAuthOps_MissingOrWrongTokenSendsNothing(t *testing.T) {

@@ -11,7 +11,8 @@ import (
 )
 
 // authKind is how an operation is authorized: the token kind of its row
-// in the operation table.
+// in the operation table. An operation that takes either shopper token
+// (optable.Any, GET /me) takes whichever the source has.
 type authKind = optable.Auth
 
 const (
@@ -21,8 +22,6 @@ const (
 	authAnonymous = optable.Anonymous
 	// authCustomer needs a logged-in customer's token.
 	authCustomer = optable.Customer
-	// authAny takes whichever token the source has (GET /me).
-	authAny = optable.Any
 	// authExplicit uses the token passed to the call (service token).
 	authExplicit = optable.Service
 )

@@ -7,8 +7,6 @@ import (
 	"go/token"
 	"net/http"
 	"path/filepath"
-	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -31,64 +29,6 @@ func TestSpecConformanceBrokenDir(t *testing.T) {
 	require.Error(t, err)
 	_, err = spectest.Load("")
 	require.Error(t, err)
-}
-
-// specAuth derives the SDK auth kind an operation needs from the spec.
-func specAuth(o *spectest.Operation) (authKind, string) {
-	schemes := o.Schemes()
-	switch {
-	case o.Doc == spectest.DocTenantManaged && slices.Equal(schemes, []string{"OAuth2"}):
-		return authExplicit, "OAuth2 (service token)"
-	case len(schemes) == 0 && !o.AuthorizationHeader:
-		return authNone, "no security"
-	case len(schemes) == 0 && o.AuthorizationRequired:
-		// Quirk: exchangeauthtoken declares security: [] but a required
-		// Authorization header described as the anonymous token.
-		return authAnonymous, "required Authorization header (anonymous per its description)"
-	case slices.Equal(schemes, []string{spectest.SchemeAnonymous}):
-		return authAnonymous, "security AnonymousAccessToken"
-	case slices.Equal(schemes, []string{spectest.SchemeCustomer}):
-		return authCustomer, "security CustomerAccessToken"
-	case slices.Equal(schemes, []string{spectest.SchemeAnonymous, spectest.SchemeCustomer}) && len(o.Security) == 2:
-		return authAny, "security CustomerAccessToken or AnonymousAccessToken"
-	}
-	return 255, "unrecognised security " + strings.Join(schemes, ",")
-}
-
-// TestSpecConformanceOperations checks every SDK row of the operation
-// table against the spec: document, method, path template and auth kind,
-// and that the SDK covers exactly the customer-managed document's
-// operations.
-func TestSpecConformanceOperations(t *testing.T) {
-	spec := requireSpec(t)
-	rows := sdkRows()
-	require.Len(t, rows, 27)
-
-	var sdkIDs []string
-	for _, row := range rows {
-		t.Run(row.ID, func(t *testing.T) {
-			o, ok := spec.Operation(row.ID)
-			require.True(t, ok, "the spec has no operation %s", row.ID)
-			assert.Equal(t, row.Doc, o.Doc, "document")
-			assert.Equal(t, o.Method, row.Method, "method")
-			assert.Equal(t, o.Path, row.Path, "path template")
-			id, ok := spec.OperationID(row.Method, row.Path)
-			assert.True(t, ok && id == row.ID, "the spec's operation for %s %s is %q", row.Method, row.Path, id)
-			want, why := specAuth(o)
-			assert.Equal(t, want, row.Auth, "auth kind: the spec says %s", why)
-		})
-		if row.Doc == spectest.DocCustomerManaged {
-			sdkIDs = append(sdkIDs, row.ID)
-		}
-	}
-
-	var specIDs []string
-	for _, o := range spec.Operations(spectest.DocCustomerManaged) {
-		specIDs = append(specIDs, o.ID)
-	}
-	sort.Strings(sdkIDs)
-	assert.Len(t, specIDs, 25, "customer-managed operations in the spec")
-	assert.Equal(t, specIDs, sdkIDs, "the SDK must implement exactly the customer-managed operations")
 }
 
 // TestSpecConformanceAuthQuirks pins the security quirks the SDK's auth

@@ -55,69 +55,6 @@ func concretePath(pattern, tenant string) string {
 
 var placeholder = regexp.MustCompile(`\{[^}]+\}`)
 
-// TestSpecRoutes: the operation table holds the 25 customer-managed
-// operations, POST /oauth/token, the tenant-managed PATCH and five cart
-// operations, with the spec's documents, methods, path templates and token
-// kinds, and marks 403 exactly where the spec documents it (the fake
-// answers a token of the wrong kind with 403 there).
-func TestSpecRoutes(t *testing.T) {
-	spec := loadSpec(t, nil)
-	if len(optable.Ops) != 32 {
-		t.Fatalf("the table has %d operations; want 32", len(optable.Ops))
-	}
-	for _, doc := range []string{spectest.DocCustomerManaged, spectest.DocOAuth} {
-		for _, o := range spec.Operations(doc) {
-			if optable.ByID(o.ID) == nil {
-				t.Errorf("the table lacks %s of the %s document", o.ID, doc)
-			}
-		}
-	}
-	for i := range optable.Ops {
-		r := &optable.Ops[i]
-		o, ok := spec.Operation(r.ID)
-		if !ok || o.Doc != r.Doc {
-			t.Errorf("%s is not in the spec's %s document", r.ID, r.Doc)
-			continue
-		}
-		if o.Method != r.Method || o.Path != r.Path {
-			t.Errorf("%s: the table says %s %s, the spec %s %s", r.ID, r.Method, r.Path, o.Method, o.Path)
-		}
-		var auth optable.Auth
-		switch schemes := o.Schemes(); {
-		case len(schemes) == 0 && o.AuthorizationRequired:
-			auth = optable.Anonymous // exchangeauthtoken: security: [] plus the anonymous bearer
-		case len(schemes) == 0:
-			auth = optable.None
-		case o.Doc == spectest.DocCart:
-			// The cart's CustomerAccessToken stands for any storefront
-			// token (a guest's cart is made with the anonymous one), and
-			// OAuth2 for a service token with cart.cart_manage.
-			auth = optable.Cart
-		case slices.Equal(schemes, []string{"OAuth2"}):
-			auth = optable.Service
-		case slices.Equal(schemes, []string{spectest.SchemeAnonymous}):
-			auth = optable.Anonymous
-		case slices.Equal(schemes, []string{spectest.SchemeCustomer}):
-			auth = optable.Customer
-		default:
-			auth = optable.Any
-		}
-		if auth != r.Auth {
-			t.Errorf("%s: auth kind %d, spec implies %d", r.ID, r.Auth, auth)
-		}
-		// Whether the spec documents 403: ask it to validate a 403 answer.
-		hr, _ := http.NewRequest(r.Method, "http://fake"+concretePath(r.Path, "tenant"), nil)
-		body := `{"status":403,"type":"Forbidden","message":"User not authorized."}`
-		if r.Doc == optable.DocCart {
-			body = `{"code":403,"status":"Forbidden","message":"User not authorized."}`
-		}
-		err := spec.ValidateResponse(hr, nil, 403, http.Header{"Content-Type": {"application/json"}}, []byte(body))
-		if documented := err == nil; documented != r.Has403 {
-			t.Errorf("%s: Has403 = %v, but the spec documents 403: %v (%v)", r.ID, r.Has403, documented, err)
-		}
-	}
-}
-
 // deviations are the statuses the fake answers on purpose although the
 // spec does not document them for the operation (see the package doc).
 var deviations = map[string][]int{

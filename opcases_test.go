@@ -182,10 +182,14 @@ func casePath(row *optable.Op, s *secretSet) string {
 	return r.Replace(row.Path)
 }
 
-// TestOperationCases: every SDK row has a case and every case a row; each
+// TestOperationCases: every SDK row has a case and every case a row. Each
 // case, answered with its success reply, sends exactly its row's
 // operation (method, path and operationId, checked against the spec by
-// serve) and succeeds.
+// serve) and succeeds, with secrets exactly where its row lists them:
+// every path segment, query or form parameter and JSON body field that
+// carries one of the secretSet's values is listed, and every listed one
+// carries one. A case's request type holds as many Secret fields as the
+// row lists, by JSON name in a body.
 func TestOperationCases(t *testing.T) {
 	rows := sdkRows()
 	require.Len(t, rows, 27)
@@ -194,6 +198,7 @@ func TestOperationCases(t *testing.T) {
 		assert.True(t, row != nil && row.SDK(), "case %s has no SDK row in the operation table", id)
 	}
 	s := newSecretSet("sentinels", "")
+	isSecret := func(v string) bool { return slices.Contains(s.all, v) }
 	for _, row := range rows {
 		t.Run(row.ID, func(t *testing.T) {
 			oc, ok := opCases[row.ID]
@@ -206,6 +211,47 @@ func TestOperationCases(t *testing.T) {
 			k, _ := req.Context().Value(callKey{}).(*call)
 			require.NotNil(t, k)
 			assert.Equal(t, row.ID, k.op.id, "the case's method sends another operation")
+
+			var found []string
+			tmpl, segs := strings.Split(row.Path, "/"), strings.Split(req.URL.Path, "/")
+			for i, seg := range segs[len(segs)-len(tmpl):] {
+				if strings.HasPrefix(tmpl[i], "{") && isSecret(seg) {
+					found = append(found, "path:"+strings.Trim(tmpl[i], "{}"))
+				}
+			}
+			params := func(in string, q url.Values) {
+				for name, vs := range q {
+					if slices.ContainsFunc(vs, isSecret) {
+						found = append(found, in+":"+name)
+					}
+				}
+			}
+			params("query", req.URL.Query())
+			if body := bodyOf(t, req); strings.HasPrefix(req.Header.Get("Content-Type"), contentForm) {
+				form, err := url.ParseQuery(body)
+				require.NoError(t, err)
+				params("form", form)
+			} else if body != "" {
+				var m any
+				require.NoError(t, json.Unmarshal([]byte(body), &m))
+				found = append(found, secretLeaves(m, "body:", isSecret)...)
+			}
+			assert.Equal(t, sorted(row.Secrets), sorted(found), "secrets the SDK sent vs the row's")
+
+			if oc.req != nil {
+				typed := secretFields(reflect.TypeOf(oc.req).Elem(), "")
+				var rowBody []string
+				for _, sec := range row.Secrets {
+					if name, ok := strings.CutPrefix(sec, "body:"); ok {
+						rowBody = append(rowBody, name)
+					}
+				}
+				if len(rowBody) > 0 {
+					assert.Equal(t, sorted(rowBody), sorted(typed), "Secret fields of %T vs the row", oc.req)
+				} else {
+					assert.Len(t, typed, len(row.Secrets), "Secret fields of %T vs the row", oc.req)
+				}
+			}
 		})
 	}
 }
@@ -262,71 +308,6 @@ func TestOperationAuth(t *testing.T) {
 			}
 			assert.ErrorIs(t, err, refusal)
 			assert.Nil(t, req, "sent without the token it needs")
-		})
-	}
-}
-
-// TestOperationSecrets: a row's secrets are where the SDK sends secrets.
-// Each case sends the secrets of a secretSet; every path segment, query
-// or form parameter and JSON body field that carries one must be listed in
-// the row, and every listed one must carry one. A case's request type must
-// hold as many Secret fields as the row lists, by JSON name in a body.
-func TestOperationSecrets(t *testing.T) {
-	s := newSecretSet("sentinels", "")
-	isSecret := func(v string) bool { return v != "" && slices.Contains(s.all, v) }
-	for _, row := range sdkRows() {
-		t.Run(row.ID, func(t *testing.T) {
-			oc := opCases[row.ID]
-			c, mt := newTestClient(t)
-			sent := serve(t, mt, row.Method, casePath(row, s), oc.ok)
-			_, err := oc.call(context.Background(), c, s)
-			require.NoError(t, err)
-			req := only(t, sent)
-
-			var found []string
-			tmpl := strings.Split(row.Path, "/")
-			for i, seg := range strings.Split(req.URL.Path, "/")[len(strings.Split(req.URL.Path, "/"))-len(tmpl):] {
-				if strings.HasPrefix(tmpl[i], "{") && isSecret(seg) {
-					found = append(found, "path:"+strings.Trim(tmpl[i], "{}"))
-				}
-			}
-			for name, vs := range req.URL.Query() {
-				if slices.ContainsFunc(vs, isSecret) {
-					found = append(found, "query:"+name)
-				}
-			}
-			body := bodyOf(t, req)
-			if strings.HasPrefix(req.Header.Get("Content-Type"), contentForm) {
-				form, err := url.ParseQuery(body)
-				require.NoError(t, err)
-				for name, vs := range form {
-					if slices.ContainsFunc(vs, isSecret) {
-						found = append(found, "form:"+name)
-					}
-				}
-			} else if body != "" {
-				var m any
-				require.NoError(t, json.Unmarshal([]byte(body), &m))
-				found = append(found, secretLeaves(m, "body:", isSecret)...)
-			}
-			sort.Strings(found)
-			assert.Equal(t, sorted(row.Secrets), found, "secrets the SDK sent vs the row's")
-
-			if oc.req == nil {
-				return
-			}
-			typed := secretFields(reflect.TypeOf(oc.req).Elem(), "")
-			var rowBody []string
-			for _, sec := range row.Secrets {
-				if name, ok := strings.CutPrefix(sec, "body:"); ok {
-					rowBody = append(rowBody, name)
-				}
-			}
-			if len(rowBody) > 0 {
-				assert.Equal(t, sorted(rowBody), sorted(typed), "Secret fields of %T vs the row", oc.req)
-			} else {
-				assert.Len(t, typed, len(row.Secrets), "Secret fields of %T vs the row", oc.req)
-			}
 		})
 	}
 }

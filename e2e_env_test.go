@@ -243,6 +243,20 @@ func (tg *e2eTarget) sent(t *testing.T, opID string) (emporixtest.Request, bool)
 	return tg.lastRequest(t, opID), true
 }
 
+// sentWith is sent, checking that tok (nil: no token) authorized the call.
+func (tg *e2eTarget) sentWith(t *testing.T, opID string, tok *emporix.Token, why string) (emporixtest.Request, bool) {
+	t.Helper()
+	r, ok := tg.sent(t, opID)
+	if ok {
+		var want string
+		if tok != nil {
+			want = string(tok.AccessToken)
+		}
+		assert.Equal(t, want, r.Bearer(), "the token that authorized %s: %s", opID, why)
+	}
+	return r, ok
+}
+
 // lastRequest returns the last call of an operation, failing when there is
 // none. Only call it when tg.log is set.
 func (tg *e2eTarget) lastRequest(t *testing.T, opID string) emporixtest.Request {

@@ -14,10 +14,11 @@ import (
 // suite, and neither may list one the SDK lacks. (That each step calls
 // exactly the operations it names is checked on the fake as it runs, by
 // runSteps.) (The operation vars themselves are
-// kept equal to the SDK's list by TestSpecConformanceOperationVarsListed,
-// the fake's routes equal to the spec by emporixtest's TestSpecRoutes, and
-// the redaction sweep equal to the services' methods by
-// TestSweepCoversEveryOperation.)
+// kept equal to the operation table by TestSpecConformanceOperationVarsListed,
+// the table equal to the spec by internal/optable's TestTableMatchesSpec,
+// the fake's routes equal to the table by emporixtest's
+// TestRoutesFollowTheTable, and the operation cases equal to the services'
+// methods by TestSweepCoversEveryOperation.)
 func TestEveryOperationIsEverywhere(t *testing.T) {
 	sdk := emporix.SDKOperationIDs()
 	var walked []string

@@ -1,9 +1,12 @@
 package emporix
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"testing"
+
+	"github.com/emporix-go/emporix/internal/optable"
 
 	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
@@ -132,5 +135,35 @@ func runInvalid[In any](t *testing.T, call func(c *Client, in In) (any, error), 
 			requireNoRequests(t, mt)
 			assertNoSecrets(t, err.Error(), secrets...)
 		})
+	}
+}
+
+// runErrorCases answers operation id with each error case, through every
+// method that sends it (its opCase), and asserts the call went once,
+// returned no result, failed as the case says (errorCase.check, the secret
+// path segment shown masked) and quotes none of the case's secrets.
+func runErrorCases(t *testing.T, id string, cases ...errorCase) {
+	t.Helper()
+	row, oc := optable.ByID(id), opCases[id]
+	require.NotNil(t, row, id)
+	s := newSecretSet("sentinels", "")
+	masked := *s
+	masked.optInToken = "REDACTED"
+	path, shown := casePath(row, s), casePath(row, &masked)
+	for _, m := range append([]opMethod{{oc.name, oc.call}}, oc.more...) {
+		for _, ec := range cases {
+			t.Run(m.name+"/"+ec.name, func(t *testing.T) {
+				if ec.offSpec != "" {
+					allowOffSpecResponses(t, ec.offSpec)
+				}
+				c, mt := newTestClient(t)
+				serve(t, mt, row.Method, path, jsonReply(ec.status, ec.body))
+				got, err := m.call(context.Background(), c, s)
+				assert.Empty(t, got, "a failed call returns no result")
+				ec.check(t, err, row.Method, shown, id)
+				assert.Equal(t, 1, calls(mt, row.Method, path), "requests sent")
+				assertNoSecrets(t, err.Error(), s.all...)
+			})
+		}
 	}
 }

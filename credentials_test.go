@@ -25,7 +25,6 @@ const (
 var credentialOps = struct{ emailChange, emailConfirm, resetRequest, reset, change svcOp }{
 	emailChange: svcOp{
 		name: "Credentials.RequestEmailChange", method: http.MethodPost, path: emailChangePath,
-		operation: "POST-customer-change-customer-login-email",
 		call: func(ctx context.Context, c *Client) error {
 			return c.Credentials.RequestEmailChange(ctx, &EmailChangeRequest{
 				Email: "old@customer.com", Password: secretPassword, NewEmail: "new@customer.com",
@@ -34,28 +33,24 @@ var credentialOps = struct{ emailChange, emailConfirm, resetRequest, reset, chan
 	},
 	emailConfirm: svcOp{
 		name: "Credentials.ConfirmEmailChange", method: http.MethodPost, path: emailChangeConfirmPath,
-		operation: "POST-customer-confirm-customer-login-email",
 		call: func(ctx context.Context, c *Client) error {
 			return c.Credentials.ConfirmEmailChange(ctx, emailToken)
 		},
 	},
 	resetRequest: svcOp{
 		name: "Credentials.RequestPasswordReset", method: http.MethodPost, path: passwordResetPath,
-		operation: "POST-customer-request-reset-password",
 		call: func(ctx context.Context, c *Client) error {
 			return c.Credentials.RequestPasswordReset(ctx, &PasswordResetRequest{Email: "example@customer.com"})
 		},
 	},
 	reset: svcOp{
 		name: "Credentials.ResetPassword", method: http.MethodPost, path: passwordResetUpdPath,
-		operation: "POST-customer-reset-password",
 		call: func(ctx context.Context, c *Client) error {
 			return c.Credentials.ResetPassword(ctx, &PasswordReset{Token: emailToken, Password: secretPassword})
 		},
 	},
 	change: svcOp{
 		name: "Credentials.ChangePassword", method: http.MethodPost, path: passwordChangePath,
-		operation: "POST-customer-change-account-password",
 		call: func(ctx context.Context, c *Client) error {
 			return c.Credentials.ChangePassword(ctx, &PasswordChange{CurrentPassword: "password123", NewPassword: secretPassword})
 		},
@@ -112,7 +107,7 @@ func TestCredentialsRequestEmailChange_InvalidInput(t *testing.T) {
 
 func TestCredentialsRequestEmailChange_Errors(t *testing.T) {
 	t.Parallel()
-	svcRunErrorCases(t, credentialOps.emailChange, svcErr400, svcErr401Invalid, svcErr401Expired, svcErr403, svcErr403StringDetails)
+	runErrorCases(t, "POST-customer-change-customer-login-email", svcErr400, svcErr401Invalid, svcErr401Expired, svcErr403, svcErr403StringDetails)
 }
 
 // ---- ConfirmEmailChange ----
@@ -137,7 +132,7 @@ func TestCredentialsConfirmEmailChange_InvalidInput(t *testing.T) {
 
 func TestCredentialsConfirmEmailChange_Errors(t *testing.T) {
 	t.Parallel()
-	svcRunErrorCases(t, credentialOps.emailConfirm, svcErr400, svcErr401Invalid, svcErr401Expired, svcErr403, svcErr403StringDetails)
+	runErrorCases(t, "POST-customer-confirm-customer-login-email", svcErr400, svcErr401Invalid, svcErr401Expired, svcErr403, svcErr403StringDetails)
 }
 
 // ---- RequestPasswordReset ----
@@ -178,7 +173,7 @@ func TestCredentialsRequestPasswordReset_InvalidInput(t *testing.T) {
 
 func TestCredentialsRequestPasswordReset_Errors(t *testing.T) {
 	t.Parallel()
-	svcRunErrorCases(t, credentialOps.resetRequest, svcErr400, svcErr401Invalid, svcErr401Expired, svcErr403, svcErr403StringDetails)
+	runErrorCases(t, "POST-customer-request-reset-password", svcErr400, svcErr401Invalid, svcErr401Expired, svcErr403, svcErr403StringDetails)
 }
 
 // ---- ResetPassword ----
@@ -205,7 +200,7 @@ func TestCredentialsResetPassword_InvalidInput(t *testing.T) {
 
 func TestCredentialsResetPassword_Errors(t *testing.T) {
 	t.Parallel()
-	svcRunErrorCases(t, credentialOps.reset, svcErr400, svcErr401Invalid, svcErr401Expired, svcErr403, svcErr403StringDetails)
+	runErrorCases(t, "POST-customer-reset-password", svcErr400, svcErr401Invalid, svcErr401Expired, svcErr403, svcErr403StringDetails)
 }
 
 // ---- ChangePassword ----
@@ -233,7 +228,7 @@ func TestCredentialsChangePassword_InvalidInput(t *testing.T) {
 
 func TestCredentialsChangePassword_Errors(t *testing.T) {
 	t.Parallel()
-	svcRunErrorCases(t, credentialOps.change, svcErr400, svcErr401Invalid, svcErr401Expired, svcErr403, svcErr403StringDetails)
+	runErrorCases(t, "POST-customer-change-account-password", svcErr400, svcErr401Invalid, svcErr401Expired, svcErr403, svcErr403StringDetails)
 }
 
 // ---- across operations ----

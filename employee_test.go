@@ -243,16 +243,7 @@ func TestActivateCustomer_Validation(t *testing.T) {
 
 func TestActivateCustomer_Errors(t *testing.T) {
 	t.Parallel()
-	for _, ec := range []errorCase{authErr400, authErr401Invalid, authErr401Expired, authErr403, authErr404} {
-		t.Run(ec.name, func(t *testing.T) {
-			c, mt := newTestClient(t)
-			serve(t, mt, "PATCH", "/customer/mytenant/customers/C001", jsonReply(ec.status, ec.body))
-			err := c.Employee.ActivateCustomer(authBG, authServiceToken(), "C001")
-			ec.check(t, err, "PATCH", "/customer/mytenant/customers/C001", "PATCH-customer-tenant-update-customer")
-			assert.Equal(t, 1, calls(mt, "PATCH", "/customer/mytenant/customers/C001"), "a PATCH is not retried")
-			assertNoSecrets(t, err.Error(), authServiceAccess)
-		})
-	}
+	runErrorCases(t, "PATCH-customer-tenant-update-customer", authErr400, authErr401Invalid, authErr401Expired, authErr403, authErr404)
 }
 
 func TestActivateCustomer_404DetailsAreKept(t *testing.T) {

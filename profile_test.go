@@ -127,30 +127,12 @@ var (
 	}
 )
 
-// svcOp is one operation as the error and token tests drive it.
+// svcOp is one operation as the token and retry tests drive it.
 type svcOp struct {
-	name      string
-	method    string
-	path      string // as served, escaped
-	operation string // the spec's operationId
-	call      func(ctx context.Context, c *Client) error
-}
-
-// svcRunErrorCases answers op with each error case and checks the result.
-func svcRunErrorCases(t *testing.T, op svcOp, cases ...errorCase) {
-	t.Helper()
-	for _, ec := range cases {
-		t.Run(op.name+"/"+ec.name, func(t *testing.T) {
-			if ec.offSpec != "" {
-				allowOffSpecResponses(t, ec.offSpec)
-			}
-			c, mt := newTestClient(t)
-			serve(t, mt, op.method, op.path, jsonReply(ec.status, ec.body))
-			err := op.call(context.Background(), c)
-			ec.check(t, err, op.method, op.path, op.operation)
-			assert.Equal(t, 1, calls(mt, op.method, op.path), "requests sent")
-		})
-	}
+	name   string
+	method string
+	path   string // as served, escaped
+	call   func(ctx context.Context, c *Client) error
 }
 
 // svcCustomerOnlyChecks checks that a customer operation refuses, before
@@ -227,7 +209,6 @@ const (
 var profileOps = struct{ get, update, mergePatch svcOp }{
 	get: svcOp{
 		name: "Profile.Get", method: http.MethodGet, path: profilePath,
-		operation: "GET-customer-retrieve-customer-profile",
 		call: func(ctx context.Context, c *Client) error {
 			_, err := c.Profile.Get(ctx, &ProfileGetOptions{Expand: []string{"addresses"}})
 			return err
@@ -235,14 +216,12 @@ var profileOps = struct{ get, update, mergePatch svcOp }{
 	},
 	update: svcOp{
 		name: "Profile.Update", method: http.MethodPatch, path: profilePath,
-		operation: "PATCH-customer-update-customer",
 		call: func(ctx context.Context, c *Client) error {
 			return c.Profile.Update(ctx, &ProfileUpdate{FirstName: Ptr("Jane"), Metadata: &Metadata{Version: 1}})
 		},
 	},
 	mergePatch: svcOp{
 		name: "Profile.MergePatch", method: http.MethodPatch, path: profilePath,
-		operation: "PATCH-customer-update-customer",
 		call: func(ctx context.Context, c *Client) error {
 			return c.Profile.MergePatch(ctx, &ProfileUpdate{FirstName: Ptr("Jane"), Metadata: &Metadata{Version: 1}})
 		},
@@ -526,7 +505,7 @@ func TestProfileGet_UnusableBody(t *testing.T) {
 
 func TestProfileGet_Errors(t *testing.T) {
 	t.Parallel()
-	svcRunErrorCases(t, profileOps.get, svcErr400, svcErr401Invalid, svcErr401Expired, svcErr403, svcErr403StringDetails)
+	runErrorCases(t, "GET-customer-retrieve-customer-profile", svcErr400, svcErr401Invalid, svcErr401Expired, svcErr403, svcErr403StringDetails)
 }
 
 // ---- Profile.Update and Profile.MergePatch ----
@@ -710,9 +689,7 @@ func TestProfilePatch_NeedsCustomerToken(t *testing.T) {
 
 func TestProfilePatch_Errors(t *testing.T) {
 	t.Parallel()
-	for _, op := range []svcOp{profileOps.update, profileOps.mergePatch} {
-		svcRunErrorCases(t, op, svcErr400, svcErr401Invalid, svcErr401Expired, svcErr403, svcErr403StringDetails, svcErr409)
-	}
+	runErrorCases(t, "PATCH-customer-update-customer", svcErr400, svcErr401Invalid, svcErr401Expired, svcErr403, svcErr403StringDetails, svcErr409)
 }
 
 func TestProfile_RetryClass(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/emporix-go/emporix"
+	"github.com/emporix-go/emporix/emporixtest"
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -90,12 +91,12 @@ func TestClusterFailoverMidHerdLosesNoRotatedToken(t *testing.T) {
 	require.NoError(t, err)
 	storeB, err := New(clientB, testTenant, WithKeyPrefix(prefix), WithSealKeys(k[:]))
 	require.NoError(t, err)
-	f := newFakeTokenService(t)
-	a, b := newReplica(t, f, storeA), newReplica(t, f, storeB)
+	srv := newTokenService(t)
+	a, b := newReplica(t, srv, storeA), newReplica(t, srv, storeB)
 
-	_, err = a.manager.Session("cookie-1").Login(ctx, &emporix.LoginRequest{Email: "john@example.com", Password: "password123"})
+	cust, err := a.manager.Session("cookie-1").Login(ctx, &emporix.LoginRequest{Email: "john@example.com", Password: "password123"})
 	require.NoError(t, err)
-	expired := expire(t, storeA, "cookie-1", true)
+	srv.Advance(11 * time.Minute) // the customer token expired, its refresh token lives
 
 	rkey := storeA.sessionKey("cookie-1")
 	master, err := admin.MasterForKey(ctx, rkey)
@@ -104,8 +105,7 @@ func TestClusterFailoverMidHerdLosesNoRotatedToken(t *testing.T) {
 	replicaAddr := replicaOf(t, master)
 
 	gate := make(chan struct{})
-	f.setGate(gate)
-	defer f.setGate(nil)
+	srv.InjectFault(custRefreshOp, emporixtest.Fault{Hold: gate})
 	replicas := []*replica{a, b}
 	results := make([]*emporix.Token, 1000)
 	errs := make([]error, len(results))
@@ -131,11 +131,11 @@ func TestClusterFailoverMidHerdLosesNoRotatedToken(t *testing.T) {
 	for i := range results {
 		require.NoError(t, errs[i], "caller %d", i)
 	}
-	assert.Equal(t, 1, f.count("custRefresh"), "exactly one customer refresh across the failover")
+	assert.Len(t, srv.Requests(custRefreshOp), 1, "exactly one customer refresh across the failover")
 	for _, tok := range results {
 		assert.Equal(t, results[0].AccessToken, tok.AccessToken)
 	}
-	assert.NotEqual(t, expired.AccessToken, results[0].AccessToken)
+	assert.NotEqual(t, cust.AccessToken, results[0].AccessToken)
 
 	fresh := testCluster(t, clusterAddrs()) // the admin client's slot map predates the failover
 	newMaster, err := fresh.MasterForKey(ctx, rkey)
@@ -146,10 +146,7 @@ func TestClusterFailoverMidHerdLosesNoRotatedToken(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, results[0].RefreshToken, st.Customer.RefreshToken, "the rotated refresh token survived the failover")
 	}
-	f.mu.Lock()
-	_, live := f.custRT[string(results[0].RefreshToken)]
-	f.mu.Unlock()
-	assert.True(t, live, "and it is the one the service accepts")
+	assert.True(t, srv.RevokeToken(string(results[0].RefreshToken)), "and it is the one the service knows (spent ones are gone)")
 }
 
 // replicaOf returns the address of master's replica.

@@ -35,6 +35,7 @@ func needCluster(t *testing.T) *redis.ClusterClient {
 // one key), so sessions spread over the masters, and every operation works
 // wherever its key lands.
 func TestClusterSpreadsSessionsOverEveryMaster(t *testing.T) {
+	t.Parallel()
 	rdb := needCluster(t)
 	store, err := New(rdb, testTenant, WithKeyPrefix(testPrefix(t, rdb)))
 	require.NoError(t, err)

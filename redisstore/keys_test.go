@@ -27,6 +27,7 @@ func sha256Base64URL(s string) string {
 
 // The key part, without Redis.
 func TestRedisKeysHoldDigestsOfSessionKeys(t *testing.T) {
+	t.Parallel()
 	s, err := New(redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"}), testTenant) // never dialled
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = s.rdb.Close() })
@@ -113,12 +114,14 @@ func forms(t *testing.T, key string) []string {
 }
 
 func TestRedisNeverSeesSessionKeysInClear(t *testing.T) {
+	t.Parallel()
 	k := testKey(t, 1)
 	for name, opts := range map[string][]Option{
 		"unsealed": nil,
 		"sealed":   {WithSealKeys(k[:])},
 	} {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			store, rdb := newTestStore(t, opts...)
 			rec := &commandRecorder{}
 			rdb.AddHook(rec)

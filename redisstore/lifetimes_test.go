@@ -16,6 +16,7 @@ import (
 // still lie ahead when the shopper returns, now. The store has no grace
 // period, so only the session's own deadline keeps it.
 func TestRedisKeepsSessionsWhateverTheAnswersLeaveOut(t *testing.T) {
+	t.Parallel()
 	rdb := testRedis(t)
 	lifetimetest.Run(t, func(t *testing.T, now func() time.Time) emporix.TokenStore {
 		s, err := New(rdb, testTenant, WithKeyPrefix(testPrefix(t, rdb)), WithGrace(0))

@@ -145,6 +145,7 @@ func TestLockOfADeadHolderExpires(t *testing.T) {
 }
 
 func TestUnlockLeavesALockTakenByAnotherAlone(t *testing.T) {
+	t.Parallel()
 	a, rdb := newTestStore(t)
 	ctx := context.Background()
 	unlock, err := a.LockRefresh(ctx, "k")
@@ -158,6 +159,7 @@ func TestUnlockLeavesALockTakenByAnotherAlone(t *testing.T) {
 }
 
 func TestLockIsMutuallyExclusiveUnderContention(t *testing.T) {
+	t.Parallel()
 	a, _ := newTestStore(t)
 	stores := []*Store{a, sameRedisStore(t, a), sameRedisStore(t, a)}
 	ctx := context.Background()

@@ -77,6 +77,7 @@ func hammer(t *testing.T, srv *emporixtest.Server, op string, replicas []*replic
 }
 
 func TestTwoReplicasRefreshAnExpiredAnonymousSessionOnce(t *testing.T) {
+	t.Parallel()
 	storeA, _ := newTestStore(t)
 	storeB := sameRedisStore(t, storeA)
 	srv := newTokenService(t)
@@ -111,6 +112,7 @@ func TestTwoReplicasRefreshAnExpiredAnonymousSessionOnce(t *testing.T) {
 }
 
 func TestTwoReplicasRefreshAnExpiredCustomerTokenOnceAndKeepTheRotatedRefreshToken(t *testing.T) {
+	t.Parallel()
 	k := testKey(t, 1)
 	storeA, _ := newTestStore(t, WithSealKeys(k[:]))
 	storeB := sameRedisStore(t, storeA, WithSealKeys(k[:]))

@@ -14,6 +14,7 @@ import (
 
 // The sealing itself, without Redis.
 func TestSealOpensOnlyUnderItsKeyAndRedisKey(t *testing.T) {
+	t.Parallel()
 	k1, k2 := testKey(t, 1), testKey(t, 2)
 	s1 := &Store{}
 	require.NoError(t, WithSealKeys(k1[:])(s1))
@@ -62,6 +63,7 @@ func TestSealOpensOnlyUnderItsKeyAndRedisKey(t *testing.T) {
 }
 
 func TestSealedRoundTripKeepsTokensOutOfRedis(t *testing.T) {
+	t.Parallel()
 	k := testKey(t, 1)
 	store, rdb := newTestStore(t, WithSealKeys(k[:]))
 	ctx := context.Background()
@@ -93,6 +95,7 @@ func TestSealedRoundTripKeepsTokensOutOfRedis(t *testing.T) {
 }
 
 func TestSealedValueCannotBeMovedToAnotherSession(t *testing.T) {
+	t.Parallel()
 	k := testKey(t, 1)
 	store, rdb := newTestStore(t, WithSealKeys(k[:]))
 	ctx := context.Background()
@@ -108,6 +111,7 @@ func TestSealedValueCannotBeMovedToAnotherSession(t *testing.T) {
 }
 
 func TestWrongKeyIsATypedErrorWithoutPlaintext(t *testing.T) {
+	t.Parallel()
 	k1, k2 := testKey(t, 1), testKey(t, 2)
 	store, _ := newTestStore(t, WithSealKeys(k1[:]))
 	ctx := context.Background()
@@ -135,6 +139,7 @@ func TestWrongKeyIsATypedErrorWithoutPlaintext(t *testing.T) {
 }
 
 func TestKeyRotation(t *testing.T) {
+	t.Parallel()
 	oldKey, newKey := testKey(t, 1), testKey(t, 2)
 	before, rdb := newTestStore(t, WithSealKeys(oldKey[:]))
 	ctx := context.Background()
@@ -162,6 +167,7 @@ func TestKeyRotation(t *testing.T) {
 }
 
 func TestUnsealedValuesAreRefusedUnlessMigrating(t *testing.T) {
+	t.Parallel()
 	k := testKey(t, 1)
 	plain, rdb := newTestStore(t)
 	ctx := context.Background()

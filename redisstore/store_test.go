@@ -14,6 +14,7 @@ import (
 )
 
 func TestNewValidatesItsInput(t *testing.T) {
+	t.Parallel()
 	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"}) // never dialled
 	t.Cleanup(func() { _ = rdb.Close() })
 	short := make([]byte, 16)
@@ -34,6 +35,7 @@ func TestNewValidatesItsInput(t *testing.T) {
 		"short seal key":    {rdb, testTenant, []Option{WithSealKeys(short)}},
 	} {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			_, err := New(tc.rdb, tc.tenant, tc.opts...)
 			require.ErrorIs(t, err, emporix.ErrInvalidInput)
 			var ve *emporix.ValidationError
@@ -54,6 +56,7 @@ func TestNewValidatesItsInput(t *testing.T) {
 }
 
 func TestExpiryIsTheDeadlinePlusTheGraceCappedByMaxTTL(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 	s := &Store{grace: time.Hour, now: func() time.Time { return now }}
 	// dying returns a state whose access token and refresh token both end at
@@ -79,6 +82,7 @@ func TestExpiryIsTheDeadlinePlusTheGraceCappedByMaxTTL(t *testing.T) {
 }
 
 func TestRoundTripAndCompareAndSwap(t *testing.T) {
+	t.Parallel()
 	store, _ := newTestStore(t)
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Millisecond)
@@ -132,6 +136,7 @@ func TestRoundTripAndCompareAndSwap(t *testing.T) {
 }
 
 func TestTenantsAndPrefixesAreSeparate(t *testing.T) {
+	t.Parallel()
 	store, rdb := newTestStore(t)
 	ctx := context.Background()
 	_, err := store.Save(ctx, "cookie-1", testState(1, time.Now()), 0)
@@ -159,6 +164,7 @@ func TestTenantsAndPrefixesAreSeparate(t *testing.T) {
 }
 
 func TestConcurrentCompareAndSwapHasOneWinnerPerVersion(t *testing.T) {
+	t.Parallel()
 	store, _ := newTestStore(t)
 	ctx := context.Background()
 	const writers, rounds = 64, 5
@@ -225,6 +231,7 @@ func TestEntryExpiresAtTheDeadlinePlusTheGrace(t *testing.T) {
 }
 
 func TestEntryExpiryFollowsEachSave(t *testing.T) {
+	t.Parallel()
 	store, rdb := newTestStore(t, WithGrace(0))
 	ctx := context.Background()
 	rkey := store.sessionKey("k")
@@ -263,6 +270,7 @@ func TestEntryExpiryFollowsEachSave(t *testing.T) {
 }
 
 func TestMalformedValuesAreTypedErrorsThatQuoteNothing(t *testing.T) {
+	t.Parallel()
 	store, rdb := newTestStore(t)
 	ctx := context.Background()
 	for name, fields := range map[string][]any{
@@ -272,7 +280,7 @@ func TestMalformedValuesAreTypedErrorsThatQuoteNothing(t *testing.T) {
 		"not JSON":       {"v", "1", "state", secretMark + "garbage"},
 		"wrong encoding": {"v", "1", "state", `{"v":99,"anonymous":{"access_token":"` + secretMark + `a"}}`},
 	} {
-		t.Run(name, func(t *testing.T) {
+		t.Run(name, func(t *testing.T) { // not parallel: the cases share one key
 			key := secretMark + "cookie" // session keys are credentials too
 			rkey := store.sessionKey(key)
 			require.NoError(t, rdb.Del(ctx, rkey).Err())
@@ -291,6 +299,7 @@ func TestMalformedValuesAreTypedErrorsThatQuoteNothing(t *testing.T) {
 }
 
 func TestContextCancellationReachesRedis(t *testing.T) {
+	t.Parallel()
 	store, _ := newTestStore(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()

@@ -34,23 +34,9 @@ func addressSpecDecoded() Address {
 
 // addressOps returns the address operations on the address with the given
 // raw ID and its escaped form.
-func addressOps(id, escaped string) struct{ list, create, get, update, del, addTags, removeTags svcOp } {
+func addressOps(id, escaped string) struct{ get, update, del, addTags, removeTags svcOp } {
 	one := addressesPath + "/" + escaped
-	return struct{ list, create, get, update, del, addTags, removeTags svcOp }{
-		list: svcOp{
-			name: "Addresses.List", method: http.MethodGet, path: addressesPath,
-			call: func(ctx context.Context, c *Client) error {
-				_, err := c.Addresses.List(ctx)
-				return err
-			},
-		},
-		create: svcOp{
-			name: "Addresses.Create", method: http.MethodPost, path: addressesPath,
-			call: func(ctx context.Context, c *Client) error {
-				_, err := c.Addresses.Create(ctx, &AddressCreate{ContactName: "John Doe", Country: "DE"})
-				return err
-			},
-		},
+	return struct{ get, update, del, addTags, removeTags svcOp }{
 		get: svcOp{
 			name: "Addresses.Get", method: http.MethodGet, path: one,
 			call: func(ctx context.Context, c *Client) error {
@@ -564,21 +550,5 @@ func TestAddresses_EmptyOrDotIDSendsNothing(t *testing.T) {
 				requireNoRequests(t, mt)
 			})
 		}
-	}
-}
-
-func TestAddresses_NeedCustomerToken(t *testing.T) {
-	t.Parallel()
-	ops := addressOps(addressID, addressID)
-	svcCustomerOnlyChecks(t, ops.list, ops.create, ops.get, ops.update, ops.del, ops.addTags, ops.removeTags)
-}
-
-func TestAddresses_RetryClass(t *testing.T) {
-	t.Parallel()
-	ops := addressOps(addressID, addressID)
-	svcRetryCheck(t, ops.list, 3)
-	svcRetryCheck(t, ops.get, 3)
-	for _, op := range []svcOp{ops.create, ops.update, ops.del, ops.addTags, ops.removeTags} {
-		svcRetryCheck(t, op, 1)
 	}
 }

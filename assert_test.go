@@ -150,7 +150,7 @@ func runErrorCases(t *testing.T, id string, cases ...errorCase) {
 	masked := *s
 	masked.optInToken = "REDACTED"
 	path, shown := casePath(row, s), casePath(row, &masked)
-	for _, m := range append([]opMethod{{oc.name, oc.call}}, oc.more...) {
+	for _, m := range oc.methods() {
 		for _, ec := range cases {
 			t.Run(m.name+"/"+ec.name, func(t *testing.T) {
 				if ec.offSpec != "" {
@@ -166,4 +166,9 @@ func runErrorCases(t *testing.T, id string, cases ...errorCase) {
 			})
 		}
 	}
+}
+
+// methods are every method that sends oc's operation, its own first.
+func (oc opCase) methods() []opMethod {
+	return append([]opMethod{{oc.name, oc.call}}, oc.more...)
 }

@@ -233,11 +233,6 @@ func TestCredentialsChangePassword_Errors(t *testing.T) {
 
 // ---- across operations ----
 
-func TestCredentials_CustomerOperationsNeedCustomerToken(t *testing.T) {
-	t.Parallel()
-	svcCustomerOnlyChecks(t, credentialOps.emailChange, credentialOps.change)
-}
-
 func TestCredentials_AnonymousOperations(t *testing.T) {
 	t.Parallel()
 	ops := []struct {
@@ -320,16 +315,6 @@ func TestCredentials_ErrorsDoNotEchoSecrets(t *testing.T) {
 				assert.NotContains(t, s, o.secret)
 			}
 		})
-	}
-}
-
-func TestCredentials_RetryClass(t *testing.T) {
-	t.Parallel()
-	for _, op := range []svcOp{
-		credentialOps.emailChange, credentialOps.emailConfirm, credentialOps.resetRequest,
-		credentialOps.reset, credentialOps.change,
-	} {
-		svcRetryCheck(t, op, 1)
 	}
 }
 

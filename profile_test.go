@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emporix-go/emporix/internal/optable"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -135,57 +136,6 @@ type svcOp struct {
 	call   func(ctx context.Context, c *Client) error
 }
 
-// svcCustomerOnlyChecks checks that a customer operation refuses, before
-// sending anything, a client with only an anonymous token or with none.
-func svcCustomerOnlyChecks(t *testing.T, ops ...svcOp) {
-	t.Helper()
-	for _, op := range ops {
-		t.Run(op.name+"/anonymous token only", func(t *testing.T) {
-			c, mt := newTestClient(t, WithTokenSource(StaticTokenSource(anonToken())))
-			err := op.call(context.Background(), c)
-			assert.ErrorIs(t, err, ErrCustomerTokenRequired)
-			assert.NotErrorIs(t, err, ErrNoToken)
-			var apiErr *APIError
-			assert.False(t, errors.As(err, &apiErr), "no request, so no APIError")
-			requireNoRequests(t, mt)
-		})
-		t.Run(op.name+"/anonymous-only StaticTokens", func(t *testing.T) {
-			c, mt := newTestClient(t, WithTokenSource(StaticTokens(anonToken(), nil)))
-			assert.ErrorIs(t, op.call(context.Background(), c), ErrCustomerTokenRequired)
-			requireNoRequests(t, mt)
-		})
-		t.Run(op.name+"/no token source", func(t *testing.T) {
-			c, mt := newTestClient(t, WithTokenSource(nil))
-			err := op.call(context.Background(), c)
-			assert.ErrorIs(t, err, ErrNoToken)
-			assert.NotErrorIs(t, err, ErrCustomerTokenRequired)
-			requireNoRequests(t, mt)
-		})
-		t.Run(op.name+"/source with empty token", func(t *testing.T) {
-			c, mt := newTestClient(t, WithTokenSource(StaticTokenSource(&Token{Kind: KindCustomer})))
-			assert.ErrorIs(t, op.call(context.Background(), c), ErrNoToken)
-			requireNoRequests(t, mt)
-		})
-	}
-}
-
-// svcRetryCheck answers op with 502 and checks how many attempts were made:
-// reads are retried (the test client allows two retries), writes never.
-func svcRetryCheck(t *testing.T, op svcOp, wantAttempts int) {
-	t.Helper()
-	t.Run(op.name+"/502", func(t *testing.T) {
-		allowOffSpecResponses(t, "no document declares 5xx, yet the gateway sends them")
-		c, mt := newTestClient(t)
-		serve(t, mt, op.method, op.path, jsonReply(http.StatusBadGateway, `{"type":"bad_gateway","status":502,"message":"upstream"}`))
-		err := op.call(context.Background(), c)
-		assert.ErrorIs(t, err, ErrServer)
-		var apiErr *APIError
-		require.ErrorAs(t, err, &apiErr)
-		assert.Equal(t, wantAttempts, apiErr.Attempts)
-		assert.Equal(t, wantAttempts, calls(mt, op.method, op.path))
-	})
-}
-
 // ---- profile fixtures ----
 
 const (
@@ -205,28 +155,6 @@ const (
 	profileAnonymousExample = `{"firstName":"Anonymous","lastName":"Anonymous","preferredSite":"default",
 		"customerNumber":"00000000","id":"00000000","accounts":[]}`
 )
-
-var profileOps = struct{ get, update, mergePatch svcOp }{
-	get: svcOp{
-		name: "Profile.Get", method: http.MethodGet, path: profilePath,
-		call: func(ctx context.Context, c *Client) error {
-			_, err := c.Profile.Get(ctx, &ProfileGetOptions{Expand: []string{"addresses"}})
-			return err
-		},
-	},
-	update: svcOp{
-		name: "Profile.Update", method: http.MethodPatch, path: profilePath,
-		call: func(ctx context.Context, c *Client) error {
-			return c.Profile.Update(ctx, &ProfileUpdate{FirstName: Ptr("Jane"), Metadata: &Metadata{Version: 1}})
-		},
-	},
-	mergePatch: svcOp{
-		name: "Profile.MergePatch", method: http.MethodPatch, path: profilePath,
-		call: func(ctx context.Context, c *Client) error {
-			return c.Profile.MergePatch(ctx, &ProfileUpdate{FirstName: Ptr("Jane"), Metadata: &Metadata{Version: 1}})
-		},
-	},
-}
 
 // ---- Profile.Get ----
 
@@ -682,19 +610,41 @@ func TestProfilePatch_InvalidInput(t *testing.T) {
 	}
 }
 
-func TestProfilePatch_NeedsCustomerToken(t *testing.T) {
+// TestCustomerOperationsNeedACustomerToken: every operation whose row
+// needs a customer token refuses, before sending anything, a client whose
+// source has only an anonymous token, none, or an empty one.
+func TestCustomerOperationsNeedACustomerToken(t *testing.T) {
 	t.Parallel()
-	svcCustomerOnlyChecks(t, profileOps.update, profileOps.mergePatch)
+	s := newSecretSet("sentinels", "")
+	for _, row := range sdkRows() {
+		if row.Auth != optable.Customer {
+			continue
+		}
+		for name, tc := range map[string]struct {
+			src       TokenSource
+			want, not error
+		}{
+			"anonymous token only":        {StaticTokenSource(anonToken()), ErrCustomerTokenRequired, ErrNoToken},
+			"anonymous-only StaticTokens": {StaticTokens(anonToken(), nil), ErrCustomerTokenRequired, ErrNoToken},
+			"no token source":             {nil, ErrNoToken, ErrCustomerTokenRequired},
+			"source with empty token":     {StaticTokenSource(&Token{Kind: KindCustomer}), ErrNoToken, ErrCustomerTokenRequired},
+		} {
+			for _, m := range opCases[row.ID].methods() {
+				t.Run(m.name+"/"+name, func(t *testing.T) {
+					c, mt := newTestClient(t, WithTokenSource(tc.src))
+					_, err := m.call(context.Background(), c, s)
+					require.ErrorIs(t, err, tc.want)
+					assert.NotErrorIs(t, err, tc.not)
+					var apiErr *APIError
+					assert.False(t, errors.As(err, &apiErr), "no request, so no APIError")
+					requireNoRequests(t, mt)
+				})
+			}
+		}
+	}
 }
 
 func TestProfilePatch_Errors(t *testing.T) {
 	t.Parallel()
 	runErrorCases(t, "PATCH-customer-update-customer", svcErr400, svcErr401Invalid, svcErr401Expired, svcErr403, svcErr403StringDetails, svcErr409)
-}
-
-func TestProfile_RetryClass(t *testing.T) {
-	t.Parallel()
-	svcRetryCheck(t, profileOps.get, 3)
-	svcRetryCheck(t, profileOps.update, 1)
-	svcRetryCheck(t, profileOps.mergePatch, 1)
 }

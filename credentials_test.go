@@ -2,7 +2,6 @@ package emporix
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"testing"
@@ -232,54 +231,6 @@ func TestCredentialsChangePassword_Errors(t *testing.T) {
 }
 
 // ---- across operations ----
-
-func TestCredentials_AnonymousOperations(t *testing.T) {
-	t.Parallel()
-	ops := []struct {
-		op   svcOp
-		body string
-	}{
-		{credentialOps.emailConfirm, `{"token":"` + emailToken + `"}`},
-		{credentialOps.resetRequest, `{"email":"example@customer.com"}`},
-		{credentialOps.reset, `{"token":"` + emailToken + `","password":"PASSWORD-s3cr3t"}`},
-	}
-	for _, o := range ops {
-		t.Run(o.op.name+"/anonymous token only", func(t *testing.T) {
-			c, mt := newTestClient(t, WithTokenSource(StaticTokenSource(anonToken())))
-			sent := serve(t, mt, o.op.method, o.op.path, reply{status: http.StatusNoContent})
-			require.NoError(t, o.op.call(context.Background(), c))
-			svcAssertRequest(t, only(t, sent), svcWant{
-				method: http.MethodPost, path: o.op.path, auth: "Bearer " + anonAccess,
-				contentType: "application/json", body: o.body,
-			})
-		})
-		t.Run(o.op.name+"/anonymous source preferred over customer token", func(t *testing.T) {
-			c, mt := newTestClient(t, WithTokenSource(StaticTokens(anonToken(), custToken())))
-			sent := serve(t, mt, o.op.method, o.op.path, reply{status: http.StatusNoContent})
-			require.NoError(t, o.op.call(context.Background(), c))
-			assert.Equal(t, []string{"Bearer " + anonAccess}, only(t, sent).Header.Values("Authorization"))
-		})
-		t.Run(o.op.name+"/customer token only", func(t *testing.T) {
-			c, mt := newTestClient(t, WithTokenSource(StaticTokenSource(custToken())))
-			err := o.op.call(context.Background(), c)
-			assert.ErrorIs(t, err, ErrAnonymousTokenRequired)
-			requireNoRequests(t, mt)
-		})
-		t.Run(o.op.name+"/customer-only StaticTokens", func(t *testing.T) {
-			c, mt := newTestClient(t, WithTokenSource(StaticTokens(nil, custToken())))
-			assert.ErrorIs(t, o.op.call(context.Background(), c), ErrAnonymousTokenRequired)
-			requireNoRequests(t, mt)
-		})
-		t.Run(o.op.name+"/no token source", func(t *testing.T) {
-			c, mt := newTestClient(t, WithTokenSource(nil))
-			err := o.op.call(context.Background(), c)
-			assert.ErrorIs(t, err, ErrAnonymousTokenRequired)
-			var apiErr *APIError
-			assert.False(t, errors.As(err, &apiErr))
-			requireNoRequests(t, mt)
-		})
-	}
-}
 
 // A server that echoes the password or e-mailed token back in its error
 // must not leak it through the returned error.

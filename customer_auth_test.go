@@ -1058,15 +1058,19 @@ type authOp struct {
 	call   func(ctx context.Context, c *Client) error
 }
 
-// authOps are the operations authorized with the shopper's anonymous or
-// the customer token, each called through its case (opcases_test.go).
+// authOps are the methods of the operations authorized with the shopper's
+// anonymous or the customer token, each called through its case
+// (opcases_test.go).
 func authOps() []authOp {
 	s := newSecretSet("sentinels", "")
 	var ops []authOp
 	for _, row := range sdkRows() {
-		if oc := opCases[row.ID]; row.Auth == authAnonymous || row.Auth == authCustomer {
-			ops = append(ops, authOp{oc.name, row.Method, casePath(row, s), row.Auth, oc.ok, func(ctx context.Context, c *Client) error {
-				_, err := oc.call(ctx, c, s)
+		if row.Auth != authAnonymous && row.Auth != authCustomer {
+			continue
+		}
+		for _, m := range opCases[row.ID].methods() {
+			ops = append(ops, authOp{m.name, row.Method, casePath(row, s), row.Auth, opCases[row.ID].ok, func(ctx context.Context, c *Client) error {
+				_, err := m.call(ctx, c, s)
 				return err
 			}})
 		}
@@ -1087,6 +1091,8 @@ func TestAuthOps_MissingOrWrongTokenSendsNothing(t *testing.T) {
 		{"customer token only", StaticTokenSource(custToken()), ErrAnonymousTokenRequired, nil},
 		{"customer token only, shopper source", StaticTokens(nil, custToken()), ErrAnonymousTokenRequired, nil},
 		{"anonymous token only", StaticTokens(anonToken(), nil), nil, ErrCustomerTokenRequired},
+		{"anonymous token only, single source", StaticTokenSource(anonToken()), nil, ErrCustomerTokenRequired},
+		{"empty customer token", StaticTokenSource(&Token{Kind: KindCustomer}), ErrAnonymousTokenRequired, ErrNoToken},
 		{"empty shopper source", StaticTokens(nil, nil), ErrAnonymousTokenRequired, ErrNoToken},
 		{"token without access token", StaticTokenSource(&Token{Kind: KindAnonymous}), ErrAnonymousTokenRequired, ErrNoToken},
 		{"source returns nil", TokenSourceFunc(func(context.Context) (*Token, error) { return nil, nil }), ErrAnonymousTokenRequired, ErrNoToken},
@@ -1104,9 +1110,14 @@ func TestAuthOps_MissingOrWrongTokenSendsNothing(t *testing.T) {
 			t.Run(s.name+"/"+op.name, func(t *testing.T) {
 				c, mt := newTestClient(t)
 				err := op.call(authBG, c.WithTokenSource(s.src))
-				require.Error(t, err)
-				assert.ErrorIs(t, err, want)
-				assert.NotErrorIs(t, err, ErrInvalidInput)
+				require.ErrorIs(t, err, want)
+				for _, other := range []error{ErrInvalidInput, ErrNoToken, ErrAnonymousTokenRequired, ErrCustomerTokenRequired} {
+					if other != want {
+						assert.NotErrorIs(t, err, other)
+					}
+				}
+				var apiErr *APIError
+				assert.False(t, errors.As(err, &apiErr), "no request, so no APIError")
 				requireNoRequests(t, mt)
 			})
 		}
@@ -1161,7 +1172,13 @@ func TestAuthOps_TokenKindAndCommonHeaders(t *testing.T) {
 	t.Parallel()
 	for _, op := range authOps() {
 		t.Run(op.name, func(t *testing.T) {
-			c, mt := newTestClient(t, WithUserAgent("my-shop/1.2"))
+			// A source holding only the operation's token: TestOperationAuth
+			// sends each with both.
+			src := StaticTokenSource(anonToken())
+			if op.auth == authCustomer {
+				src = StaticTokenSource(custToken())
+			}
+			c, mt := newTestClient(t, WithUserAgent("my-shop/1.2"), WithTokenSource(src))
 			sent := serve(t, mt, op.method, op.path, op.ok)
 			require.NoError(t, op.call(authBG, c))
 			r := only(t, sent)

@@ -3,13 +3,11 @@ package emporix
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/url"
 	"testing"
 	"time"
 
-	"github.com/emporix-go/emporix/internal/optable"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -607,40 +605,6 @@ func TestProfilePatch_InvalidInput(t *testing.T) {
 				{"negative version", &ProfileUpdate{FirstName: Ptr("J"), Metadata: &Metadata{Version: -1}}, "ProfileUpdate.Metadata.Version"},
 			})
 		})
-	}
-}
-
-// TestCustomerOperationsNeedACustomerToken: every operation whose row
-// needs a customer token refuses, before sending anything, a client whose
-// source has only an anonymous token, none, or an empty one.
-func TestCustomerOperationsNeedACustomerToken(t *testing.T) {
-	t.Parallel()
-	s := newSecretSet("sentinels", "")
-	for _, row := range sdkRows() {
-		if row.Auth != optable.Customer {
-			continue
-		}
-		for name, tc := range map[string]struct {
-			src       TokenSource
-			want, not error
-		}{
-			"anonymous token only":        {StaticTokenSource(anonToken()), ErrCustomerTokenRequired, ErrNoToken},
-			"anonymous-only StaticTokens": {StaticTokens(anonToken(), nil), ErrCustomerTokenRequired, ErrNoToken},
-			"no token source":             {nil, ErrNoToken, ErrCustomerTokenRequired},
-			"source with empty token":     {StaticTokenSource(&Token{Kind: KindCustomer}), ErrNoToken, ErrCustomerTokenRequired},
-		} {
-			for _, m := range opCases[row.ID].methods() {
-				t.Run(m.name+"/"+name, func(t *testing.T) {
-					c, mt := newTestClient(t, WithTokenSource(tc.src))
-					_, err := m.call(context.Background(), c, s)
-					require.ErrorIs(t, err, tc.want)
-					assert.NotErrorIs(t, err, tc.not)
-					var apiErr *APIError
-					assert.False(t, errors.As(err, &apiErr), "no request, so no APIError")
-					requireNoRequests(t, mt)
-				})
-			}
-		}
 	}
 }
 

@@ -359,13 +359,16 @@ func flowOf[S any](name string, newState func(*testing.T, *e2eTarget) S, steps [
 }
 
 // runSteps runs the steps in order as subtests sharing st. After a failed
-// step (or one that halted the flow) every later step skips, naming it, so
-// that one failure is reported once rather than as a cascade. On a target
+// step (or one that halted the flow, or one a -run pattern left out) every
+// later step skips, naming it, so that one failure is reported once rather
+// than as a cascade. On a target
 // with a request log, the operations a step called must be exactly those it
 // names.
 func runSteps[S any](t *testing.T, tg *e2eTarget, st S, steps []e2eStep[S]) {
 	for _, s := range steps {
+		ran := false
 		passed := t.Run(s.name, func(t *testing.T) {
+			ran = true
 			if tg.blocked != "" {
 				t.Skip(tg.blocked)
 			}
@@ -379,7 +382,11 @@ func runSteps[S any](t *testing.T, tg *e2eTarget, st S, steps []e2eStep[S]) {
 				assert.ElementsMatch(t, s.ops, slices.Collect(maps.Keys(called)), "the operations the step called vs those it names")
 			}
 		})
-		if !passed && tg.blocked == "" {
+		switch {
+		case tg.blocked != "":
+		case !ran:
+			tg.blocked = fmt.Sprintf("blocked: step %q did not run (-run left it out); the steps share state, so run the flow whole", s.name)
+		case !passed:
 			tg.blocked = fmt.Sprintf("blocked: step %q failed", s.name)
 		}
 	}

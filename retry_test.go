@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -422,29 +421,17 @@ func TestBackoffFullJitter(t *testing.T) {
 	}
 }
 
-// waitLog records the waits a client asks for between attempts instead of
-// sleeping them, so that a wait the SDK should not ask for (a broken cap)
-// fails the test at once instead of hanging it.
-type waitLog struct {
-	mu    sync.Mutex
-	waits []time.Duration
-}
-
-func recordWaits(c *Client) *waitLog {
-	w := &waitLog{}
+// recordWaits makes c record each wait it asks for between attempts
+// instead of sleeping it, so that a wait it should not ask for (a broken
+// cap) fails the test at once instead of hanging it. The calls run on the
+// test's goroutine, so the list needs no lock.
+func recordWaits(c *Client) *[]time.Duration {
+	var waits []time.Duration
 	SetRetrySleep(c, func(ctx context.Context, d time.Duration) error {
-		w.mu.Lock()
-		w.waits = append(w.waits, d)
-		w.mu.Unlock()
+		waits = append(waits, d)
 		return ctx.Err()
 	})
-	return w
-}
-
-func (w *waitLog) all() []time.Duration {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return append([]time.Duration(nil), w.waits...)
+	return &waits
 }
 
 // A Retry-After the call cannot afford is not waited for: the answer, with
@@ -487,7 +474,7 @@ func TestRetryAfterSurfacesAtOnce(t *testing.T) {
 				assert.InDelta(t, tc.want, apiErr.RetryAfter, float64(2*time.Second), op.name)
 				assert.Equal(t, 1, apiErr.Attempts)
 				assert.Equal(t, 1, calls(mt, op.method, op.path), "%s: not retried", op.name)
-				assert.Empty(t, waits.all(), "%s: no wait asked for", op.name)
+				assert.Empty(t, *waits, "%s: no wait asked for", op.name)
 			}
 		})
 	}
@@ -502,7 +489,7 @@ func TestRetryAfterSurfacesAtOnce(t *testing.T) {
 	_, err := c.Profile.Get(ctx, nil)
 	require.NoError(t, err)
 	assert.Equal(t, 2, calls(mt, "GET", "/customer/mytenant/me"))
-	assert.Equal(t, []time.Duration{time.Second}, waits.all(), "the server's wait was honoured")
+	assert.Equal(t, []time.Duration{time.Second}, *waits, "the server's wait was honoured")
 }
 
 // Every wait between attempts goes through the client's sleep: the
@@ -515,7 +502,7 @@ func TestRetryWaitsAreTheOnesAskedFor(t *testing.T) {
 		statusReply(429, "Retry-After", "0"), statusReply(503, "Retry-After", "20"), jsonReply(200, `{"id":"1"}`))
 	_, err := c.Profile.Get(context.Background(), nil)
 	require.NoError(t, err)
-	got := waits.all()
+	got := *waits
 	require.Len(t, got, 4)
 	assert.LessOrEqual(t, got[0], time.Second, "first backoff within MinWait")
 	assert.LessOrEqual(t, got[1], 2*time.Second, "second backoff within 2·MinWait")

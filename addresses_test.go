@@ -84,7 +84,7 @@ func TestAddressesList_SpecExample(t *testing.T) {
 	got, err := c.Addresses.List(context.Background())
 	require.NoError(t, err)
 
-	svcAssertRequest(t, only(t, sent), svcWant{
+	assertRequest(t, only(t, sent), wantRequest{
 		method: http.MethodGet, path: addressesPath, auth: "Bearer " + custAccess,
 	})
 	assert.Equal(t, []Address{
@@ -150,7 +150,7 @@ func TestAddressesCreate_SpecExample(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "b05c20e034", id)
 
-	svcAssertRequest(t, only(t, sent), svcWant{
+	assertRequest(t, only(t, sent), wantRequest{
 		method: http.MethodPost, path: addressesPath, auth: "Bearer " + custAccess,
 		contentType: "application/json",
 		body: `{"contactName":"John Doe","companyName":"Emporix","street":"Platz der Republik","streetNumber":"1",
@@ -174,7 +174,7 @@ func TestAddressesCreate_EveryField(t *testing.T) {
 	})
 	require.NoError(t, err)
 	assert.Equal(t, "new-1", id)
-	svcAssertRequest(t, only(t, sent), svcWant{
+	assertRequest(t, only(t, sent), wantRequest{
 		method: http.MethodPost, path: addressesPath, auth: "Bearer " + custAccess,
 		contentType: "application/json",
 		body: `{"contactName":"Jane Roe","companyName":"ACME","street":"Main St","streetNumber":"5a",
@@ -250,7 +250,7 @@ func TestAddressesGet_SpecExample(t *testing.T) {
 	got, err := c.Addresses.Get(context.Background(), addressID)
 	require.NoError(t, err)
 
-	svcAssertRequest(t, only(t, sent), svcWant{
+	assertRequest(t, only(t, sent), wantRequest{
 		method: http.MethodGet, path: "/customer/mytenant/me/addresses/b05c20e034", auth: "Bearer " + custAccess,
 	})
 	want := addressSpecDecoded()
@@ -353,7 +353,7 @@ func TestAddressesUpdate_Bodies(t *testing.T) {
 			c, mt := newTestClient(t)
 			sent := serve(t, mt, http.MethodPatch, addressPath, reply{status: http.StatusOK})
 			require.NoError(t, c.Addresses.Update(context.Background(), addressID, tt.in))
-			svcAssertRequest(t, only(t, sent), svcWant{
+			assertRequest(t, only(t, sent), wantRequest{
 				method: http.MethodPatch, path: "/customer/mytenant/me/addresses/b05c20e034",
 				auth: "Bearer " + custAccess, contentType: "application/json", body: tt.want,
 			})
@@ -419,7 +419,7 @@ func TestAddressesDelete(t *testing.T) {
 			c, mt := newTestClient(t)
 			sent := serve(t, mt, http.MethodDelete, addressPath, r)
 			require.NoError(t, c.Addresses.Delete(context.Background(), addressID))
-			svcAssertRequest(t, only(t, sent), svcWant{
+			assertRequest(t, only(t, sent), wantRequest{
 				method: http.MethodDelete, path: "/customer/mytenant/me/addresses/b05c20e034",
 				auth: "Bearer " + custAccess,
 			})
@@ -465,7 +465,7 @@ func TestAddressesTags_Request(t *testing.T) {
 				c, mt := newTestClient(t)
 				sent := serve(t, mt, tg.method, addressTags, reply{status: http.StatusNoContent})
 				require.NoError(t, tg.op(c, addressID, tt.tags...))
-				svcAssertRequest(t, only(t, sent), svcWant{
+				assertRequest(t, only(t, sent), wantRequest{
 					method: tg.method, path: "/customer/mytenant/me/addresses/b05c20e034/tags",
 					query: url.Values{"tags": {tt.want}}, auth: "Bearer " + custAccess,
 				})

@@ -50,13 +50,9 @@ func TestAnonymousLogin_RequestAndToken(t *testing.T) {
 	assert.True(t, tok.ExpiredAt(testNow.Add(authSecs(3599))))
 	assert.False(t, tok.RefreshExpiredAt(testNow.Add(23*time.Hour)))
 
-	r := only(t, sent)
-	assert.Equal(t, "GET", r.Method)
-	assert.Equal(t, "/customerlogin/auth/anonymous/login", pathOf(r))
-	assert.Equal(t, url.Values{"tenant": {testTenant}, "client_id": {testClientID}}, r.URL.Query())
-	assert.Empty(t, r.Header.Values("Authorization"), "the anonymous login needs no token")
-	assert.Equal(t, "application/json", r.Header.Get("Accept"))
-	authAssertNoBody(t, r)
+	// The anonymous login needs no token.
+	assertRequest(t, only(t, sent), wantRequest{method: "GET", path: "/customerlogin/auth/anonymous/login",
+		query: url.Values{"tenant": {testTenant}, "client_id": {testClientID}}})
 }
 
 func TestAnonymousLogin_SessionContext(t *testing.T) {
@@ -233,14 +229,9 @@ func TestAnonymousRefresh_RequestAndToken(t *testing.T) {
 	}, tok)
 	assert.Equal(t, before, *anon, "the input token is not modified")
 
-	r := only(t, sent)
-	assert.Equal(t, "GET", r.Method)
-	assert.Equal(t, "/customerlogin/auth/anonymous/refresh", pathOf(r))
-	assert.Equal(t, url.Values{"tenant": {testTenant}, "refresh_token": {anonRefresh}, "client_id": {testClientID}}, r.URL.Query(),
-		"only tenant, refresh_token and client_id: the deprecated anonymous_token is never sent")
-	assert.NotContains(t, r.URL.Query(), "anonymous_token")
-	assert.Empty(t, r.Header.Values("Authorization"))
-	authAssertNoBody(t, r)
+	// Only tenant, refresh_token and client_id: the deprecated anonymous_token is never sent.
+	assertRequest(t, only(t, sent), wantRequest{method: "GET", path: "/customerlogin/auth/anonymous/refresh",
+		query: url.Values{"tenant": {testTenant}, "refresh_token": {anonRefresh}, "client_id": {testClientID}}})
 }
 
 func TestAnonymousRefresh_CarryForward(t *testing.T) {

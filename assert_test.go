@@ -3,6 +3,8 @@ package emporix
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/url"
 	"slices"
 	"testing"
 
@@ -171,4 +173,43 @@ func runErrorCases(t *testing.T, id string, cases ...errorCase) {
 // methods are every method that sends oc's operation, its own first.
 func (oc opCase) methods() []opMethod {
 	return append([]opMethod{{oc.name, oc.call}}, oc.more...)
+}
+
+// wantRequest is the request an operation must send.
+type wantRequest struct {
+	method string
+	path   string     // escaped, without the test base prefix
+	query  url.Values // nil: no query at all
+	auth   string     // the exact Authorization header; "": none
+	// contentType is the exact Content-Type; "" means the request has
+	// neither a Content-Type nor a body.
+	contentType string
+	body        string // JSON, compared with JSONEq
+}
+
+// assertRequest checks one request sent against want.
+func assertRequest(t *testing.T, got *http.Request, want wantRequest) {
+	t.Helper()
+	assert.Equal(t, want.method, got.Method, "method")
+	assert.Equal(t, want.path, pathOf(got), "path")
+	if want.query == nil {
+		assert.Empty(t, got.URL.Query(), "query")
+	} else {
+		assert.Equal(t, want.query, got.URL.Query(), "query")
+	}
+	if want.auth == "" {
+		assert.Empty(t, got.Header.Values("Authorization"), "Authorization")
+	} else {
+		assert.Equal(t, []string{want.auth}, got.Header.Values("Authorization"), "Authorization")
+	}
+	assert.Equal(t, "application/json", got.Header.Get("Accept"), "Accept")
+	if want.contentType == "" {
+		assert.Empty(t, got.Header.Values("Content-Type"), "bodiless request has a Content-Type")
+		assert.Empty(t, bodyOf(t, got), "bodiless request has a body")
+		return
+	}
+	assert.Equal(t, []string{want.contentType}, got.Header.Values("Content-Type"), "Content-Type")
+	if body := bodyOf(t, got); assert.NotEmpty(t, body, "body") {
+		assert.JSONEq(t, want.body, body, "body")
+	}
 }

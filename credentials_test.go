@@ -82,7 +82,7 @@ func TestCredentialsRequestEmailChange(t *testing.T) {
 			c, mt := newTestClient(t)
 			sent := serve(t, mt, http.MethodPost, emailChangePath, reply{status: http.StatusNoContent})
 			require.NoError(t, c.Credentials.RequestEmailChange(context.Background(), tt.in))
-			svcAssertRequest(t, only(t, sent), svcWant{
+			assertRequest(t, only(t, sent), wantRequest{
 				method: http.MethodPost, path: emailChangePath, auth: "Bearer " + custAccess,
 				contentType: "application/json", body: tt.want,
 			})
@@ -116,7 +116,7 @@ func TestCredentialsConfirmEmailChange(t *testing.T) {
 	c, mt := newTestClient(t) // holds both tokens: the anonymous one must be used
 	sent := serve(t, mt, http.MethodPost, emailChangeConfirmPath, reply{status: http.StatusNoContent})
 	require.NoError(t, c.Credentials.ConfirmEmailChange(context.Background(), emailToken))
-	svcAssertRequest(t, only(t, sent), svcWant{
+	assertRequest(t, only(t, sent), wantRequest{
 		method: http.MethodPost, path: emailChangeConfirmPath, auth: "Bearer " + anonAccess,
 		contentType: "application/json", body: `{"token":"` + emailToken + `"}`,
 	})
@@ -151,7 +151,7 @@ func TestCredentialsRequestPasswordReset(t *testing.T) {
 			c, mt := newTestClient(t) // holds both tokens: the anonymous one must be used
 			sent := serve(t, mt, http.MethodPost, passwordResetPath, reply{status: http.StatusNoContent})
 			require.NoError(t, c.Credentials.RequestPasswordReset(context.Background(), tt.in))
-			svcAssertRequest(t, only(t, sent), svcWant{
+			assertRequest(t, only(t, sent), wantRequest{
 				method: http.MethodPost, path: passwordResetPath, auth: "Bearer " + anonAccess,
 				contentType: "application/json", body: tt.want,
 			})
@@ -182,7 +182,7 @@ func TestCredentialsResetPassword(t *testing.T) {
 	c, mt := newTestClient(t) // holds both tokens: the anonymous one must be used
 	sent := serve(t, mt, http.MethodPost, passwordResetUpdPath, reply{status: http.StatusNoContent})
 	require.NoError(t, c.Credentials.ResetPassword(context.Background(), &PasswordReset{Token: emailToken, Password: "P@ssw0rd123"}))
-	svcAssertRequest(t, only(t, sent), svcWant{
+	assertRequest(t, only(t, sent), wantRequest{
 		method: http.MethodPost, path: passwordResetUpdPath, auth: "Bearer " + anonAccess,
 		contentType: "application/json", body: `{"token":"` + emailToken + `","password":"P@ssw0rd123"}`,
 	})
@@ -210,7 +210,7 @@ func TestCredentialsChangePassword(t *testing.T) {
 	sent := serve(t, mt, http.MethodPost, passwordChangePath, reply{status: http.StatusNoContent})
 	require.NoError(t, c.Credentials.ChangePassword(context.Background(),
 		&PasswordChange{CurrentPassword: "password123", NewPassword: "P@ssw0rd123"}))
-	svcAssertRequest(t, only(t, sent), svcWant{
+	assertRequest(t, only(t, sent), wantRequest{
 		method: http.MethodPost, path: passwordChangePath, auth: "Bearer " + custAccess,
 		contentType: "application/json", body: `{"currentPassword":"password123","newPassword":"P@ssw0rd123"}`,
 	})

@@ -54,20 +54,6 @@ func authAssertToken(t *testing.T, want, got *Token) {
 	assert.Equal(t, want.SocialIDToken, got.SocialIDToken, "SocialIDToken")
 }
 
-// authAssertNoBody asserts a bodiless request: no body, no Content-Type.
-func authAssertNoBody(t *testing.T, r *http.Request) {
-	t.Helper()
-	assert.Empty(t, bodyOf(t, r), "body")
-	assert.Empty(t, r.Header.Get("Content-Type"), "Content-Type")
-}
-
-// authAssertJSONBody asserts a JSON request body.
-func authAssertJSONBody(t *testing.T, r *http.Request, want string) {
-	t.Helper()
-	assert.Equal(t, "application/json", r.Header.Get("Content-Type"))
-	assert.JSONEq(t, want, bodyOf(t, r))
-}
-
 // authSecs is a lifetime in seconds, for expected expiries.
 func authSecs(n int) time.Duration { return time.Duration(n) * time.Second }
 
@@ -148,13 +134,9 @@ func TestSignup_SendsFullRequestAndReturnsCustomerNumber(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "13730481", id)
 
-	r := only(t, sent)
-	assert.Equal(t, "POST", r.Method)
-	assert.Equal(t, "/customer/mytenant/signup", pathOf(r))
-	assert.Empty(t, r.URL.Query())
-	assert.Equal(t, bearer(anonAccess), r.Header.Get("Authorization"), "sign-up is authorized with the anonymous token")
-	assert.Equal(t, "application/json", r.Header.Get("Accept"))
-	authAssertJSONBody(t, r, authSignupExampleJSON)
+	// Sign-up is authorized with the anonymous token.
+	assertRequest(t, only(t, sent), wantRequest{method: "POST", path: "/customer/mytenant/signup", auth: bearer(anonAccess),
+		contentType: "application/json", body: authSignupExampleJSON})
 }
 
 func TestSignup_MinimalAndSeparateCredentials(t *testing.T) {
@@ -194,7 +176,8 @@ func TestSignup_MinimalAndSeparateCredentials(t *testing.T) {
 			id, err := c.Auth.Signup(authBG, tt.req)
 			require.NoError(t, err)
 			assert.Equal(t, "C0042", id)
-			authAssertJSONBody(t, only(t, sent), tt.want)
+			assertRequest(t, only(t, sent), wantRequest{method: "POST", path: "/customer/mytenant/signup", auth: bearer(anonAccess),
+				contentType: "application/json", body: tt.want})
 		})
 	}
 }
@@ -328,13 +311,9 @@ func TestLogin_RequestAndToken(t *testing.T) {
 	assert.False(t, tok.ExpiredAt(testNow))
 	assert.True(t, tok.ExpiredAt(testNow.Add(authSecs(2591999))))
 
-	r := only(t, sent)
-	assert.Equal(t, "POST", r.Method)
-	assert.Equal(t, "/customer/mytenant/login", pathOf(r))
-	assert.Empty(t, r.URL.Query())
-	assert.Equal(t, bearer(anonAccess), r.Header.Get("Authorization"),
-		"login is authorized with the anonymous token even when a customer token is present")
-	authAssertJSONBody(t, r, `{"email":"customer@customer.com","password":"password123"}`)
+	// Login is authorized with the anonymous token even when a customer token is present.
+	assertRequest(t, only(t, sent), wantRequest{method: "POST", path: "/customer/mytenant/login", auth: bearer(anonAccess),
+		contentType: "application/json", body: `{"email":"customer@customer.com","password":"password123"}`})
 }
 
 func TestLogin_SessionIDFromAnonymousTokenWhenResponseHasNone(t *testing.T) {
@@ -387,7 +366,8 @@ func TestLogin_MinimumPasswordLengthIsSix(t *testing.T) {
 		sent := serve(t, mt, "POST", "/customer/mytenant/login", jsonReply(200, `{"access_token":"x"}`))
 		_, err := c.Auth.Login(authBG, &LoginRequest{Email: "a@b.c", Password: Secret(pw)})
 		require.NoError(t, err, pw)
-		authAssertJSONBody(t, only(t, sent), `{"email":"a@b.c","password":"`+pw+`"}`)
+		assertRequest(t, only(t, sent), wantRequest{method: "POST", path: "/customer/mytenant/login", auth: bearer(anonAccess),
+			contentType: "application/json", body: `{"email":"a@b.c","password":"` + pw + `"}`})
 	}
 }
 
@@ -461,12 +441,8 @@ func TestLogout_SendsCustomerTokenTwice(t *testing.T) {
 	sent := serve(t, mt, "GET", "/customer/mytenant/logout", reply{status: 204})
 	require.NoError(t, c.Auth.Logout(authBG))
 
-	r := only(t, sent)
-	assert.Equal(t, "GET", r.Method)
-	assert.Equal(t, "/customer/mytenant/logout", pathOf(r))
-	assert.Equal(t, url.Values{"accessToken": {custAccess}}, r.URL.Query())
-	assert.Equal(t, bearer(custAccess), r.Header.Get("Authorization"))
-	authAssertNoBody(t, r)
+	assertRequest(t, only(t, sent), wantRequest{method: "GET", path: "/customer/mytenant/logout",
+		query: url.Values{"accessToken": {custAccess}}, auth: bearer(custAccess)})
 }
 
 func TestLogout_UsesTheSourceTokenOfAPlainSource(t *testing.T) {
@@ -518,12 +494,9 @@ func TestRefreshCustomer_RequestAndToken(t *testing.T) {
 	}, tok)
 	assert.Equal(t, before, *cust, "the input token is not modified")
 
-	r := only(t, sent)
-	assert.Equal(t, "GET", r.Method)
-	assert.Equal(t, "/customer/mytenant/refreshauthtoken", pathOf(r))
-	assert.Equal(t, url.Values{"refreshToken": {custRefresh}}, r.URL.Query(), "camelCase refreshToken, nothing else")
-	assert.Equal(t, bearer(anonAccess), r.Header.Get("Authorization"), "authorized with the anonymous token")
-	authAssertNoBody(t, r)
+	// camelCase refreshToken and nothing else; authorized with the anonymous token.
+	assertRequest(t, only(t, sent), wantRequest{method: "GET", path: "/customer/mytenant/refreshauthtoken",
+		query: url.Values{"refreshToken": {custRefresh}}, auth: bearer(anonAccess)})
 }
 
 func TestRefreshCustomer_LegalEntity(t *testing.T) {
@@ -674,12 +647,7 @@ func TestValidate_RequestAndInfo(t *testing.T) {
 		Expiry:        testNow.Add(authSecs(2591974)),
 	}, info)
 
-	r := only(t, sent)
-	assert.Equal(t, "GET", r.Method)
-	assert.Equal(t, "/customer/mytenant/validateauthtoken", pathOf(r))
-	assert.Empty(t, r.URL.Query())
-	assert.Equal(t, bearer(custAccess), r.Header.Get("Authorization"))
-	authAssertNoBody(t, r)
+	assertRequest(t, only(t, sent), wantRequest{method: "GET", path: "/customer/mytenant/validateauthtoken", auth: bearer(custAccess)})
 }
 
 func TestValidate_SnakeCaseSessionIDAndMissingExpiry(t *testing.T) {
@@ -778,12 +746,8 @@ func TestExchangeToken_RequestAndToken(t *testing.T) {
 		SessionIdleTime: 120 * time.Second,
 	}, tok)
 
-	r := only(t, sent)
-	assert.Equal(t, "POST", r.Method)
-	assert.Equal(t, "/customer/mytenant/exchangeauthtoken", pathOf(r))
-	assert.Equal(t, url.Values{"subjectAccessToken": {authExchangeSubject}, "config": {"site_PL"}}, r.URL.Query())
-	assert.Equal(t, bearer(anonAccess), r.Header.Get("Authorization"))
-	authAssertNoBody(t, r)
+	assertRequest(t, only(t, sent), wantRequest{method: "POST", path: "/customer/mytenant/exchangeauthtoken",
+		query: url.Values{"subjectAccessToken": {authExchangeSubject}, "config": {"site_PL"}}, auth: bearer(anonAccess)})
 }
 
 func TestExchangeToken_WithoutConfig(t *testing.T) {
@@ -859,12 +823,9 @@ func TestSocialLogin_SessionFromAnonymousToken(t *testing.T) {
 	authAssertToken(t, authSocialToken(testSessionID), tok)
 
 	r := only(t, sent)
-	assert.Equal(t, "POST", r.Method)
-	assert.Equal(t, "/customer/mytenant/socialLogin", pathOf(r))
-	assert.Equal(t, url.Values{"code": {"AUTH-CODE-123"}, "redirect_uri": {"https://shop.example.com/callback"}}, r.URL.Query())
-	assert.Equal(t, bearer(anonAccess), r.Header.Get("Authorization"))
+	assertRequest(t, r, wantRequest{method: "POST", path: "/customer/mytenant/socialLogin",
+		query: url.Values{"code": {"AUTH-CODE-123"}, "redirect_uri": {"https://shop.example.com/callback"}}, auth: bearer(anonAccess)})
 	assert.Equal(t, []string{testSessionID}, r.Header.Values("session-id"))
-	authAssertNoBody(t, r)
 }
 
 func TestSocialLogin_ExplicitSessionAndPKCE(t *testing.T) {
@@ -956,13 +917,8 @@ func TestConfirmOptIn_RequestAndToken(t *testing.T) {
 		RefreshExpiry: testNow.Add(authSecs(86399)),
 	}, tok)
 
-	r := only(t, sent)
-	assert.Equal(t, "GET", r.Method)
-	assert.Equal(t, "/customer/mytenant/signup/optin/OPTIN-TOKEN-abc123", pathOf(r))
-	assert.Empty(t, r.URL.Query())
-	assert.Equal(t, bearer(anonAccess), r.Header.Get("Authorization"),
-		"authorized with the anonymous token even when a customer token is present")
-	authAssertNoBody(t, r)
+	// Authorized with the anonymous token even when a customer token is present.
+	assertRequest(t, only(t, sent), wantRequest{method: "GET", path: "/customer/mytenant/signup/optin/OPTIN-TOKEN-abc123", auth: bearer(anonAccess)})
 }
 
 func TestConfirmOptIn_TokenIsPathEscaped(t *testing.T) {
@@ -1022,12 +978,8 @@ func TestResendOptIn_Request(t *testing.T) {
 	sent := serve(t, mt, "POST", "/customer/mytenant/signup/optin/refresh_token", reply{status: 202})
 	require.NoError(t, c.Auth.ResendOptIn(authBG, "example@customer.com"))
 
-	r := only(t, sent)
-	assert.Equal(t, "POST", r.Method)
-	assert.Equal(t, "/customer/mytenant/signup/optin/refresh_token", pathOf(r))
-	assert.Empty(t, r.URL.Query())
-	assert.Equal(t, bearer(anonAccess), r.Header.Get("Authorization"))
-	authAssertJSONBody(t, r, `{"email":"example@customer.com"}`)
+	assertRequest(t, only(t, sent), wantRequest{method: "POST", path: "/customer/mytenant/signup/optin/refresh_token", auth: bearer(anonAccess),
+		contentType: "application/json", body: `{"email":"example@customer.com"}`})
 }
 
 func TestResendOptIn_Validation(t *testing.T) {

@@ -178,13 +178,9 @@ func TestActivateCustomer_Request(t *testing.T) {
 
 	require.NoError(t, c.Employee.ActivateCustomer(authBG, authServiceToken(), "13730481"))
 
-	r := only(t, sent)
-	assert.Equal(t, "PATCH", r.Method)
-	assert.Equal(t, "/customer/mytenant/customers/13730481", pathOf(r))
-	assert.Empty(t, r.URL.Query())
-	assert.Equal(t, bearer(authServiceAccess), r.Header.Get("Authorization"),
-		"the service token, never the client's shopper tokens")
-	authAssertJSONBody(t, r, `{"active":true,"onHold":false}`)
+	// The service token, never the client's shopper tokens.
+	assertRequest(t, only(t, sent), wantRequest{method: "PATCH", path: "/customer/mytenant/customers/13730481", auth: bearer(authServiceAccess),
+		contentType: "application/json", body: `{"active":true,"onHold":false}`})
 }
 
 func TestActivateCustomer_TokenVariants(t *testing.T) {

@@ -15,41 +15,6 @@ import (
 // The svc* helpers below are shared by profile_test.go, addresses_test.go
 // and credentials_test.go.
 
-// svcWant is the request an operation must send.
-type svcWant struct {
-	method string
-	path   string     // escaped, without the test base prefix
-	query  url.Values // nil: no query at all
-	auth   string     // the exact Authorization header
-	// contentType is the exact Content-Type; "" means the request has
-	// neither a Content-Type nor a body.
-	contentType string
-	body        string // JSON, compared with JSONEq
-}
-
-// svcAssertRequest checks one request sent against want.
-func svcAssertRequest(t *testing.T, got *http.Request, want svcWant) {
-	t.Helper()
-	assert.Equal(t, want.method, got.Method, "method")
-	assert.Equal(t, want.path, pathOf(got), "path")
-	if want.query == nil {
-		assert.Empty(t, got.URL.Query(), "query")
-	} else {
-		assert.Equal(t, want.query, got.URL.Query(), "query")
-	}
-	assert.Equal(t, []string{want.auth}, got.Header.Values("Authorization"), "Authorization")
-	assert.Equal(t, "application/json", got.Header.Get("Accept"), "Accept")
-	if want.contentType == "" {
-		assert.Empty(t, got.Header.Values("Content-Type"), "bodiless request has a Content-Type")
-		assert.Empty(t, bodyOf(t, got), "bodiless request has a body")
-		return
-	}
-	assert.Equal(t, []string{want.contentType}, got.Header.Values("Content-Type"), "Content-Type")
-	if body := bodyOf(t, got); assert.NotEmpty(t, body, "body") {
-		assert.JSONEq(t, want.body, body, "body")
-	}
-}
-
 var (
 	// svcErr400 carries details as objects, the spec's errorDetail shape.
 	svcErr400 = errorCase{
@@ -164,7 +129,7 @@ func TestProfileGet_SpecExample(t *testing.T) {
 	cust, err := c.Profile.Get(context.Background(), nil)
 	require.NoError(t, err)
 
-	svcAssertRequest(t, only(t, sent), svcWant{
+	assertRequest(t, only(t, sent), wantRequest{
 		method: http.MethodGet, path: profilePath, auth: "Bearer " + custAccess,
 	})
 	want := &Customer{
@@ -226,7 +191,7 @@ func TestProfileGet_AllFieldsWithExpand(t *testing.T) {
 	cust, err := c.Profile.Get(context.Background(), &ProfileGetOptions{Expand: []string{"addresses", "mixin:*"}})
 	require.NoError(t, err)
 
-	svcAssertRequest(t, only(t, sent), svcWant{
+	assertRequest(t, only(t, sent), wantRequest{
 		method: http.MethodGet, path: profilePath, auth: "Bearer " + custAccess,
 		query: url.Values{"expand": {"addresses,mixin:*"}},
 	})
@@ -336,7 +301,7 @@ func TestProfileGet_AnonymousPseudoCustomer(t *testing.T) {
 			cust, err := c.Profile.Get(context.Background(), nil)
 			require.NoError(t, err)
 
-			svcAssertRequest(t, only(t, sent), svcWant{
+			assertRequest(t, only(t, sent), wantRequest{
 				method: http.MethodGet, path: profilePath, auth: "Bearer " + anonAccess,
 			})
 			assert.Equal(t, &Customer{
@@ -526,7 +491,7 @@ func TestProfilePatch_Bodies(t *testing.T) {
 				c, mt := newTestClient(t)
 				sent := serve(t, mt, http.MethodPatch, profilePath, reply{status: http.StatusOK})
 				require.NoError(t, p.patch(c, tt.in))
-				svcAssertRequest(t, only(t, sent), svcWant{
+				assertRequest(t, only(t, sent), wantRequest{
 					method: http.MethodPatch, path: profilePath, auth: "Bearer " + custAccess,
 					contentType: p.contentType, body: tt.want,
 				})

@@ -254,8 +254,7 @@ func TestCredentials_ErrorsDoNotEchoSecrets(t *testing.T) {
 				`{"type":"bad_request","status":400,"message":"rejected %[1]s","moreInfo":"x/%[1]s","details":["value %[1]s",{"field":"f","message":"%[1]s"}]}`,
 				o.secret)))
 			err := o.op.call(context.Background(), c)
-			var apiErr *APIError
-			require.ErrorAs(t, err, &apiErr)
+			apiErr := requireAPIError(t, err, http.StatusBadRequest)
 			assert.ErrorIs(t, err, ErrBadRequest)
 			assert.Equal(t, "rejected REDACTED", apiErr.Message)
 			assert.Equal(t, "x/REDACTED", apiErr.MoreInfo)

@@ -55,8 +55,7 @@ func TestAPIErrorFromResponse(t *testing.T) {
 	_, err := c.Profile.Get(context.Background(), nil)
 	require.Error(t, err)
 	assert.Equal(t, "emporix: GET /customer/mytenant/me: 404 resource_not_found: Customer not found.", err.Error())
-	var apiErr *APIError
-	require.ErrorAs(t, err, &apiErr)
+	apiErr := requireAPIError(t, err, 404)
 	assert.Equal(t, "GET-customer-retrieve-customer-profile", apiErr.Operation)
 	assert.Equal(t, "https://docs", apiErr.MoreInfo)
 	assert.Equal(t, "rid-1", apiErr.RequestID)
@@ -249,8 +248,7 @@ func TestAPIErrorFillUnknownJSONMasked(t *testing.T) {
 	serve(t, mt, "POST", "/customer/mytenant/login",
 		jsonReply(500, `{"access_token":"LEAKED-ACCESS","refresh_token":"LEAKED-REFRESH","saas_token":"LEAKED-SAAS","status":"odd"}`))
 	_, err := c.Auth.Login(context.Background(), &LoginRequest{Email: "a@example.com", Password: secretPassword})
-	var apiErr *APIError
-	require.ErrorAs(t, err, &apiErr)
+	apiErr := requireAPIError(t, err, 500)
 	assert.Equal(t, `{"access_token":"REDACTED","refresh_token":"REDACTED","saas_token":"REDACTED","status":"odd"}`, apiErr.Body)
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%d"} {
 		assert.NotContains(t, fmt.Sprintf(verb, err), "LEAKED", verb)
@@ -329,8 +327,7 @@ func TestAPIErrorFillShapes(t *testing.T) {
 	serve(t, mt, "GET", "/customer/mytenant/me",
 		jsonReply(401, `{"error":"invalid_client","error_description":"Client authentication failed"}`))
 	_, err := c.Profile.Get(context.Background(), nil)
-	var apiErr *APIError
-	require.ErrorAs(t, err, &apiErr)
+	apiErr := requireAPIError(t, err, 401)
 	require.ErrorIs(t, err, ErrUnauthorized)
 	assert.Equal(t, "Client authentication failed", apiErr.Message)
 	assert.Equal(t, "invalid_client", apiErr.ErrorCode)
@@ -389,8 +386,7 @@ func TestAPIErrorFillSnippet(t *testing.T) {
 	// A huge HTML page is capped on the error.
 	serve(t, mt, "GET", "/customer/mytenant/me/addresses", reply{status: 502, body: "<html>" + strings.Repeat("x", 100000) + "</html>"})
 	_, err = c.Addresses.List(context.Background())
-	var apiErr *APIError
-	require.ErrorAs(t, err, &apiErr)
+	apiErr := requireAPIError(t, err, 502)
 	assert.LessOrEqual(t, len(apiErr.Body), maxSnippet+len("…"))
 }
 

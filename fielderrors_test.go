@@ -31,8 +31,7 @@ func TestAPIErrorFieldsAreTyped(t *testing.T) {
 		{Message: "The address could not be saved."},
 	}
 	assert.Equal(t, want, FieldErrors(err))
-	var apiErr *APIError
-	require.ErrorAs(t, err, &apiErr)
+	apiErr := requireAPIError(t, err, 400)
 	assert.Equal(t, want, apiErr.Fields)
 	assert.Len(t, apiErr.Details, 4, "Details keeps every entry")
 

@@ -111,8 +111,7 @@ func TestEchoedPersonalValuesAreMasked(t *testing.T) {
 	lc.check("error", printings(err)...)
 	lc.check("fields", fmt.Sprint(FieldErrors(err)))
 	lc.check("log", logBuf.String())
-	var apiErr *APIError
-	require.ErrorAs(t, err, &apiErr)
+	apiErr := requireAPIError(t, err, 400)
 	assert.Equal(t, "contactPhone '***' of *** (***, ***) is not valid", apiErr.Message)
 	assert.Equal(t, echoed, apiErr.ServerMessage)
 	assert.Equal(t, "contactPhone", FieldErrors(err)[0].Field, "the field names stay")

@@ -129,8 +129,7 @@ func TestPoolStaysWarmAcrossFailures(t *testing.T) {
 				return func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(503) }
 			},
 			check: func(t *testing.T, err error) {
-				var apiErr *APIError
-				require.ErrorAs(t, err, &apiErr)
+				apiErr := requireAPIError(t, err, 503)
 				assert.Equal(t, 3, apiErr.Attempts)
 			}},
 		{name: "status that is not retried", broken: 0,

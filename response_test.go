@@ -143,8 +143,7 @@ func TestOverCapErrorBodyKeepsItsStart(t *testing.T) {
 	for _, declared := range []bool{true, false} {
 		tr := &hugeTransport{status: 502, size: hugeSize, declared: declared}
 		_, err := hugeClient(t, tr, WithNoRetries()).Profile.Get(context.Background(), nil)
-		var apiErr *APIError
-		require.ErrorAs(t, err, &apiErr)
+		apiErr := requireAPIError(t, err, 502)
 		assert.Equal(t, strings.Repeat("x", maxSnippet)+"…", apiErr.Body)
 		assert.Equal(t, int64(maxErrorBody), tr.read.Load())
 	}
@@ -152,8 +151,7 @@ func TestOverCapErrorBodyKeepsItsStart(t *testing.T) {
 	c, mt := newTestClient(t, WithNoRetries(), WithMaxResponseBytes(64))
 	serve(t, mt, "GET", "/customer/mytenant/me", jsonReply(500, `{"status":500,"trace":"`+strings.Repeat("t", 100)+`"}`))
 	_, err := c.Profile.Get(context.Background(), nil)
-	var apiErr *APIError
-	require.ErrorAs(t, err, &apiErr)
+	apiErr := requireAPIError(t, err, 500)
 	assert.Equal(t, `{"status":500,"trace"`, apiErr.Body, "up to the last whole token")
 }
 

@@ -130,11 +130,6 @@ func TestAddressesList_UnusableBody(t *testing.T) {
 	}
 }
 
-func TestAddressesList_Errors(t *testing.T) {
-	t.Parallel()
-	runErrorCases(t, "GET-customer-list-customer-addresses", svcErr400, svcErr401Invalid, svcErr401Expired, svcErr403, svcErr403StringDetails)
-}
-
 // ---- Create ----
 
 func TestAddressesCreate_SpecExample(t *testing.T) {
@@ -235,11 +230,6 @@ func TestAddressesCreate_InvalidInput(t *testing.T) {
 	})
 }
 
-func TestAddressesCreate_Errors(t *testing.T) {
-	t.Parallel()
-	runErrorCases(t, "POST-customer-add-address", svcErr400, svcErr401Invalid, svcErr401Expired, svcErr403, svcErr403StringDetails)
-}
-
 // ---- Get ----
 
 func TestAddressesGet_SpecExample(t *testing.T) {
@@ -281,12 +271,6 @@ func TestAddressesGet_UnusableBody(t *testing.T) {
 	got, err := c.Addresses.Get(context.Background(), addressID)
 	assert.Nil(t, got)
 	assert.ErrorIs(t, err, ErrInvalidResponse)
-}
-
-func TestAddressesGet_Errors(t *testing.T) {
-	t.Parallel()
-	runErrorCases(t, "GET-customer-retrieve-address-by-id",
-		svcErr400, svcErr401Invalid, svcErr401Expired, svcErr403, svcErr403StringDetails, svcErr404)
 }
 
 // ---- Update ----
@@ -401,12 +385,6 @@ func TestAddressesUpdate_InvalidInput(t *testing.T) {
 	}
 }
 
-func TestAddressesUpdate_Errors(t *testing.T) {
-	t.Parallel()
-	runErrorCases(t, "PATCH-customer-update-customer-address",
-		svcErr400, svcErr401Invalid, svcErr401Expired, svcErr403, svcErr403StringDetails, svcErr404, svcErr409)
-}
-
 // ---- Delete ----
 
 func TestAddressesDelete(t *testing.T) {
@@ -425,12 +403,6 @@ func TestAddressesDelete(t *testing.T) {
 			})
 		})
 	}
-}
-
-func TestAddressesDelete_Errors(t *testing.T) {
-	t.Parallel()
-	runErrorCases(t, "DELETE-customer-remove-customer-address-by-id",
-		svcErr400, svcErr401Invalid, svcErr401Expired, svcErr403, svcErr403StringDetails, svcErr404)
 }
 
 // ---- AddTags and RemoveTags ----
@@ -498,13 +470,6 @@ func TestAddressesTags_InvalidInput(t *testing.T) {
 				requireNoRequests(t, mt)
 			})
 		}
-	}
-}
-
-func TestAddressesTags_Errors(t *testing.T) {
-	t.Parallel()
-	for _, id := range []string{"POST-customer-add-address-tags", "DELETE-customer-remove-address-tags"} {
-		runErrorCases(t, id, svcErr400, svcErr401Invalid, svcErr401Expired, svcErr403, svcErr403StringDetails, svcErr404)
 	}
 }
 

@@ -104,11 +104,6 @@ func TestCredentialsRequestEmailChange_InvalidInput(t *testing.T) {
 	})
 }
 
-func TestCredentialsRequestEmailChange_Errors(t *testing.T) {
-	t.Parallel()
-	runErrorCases(t, "POST-customer-change-customer-login-email", svcErr400, svcErr401Invalid, svcErr401Expired, svcErr403, svcErr403StringDetails)
-}
-
 // ---- ConfirmEmailChange ----
 
 func TestCredentialsConfirmEmailChange(t *testing.T) {
@@ -127,11 +122,6 @@ func TestCredentialsConfirmEmailChange_InvalidInput(t *testing.T) {
 	c, mt := newTestClient(t)
 	requireInvalid(t, c.Credentials.ConfirmEmailChange(context.Background(), ""), "emailToken")
 	requireNoRequests(t, mt)
-}
-
-func TestCredentialsConfirmEmailChange_Errors(t *testing.T) {
-	t.Parallel()
-	runErrorCases(t, "POST-customer-confirm-customer-login-email", svcErr400, svcErr401Invalid, svcErr401Expired, svcErr403, svcErr403StringDetails)
 }
 
 // ---- RequestPasswordReset ----
@@ -170,11 +160,6 @@ func TestCredentialsRequestPasswordReset_InvalidInput(t *testing.T) {
 	})
 }
 
-func TestCredentialsRequestPasswordReset_Errors(t *testing.T) {
-	t.Parallel()
-	runErrorCases(t, "POST-customer-request-reset-password", svcErr400, svcErr401Invalid, svcErr401Expired, svcErr403, svcErr403StringDetails)
-}
-
 // ---- ResetPassword ----
 
 func TestCredentialsResetPassword(t *testing.T) {
@@ -195,11 +180,6 @@ func TestCredentialsResetPassword_InvalidInput(t *testing.T) {
 		{"empty token", &PasswordReset{Password: secretPassword}, "PasswordReset.Token"},
 		{"empty password", &PasswordReset{Token: emailToken}, "PasswordReset.Password"},
 	}, emailToken)
-}
-
-func TestCredentialsResetPassword_Errors(t *testing.T) {
-	t.Parallel()
-	runErrorCases(t, "POST-customer-reset-password", svcErr400, svcErr401Invalid, svcErr401Expired, svcErr403, svcErr403StringDetails)
 }
 
 // ---- ChangePassword ----
@@ -223,11 +203,6 @@ func TestCredentialsChangePassword_InvalidInput(t *testing.T) {
 		{"empty current", &PasswordChange{NewPassword: secretPassword}, "PasswordChange.CurrentPassword"},
 		{"empty new", &PasswordChange{CurrentPassword: secretPassword}, "PasswordChange.NewPassword"},
 	})
-}
-
-func TestCredentialsChangePassword_Errors(t *testing.T) {
-	t.Parallel()
-	runErrorCases(t, "POST-customer-change-account-password", svcErr400, svcErr401Invalid, svcErr401Expired, svcErr403, svcErr403StringDetails)
 }
 
 // ---- across operations ----

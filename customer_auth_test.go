@@ -57,31 +57,8 @@ func authAssertToken(t *testing.T, want, got *Token) {
 // authSecs is a lifetime in seconds, for expected expiries.
 func authSecs(n int) time.Duration { return time.Duration(n) * time.Second }
 
-// Error bodies from the spec's shared responses.
-const (
-	authBody400         = `{"type":"bad_request","status":400,"message":"The tenant information provided with the request is not valid."}`
-	authBody401Invalid  = `{"fault":{"faultstring":"Invalid access token","detail":{"errorcode":"oauth.v2.InvalidAccessToken"}}}`
-	authBody401Expired  = `{"fault":{"faultstring":"Access Token expired","detail":{"errorcode":"keymanagement.service.access_token_expired"}}}`
-	authBody403         = `{"type":"Forbidden","status":403,"message":"User not authorized."}`
-	authBody404Customer = `{"status":404,"type":"application/json","message":"Customer not Found","details":[{"message":"Couldn't find a customer with customerNumber 'C001'"}]}`
-	authBody409         = `{"type":"conflict_resource","status":409,"message":"Duplicate account 'example@customer.com' for tenant 'mytenant'."}`
-	authBodyHTML502     = "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>"
-)
-
-var (
-	authErr400 = errorCase{name: "400 bad request", status: 400, body: authBody400, sentinels: []error{ErrBadRequest},
-		typ: "bad_request", message: "The tenant information provided with the request is not valid."}
-	authErr401Invalid = errorCase{name: "401 invalid token", status: 401, body: authBody401Invalid, sentinels: []error{ErrUnauthorized},
-		message: "Invalid access token", errorCode: ErrorCodeInvalidAccessToken}
-	authErr401Expired = errorCase{name: "401 expired token", status: 401, body: authBody401Expired, sentinels: []error{ErrUnauthorized, ErrTokenExpired},
-		message: "Access Token expired", errorCode: ErrorCodeAccessTokenExpired}
-	authErr403 = errorCase{name: "403 forbidden", status: 403, body: authBody403, sentinels: []error{ErrForbidden},
-		typ: "Forbidden", message: "User not authorized."}
-	authErr404 = errorCase{name: "404 not found", status: 404, body: authBody404Customer, sentinels: []error{ErrNotFound},
-		typ: "application/json", message: "Customer not Found", details: []string{`{"message":"Couldn't find a customer with customerNumber 'C001'"}`}}
-	authErr409 = errorCase{name: "409 duplicate", status: 409, body: authBody409, sentinels: []error{ErrConflict},
-		typ: "conflict_resource", message: "Duplicate account 'e***@customer.com' for tenant 'mytenant'."}
-)
+// authBodyHTML502 is a proxy's error page.
+const authBodyHTML502 = "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>"
 
 var authBG = context.Background()
 
@@ -227,25 +204,6 @@ func TestSignup_B2BWithAllNamesIsAccepted(t *testing.T) {
 	assert.Equal(t, 1, calls(mt, "POST", "/customer/mytenant/signup"))
 }
 
-func TestSignup_Errors(t *testing.T) {
-	t.Parallel()
-	runErrorCases(t, "POST-customer-create-customer-account", authErr400, authErr401Invalid, authErr401Expired, authErr403, authErr409)
-}
-
-func TestSignup_ErrorDoesNotEchoPassword(t *testing.T) {
-	t.Parallel()
-	c, mt := newTestClient(t)
-	serve(t, mt, "POST", "/customer/mytenant/signup",
-		jsonReply(400, `{"type":"bad_request","status":400,"message":"password PASSWORD-s3cr3t is too weak",`+
-			`"details":[{"field":"password","type":"weak_password","message":"PASSWORD-s3cr3t is too weak"}]}`))
-	_, err := c.Auth.Signup(authBG, &SignupRequest{Email: "a@b.c", Password: secretPassword})
-	ae := requireAPIError(t, err, 400)
-	assert.Equal(t, "password REDACTED is too weak", ae.Message)
-	require.Len(t, ae.Details, 1)
-	assert.JSONEq(t, `{"field":"password","type":"weak_password","message":"REDACTED is too weak"}`, string(ae.Details[0]))
-	assertNoSecrets(t, err.Error())
-}
-
 func TestSignup_UnusableSuccess(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -371,11 +329,6 @@ func TestLogin_MinimumPasswordLengthIsSix(t *testing.T) {
 	}
 }
 
-func TestLogin_Errors(t *testing.T) {
-	t.Parallel()
-	runErrorCases(t, "POST-customer-authenticate-customer", authErr400, authErr401Invalid, authErr401Expired)
-}
-
 func TestLogin_ErrorCodeAndStringDetails(t *testing.T) {
 	t.Parallel()
 	// The shape existing SDKs observed: errorCode plus string details.
@@ -453,11 +406,6 @@ func TestLogout_UsesTheSourceTokenOfAPlainSource(t *testing.T) {
 	r := only(t, sent)
 	assert.Equal(t, url.Values{"accessToken": {"RAW-COOKIE-TOKEN"}}, r.URL.Query())
 	assert.Equal(t, bearer("RAW-COOKIE-TOKEN"), r.Header.Get("Authorization"))
-}
-
-func TestLogout_Errors(t *testing.T) {
-	t.Parallel()
-	runErrorCases(t, "GET-customer-logout-customer", authErr400, authErr401Invalid, authErr401Expired)
 }
 
 // ---------------------------------------------------------------------------
@@ -602,22 +550,6 @@ func TestRefreshCustomer_Validation(t *testing.T) {
 	}, "SERVICE-REFRESH")
 }
 
-func TestRefreshCustomer_Errors(t *testing.T) {
-	t.Parallel()
-	runErrorCases(t, "GET-customer-refresh-authtoken", authErr400, authErr401Invalid, authErr401Expired)
-}
-
-func TestRefreshCustomer_ErrorEchoingRefreshTokenIsScrubbed(t *testing.T) {
-	t.Parallel()
-	c, mt := newTestClient(t)
-	serve(t, mt, "GET", "/customer/mytenant/refreshauthtoken",
-		jsonReply(400, `{"type":"bad_request","status":400,"message":"Unknown refresh token CUST-REFRESH-s3cr3t"}`))
-	_, err := c.Auth.RefreshCustomer(authBG, custToken(), nil)
-	ae := requireAPIError(t, err, 400)
-	assert.Equal(t, "Unknown refresh token REDACTED", ae.Message)
-	assertNoSecrets(t, err.Error())
-}
-
 // ---------------------------------------------------------------------------
 // Validate
 // ---------------------------------------------------------------------------
@@ -677,7 +609,6 @@ func TestValidate_Errors(t *testing.T) {
 		assert.Equal(t, "GET-customer-validate-token", ae.Operation)
 		assert.Equal(t, 1, calls(mt, "GET", "/customer/mytenant/validateauthtoken"))
 	})
-	runErrorCases(t, "GET-customer-validate-token", authErr401Invalid, authErr401Expired)
 	t.Run("HTML 502 is retried: validation only reads", func(t *testing.T) {
 		c, mt := newTestClient(t)
 		authServeRaw(t, mt, "GET", "/customer/mytenant/validateauthtoken", 502, authBodyHTML502)
@@ -765,17 +696,6 @@ func TestExchangeToken_Validation(t *testing.T) {
 		{"nil request", nil, "ExchangeRequest"},
 		{"no subject token", &ExchangeRequest{Config: "site_PL"}, "ExchangeRequest.SubjectAccessToken"},
 	})
-}
-
-func TestExchangeToken_Errors(t *testing.T) {
-	t.Parallel()
-	unknownConfig := authErr400
-	unknownConfig.name = "400 unknown config"
-	notProvisioned := errorCase{name: "404 not provisioned", status: 404,
-		body:      `{"status":404,"type":"resource_not_found","message":"Customer not found"}`,
-		sentinels: []error{ErrNotFound}, typ: "resource_not_found", message: "Customer not found",
-		offSpec: "the token-exchange guide documents a 404 for an unknown customer without autoprovisioning"}
-	runErrorCases(t, "POST-customer-exchange-authtoken", unknownConfig, authErr401Invalid, authErr401Expired, authErr403, notProvisioned)
 }
 
 // ---------------------------------------------------------------------------
@@ -881,11 +801,6 @@ func TestSocialLogin_Validation(t *testing.T) {
 	})
 }
 
-func TestSocialLogin_Errors(t *testing.T) {
-	t.Parallel()
-	runErrorCases(t, "POST-customer-login-customer-by-auth0", authErr400, authErr401Invalid, authErr401Expired)
-}
-
 // ---------------------------------------------------------------------------
 // ConfirmOptIn
 // ---------------------------------------------------------------------------
@@ -942,22 +857,6 @@ func TestConfirmOptIn_Validation(t *testing.T) {
 	requireNoRequests(t, mt)
 }
 
-func TestConfirmOptIn_Errors(t *testing.T) {
-	t.Parallel()
-	runErrorCases(t, "GET-customer-signup-customer-optin", authErr400, authErr401Invalid, authErr401Expired)
-}
-
-func TestConfirmOptIn_ErrorEchoingTokenIsScrubbed(t *testing.T) {
-	t.Parallel()
-	c, mt := newTestClient(t)
-	serve(t, mt, "GET", "/customer/mytenant/signup/optin/OPTIN-SECRET-42",
-		jsonReply(400, `{"type":"bad_request","status":400,"message":"Opt-in token OPTIN-SECRET-42 has expired"}`))
-	_, err := c.Auth.ConfirmOptIn(authBG, "OPTIN-SECRET-42")
-	ae := requireAPIError(t, err, 400)
-	assert.Equal(t, "Opt-in token REDACTED has expired", ae.Message)
-	assert.NotContains(t, err.Error(), "OPTIN-SECRET-42")
-}
-
 func TestConfirmOptIn_UnusableResponse(t *testing.T) {
 	t.Parallel()
 	c, mt := newTestClient(t)
@@ -989,11 +888,6 @@ func TestResendOptIn_Validation(t *testing.T) {
 		requireInvalid(t, c.Auth.ResendOptIn(authBG, email), "email")
 		requireNoRequests(t, mt)
 	}
-}
-
-func TestResendOptIn_Errors(t *testing.T) {
-	t.Parallel()
-	runErrorCases(t, "POST-customer-refresh-token", authErr400, authErr401Invalid, authErr401Expired)
 }
 
 // ---------------------------------------------------------------------------

@@ -12,85 +12,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// The svc* helpers below are shared by profile_test.go, addresses_test.go
-// and credentials_test.go.
-
-var (
-	// svcErr400 carries details as objects, the spec's errorDetail shape.
-	svcErr400 = errorCase{
-		name:   "400 bad request",
-		status: http.StatusBadRequest,
-		body: `{"type":"bad_request","status":400,"message":"The tenant information provided with the request is not valid.",
-			"moreInfo":"https://developer.emporix.io/errors/bad_request",
-			"details":[{"field":"preferredCurrency","type":"invalid_value","message":"size must be 3"},
-			           {"field":"contactName","type":"missing_value","message":"must not be blank","moreInfo":"see docs"}]}`,
-		sentinels: []error{ErrBadRequest},
-		typ:       "bad_request",
-		message:   "The tenant information provided with the request is not valid.",
-		moreInfo:  "https://developer.emporix.io/errors/bad_request",
-		details: []string{
-			`{"field":"preferredCurrency","type":"invalid_value","message":"size must be 3"}`,
-			`{"field":"contactName","type":"missing_value","message":"must not be blank","moreInfo":"see docs"}`,
-		},
-	}
-	svcErr401Invalid = errorCase{
-		name:      "401 invalid access token",
-		status:    http.StatusUnauthorized,
-		body:      `{"fault":{"faultstring":"Invalid access token","detail":{"errorcode":"oauth.v2.InvalidAccessToken"}}}`,
-		sentinels: []error{ErrUnauthorized},
-		message:   "Invalid access token",
-		errorCode: ErrorCodeInvalidAccessToken,
-	}
-	svcErr401Expired = errorCase{
-		name:      "401 access token expired",
-		status:    http.StatusUnauthorized,
-		body:      `{"fault":{"faultstring":"Access Token expired","detail":{"errorcode":"keymanagement.service.access_token_expired"}}}`,
-		sentinels: []error{ErrUnauthorized, ErrTokenExpired},
-		message:   "Access Token expired",
-		errorCode: ErrorCodeAccessTokenExpired,
-	}
-	// svcErr403 is the spec's example (whose type breaks its own pattern).
-	svcErr403 = errorCase{
-		name:      "403 forbidden",
-		status:    http.StatusForbidden,
-		body:      `{"type":"Forbidden","status":403,"message":"User not authorized.","details":[{"type":"missing_scope","message":"customer.customerprofile_edit"}]}`,
-		sentinels: []error{ErrForbidden},
-		typ:       "Forbidden",
-		message:   "User not authorized.",
-		details:   []string{`{"type":"missing_scope","message":"customer.customerprofile_edit"}`},
-	}
-	// svcErr403StringDetails carries details as strings, as existing SDKs
-	// report some tenants send them.
-	svcErr403StringDetails = errorCase{
-		name:      "403 forbidden with string details",
-		status:    http.StatusForbidden,
-		body:      `{"type":"forbidden","status":403,"message":"User not authorized.","details":["missing scope: customer.customerprofile_edit","second"]}`,
-		sentinels: []error{ErrForbidden},
-		typ:       "forbidden",
-		message:   "User not authorized.",
-		details:   []string{`"missing scope: customer.customerprofile_edit"`, `"second"`},
-		offSpec:   "details as strings: the spec says objects, existing SDKs see strings",
-	}
-	svcErr404 = errorCase{
-		name:      "404 address not found",
-		status:    http.StatusNotFound,
-		body:      `{"type":"resource_not_found","status":404,"message":"Address b05c20e034 of customer 13869000 not found."}`,
-		sentinels: []error{ErrNotFound},
-		typ:       "resource_not_found",
-		message:   "Address b05c20e034 of customer 13869000 not found.",
-	}
-	svcErr409 = errorCase{
-		name:      "409 stale metadata.version",
-		status:    http.StatusConflict,
-		body:      `{"type":"conflict_resource","status":409,"message":"Optimistic locking failed: version 1 does not match 2.","details":[{"field":"metadata.version","type":"version_mismatch","message":"expected 2"}]}`,
-		sentinels: []error{ErrConflict},
-		typ:       "conflict_resource",
-		message:   "Optimistic locking failed: version 1 does not match 2.",
-		details:   []string{`{"field":"metadata.version","type":"version_mismatch","message":"expected 2"}`},
-		offSpec:   "the spec documents no 409 for PATCH; other Emporix services answer a stale metadata.version with 409",
-	}
-)
-
 // svcOp is one operation as the token and retry tests drive it.
 type svcOp struct {
 	name   string
@@ -394,11 +315,6 @@ func TestProfileGet_UnusableBody(t *testing.T) {
 	}
 }
 
-func TestProfileGet_Errors(t *testing.T) {
-	t.Parallel()
-	runErrorCases(t, "GET-customer-retrieve-customer-profile", svcErr400, svcErr401Invalid, svcErr401Expired, svcErr403, svcErr403StringDetails)
-}
-
 // ---- Profile.Update and Profile.MergePatch ----
 
 // profilePatchers runs a test for both PATCH flavours.
@@ -571,9 +487,4 @@ func TestProfilePatch_InvalidInput(t *testing.T) {
 			})
 		})
 	}
-}
-
-func TestProfilePatch_Errors(t *testing.T) {
-	t.Parallel()
-	runErrorCases(t, "PATCH-customer-update-customer", svcErr400, svcErr401Invalid, svcErr401Expired, svcErr403, svcErr403StringDetails, svcErr409)
 }

@@ -112,15 +112,6 @@ func TestServiceToken_ErrorResponses(t *testing.T) {
 	t.Parallel()
 	// The OAuth spec documents no errors; the gateway answers bad
 	// credentials with its fault shape.
-	t.Run("HTML 502 not retried", func(t *testing.T) {
-		c, mt := newTestClient(t)
-		authServeRaw(t, mt, "POST", "/oauth/token", 502, authBodyHTML502)
-		_, err := c.Employee.ServiceToken(authBG, &ServiceCredentials{ClientID: authServiceClientID, ClientSecret: authServiceSecret})
-		ae := requireAPIError(t, err, 502)
-		assert.ErrorIs(t, err, ErrServer)
-		assert.Equal(t, authBodyHTML502, ae.Body)
-		assert.Equal(t, 1, calls(mt, "POST", "/oauth/token"))
-	})
 	t.Run("200 without access_token", func(t *testing.T) {
 		c, mt := newTestClient(t)
 		authServeRaw(t, mt, "POST", "/oauth/token", 200, `{"token_type":"Bearer","expires_in":14399,"refresh_token":""}`)

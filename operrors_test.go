@@ -1,9 +1,11 @@
 package emporix
 
 import (
+	"context"
 	"net/http"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -151,4 +153,38 @@ func TestOperationErrors(t *testing.T) {
 		})
 	}
 	require.Len(t, opErrors, len(sdkRows()), "error cases for an operation the SDK does not send")
+}
+
+// proxyPage is a proxy's error page.
+const proxyPage = "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>"
+
+// TestOperationProxyPage: a proxy's HTML 502 page, on every SDK operation,
+// is an *APIError matching ErrServer that keeps the page as Body and
+// decodes nothing from it; a read (its row's retry class) is tried three
+// times, every other operation once, since the service may have acted.
+func TestOperationProxyPage(t *testing.T) {
+	t.Parallel()
+	s := newSecretSet("sentinels", "")
+	for _, row := range sdkRows() {
+		for _, m := range opCases[row.ID].methods() {
+			t.Run(m.name, func(t *testing.T) {
+				t.Parallel()
+				want := 1
+				if row.Retry == retrySafe {
+					want = 3
+				}
+				c, mt := newTestClient(t)
+				authServeRaw(t, mt, row.Method, casePath(row, s), http.StatusBadGateway, proxyPage)
+				got, err := m.call(context.Background(), c, s)
+				assert.Empty(t, got, "a failed call returns no result")
+				ae := requireAPIError(t, err, http.StatusBadGateway)
+				assert.ErrorIs(t, err, ErrServer)
+				assert.Equal(t, proxyPage, ae.Body)
+				assert.Empty(t, ae.Message)
+				assert.Empty(t, ae.Type)
+				assert.Equal(t, want, ae.Attempts)
+				assert.Equal(t, want, calls(mt, row.Method, casePath(row, s)))
+			})
+		}
+	}
 }

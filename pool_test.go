@@ -116,98 +116,68 @@ func TestPoolStaysWarmAcrossFailures(t *testing.T) {
 			_ = conn.Close()
 		}
 	}
+	// cancelled is a context cancelled after d, or at once for 0.
+	cancelled := func(d time.Duration) func() context.Context {
+		return func() context.Context {
+			ctx, cancel := context.WithCancel(context.Background())
+			time.AfterFunc(d, cancel)
+			if d == 0 {
+				cancel()
+			}
+			return ctx
+		}
+	}
+	status := func(code int, header ...string) http.HandlerFunc {
+		return func(w http.ResponseWriter, _ *http.Request) {
+			for i := 0; i+1 < len(header); i += 2 {
+				w.Header().Set(header[i], header[i+1])
+			}
+			w.WriteHeader(code)
+		}
+	}
 	cases := []struct {
 		name   string
-		fail   func(s *poolServer) func(w http.ResponseWriter, r *http.Request)
-		call   func(t *testing.T, s *poolServer, shopper *Client) error
+		fail   http.HandlerFunc
+		ctx    func() context.Context // nil: context.Background
 		source TokenSource
 		broken int // connections the failure itself may break
 		check  func(t *testing.T, err error)
 	}{
-		{name: "gives up after retries", broken: 0,
-			fail: func(*poolServer) func(http.ResponseWriter, *http.Request) {
-				return func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(503) }
-			},
+		{name: "gives up after retries", fail: status(503),
 			check: func(t *testing.T, err error) {
 				apiErr := requireAPIError(t, err, 503)
 				assert.Equal(t, 3, apiErr.Attempts)
 			}},
-		{name: "status that is not retried", broken: 0,
-			fail: func(*poolServer) func(http.ResponseWriter, *http.Request) {
-				return func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(404) }
-			},
+		{name: "status that is not retried", fail: status(404),
 			check: func(t *testing.T, err error) { require.ErrorIs(t, err, ErrNotFound) }},
-		{name: "context cancelled before sending", broken: 0,
-			fail: func(*poolServer) func(http.ResponseWriter, *http.Request) {
-				return func(w http.ResponseWriter, _ *http.Request) { t.Error("a cancelled call was sent") }
-			},
-			call: func(t *testing.T, _ *poolServer, shopper *Client) error {
-				ctx, cancel := context.WithCancel(context.Background())
-				cancel()
-				_, err := shopper.Profile.Get(ctx, nil)
-				return err
-			},
+		{name: "context cancelled before sending", ctx: cancelled(0),
+			fail:  func(http.ResponseWriter, *http.Request) { t.Error("a cancelled call was sent") },
 			check: func(t *testing.T, err error) { require.ErrorIs(t, err, context.Canceled) }},
-		{name: "context cancelled during the wait before a retry", broken: 0,
-			fail: func(*poolServer) func(http.ResponseWriter, *http.Request) {
-				return func(w http.ResponseWriter, _ *http.Request) {
-					w.Header().Set("Retry-After", "5")
-					w.WriteHeader(503)
-				}
-			},
-			call: func(t *testing.T, _ *poolServer, shopper *Client) error {
-				ctx, cancel := context.WithCancel(context.Background())
-				time.AfterFunc(100*time.Millisecond, cancel)
-				_, err := shopper.Profile.Get(ctx, nil)
-				return err
-			},
+		{name: "context cancelled during the wait before a retry", ctx: cancelled(100 * time.Millisecond),
+			fail:  status(503, "Retry-After", "5"),
 			check: func(t *testing.T, err error) { require.ErrorIs(t, err, context.Canceled) }},
-		{name: "context cancelled while reading the body", broken: 1,
-			fail: func(*poolServer) func(http.ResponseWriter, *http.Request) {
-				return func(w http.ResponseWriter, r *http.Request) {
-					w.Header().Set("Content-Length", "100")
-					w.WriteHeader(200)
-					_, _ = w.Write([]byte(`{"id":`))
-					w.(http.Flusher).Flush()
-					select {
-					case <-r.Context().Done():
-					case <-time.After(5 * time.Second):
-					}
-				}
-			},
-			call: func(t *testing.T, _ *poolServer, shopper *Client) error {
-				ctx, cancel := context.WithCancel(context.Background())
-				time.AfterFunc(200*time.Millisecond, cancel)
-				_, err := shopper.Profile.Get(ctx, nil)
-				return err
-			},
+		{name: "context cancelled while reading the body", broken: 1, ctx: cancelled(200 * time.Millisecond),
+			fail:  stallBody(5 * time.Second),
 			check: func(t *testing.T, err error) { require.ErrorIs(t, err, context.Canceled) }},
 		{name: "body cut on every attempt", broken: 3,
-			fail: func(*poolServer) func(http.ResponseWriter, *http.Request) {
-				return func(w http.ResponseWriter, _ *http.Request) { cutBody(w) }
-			},
+			fail: func(w http.ResponseWriter, _ *http.Request) { cutBody(w) },
 			check: func(t *testing.T, err error) {
 				var reqErr *RequestError
 				require.ErrorAs(t, err, &reqErr)
 				assert.Equal(t, 3, reqErr.Attempts)
 			}},
 		{name: "body over the cap", broken: 1,
-			fail: func(*poolServer) func(http.ResponseWriter, *http.Request) {
-				return func(w http.ResponseWriter, _ *http.Request) {
-					_, _ = w.Write([]byte(`{"id":"` + strings.Repeat("x", 4096) + `"}`))
-				}
+			fail: func(w http.ResponseWriter, _ *http.Request) {
+				_, _ = w.Write([]byte(`{"id":"` + strings.Repeat("x", 4096) + `"}`))
 			},
 			check: func(t *testing.T, err error) { require.ErrorIs(t, err, ErrInvalidResponse) }},
-		{name: "token source fails before a retry", broken: 0, source: &failingSource{},
-			fail: func(*poolServer) func(http.ResponseWriter, *http.Request) {
-				return func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(503) }
-			},
+		{name: "token source fails before a retry", source: &failingSource{}, fail: status(503),
 			check: func(t *testing.T, err error) { require.ErrorContains(t, err, "token") }},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newPoolServer(t)
-			s.fail = tc.fail(s)
+			s.fail = tc.fail
 			c, err := NewClient(testTenant, testClientID, WithBaseURL(s.URL), WithMaxResponseBytes(1024),
 				WithRetryPolicy(RetryPolicy{MaxRetries: 2, MinWait: time.Millisecond, MaxWait: time.Minute}),
 				WithTokenSource(StaticTokens(anonToken(), custToken())))
@@ -218,15 +188,11 @@ func TestPoolStaysWarmAcrossFailures(t *testing.T) {
 			if source == nil {
 				source = SingleToken(&Token{Kind: KindCustomer, AccessToken: "FAILING-SHOPPER", TokenType: "Bearer"})
 			}
-			shopper := c.WithTokenSource(source)
-			call := tc.call
-			if call == nil {
-				call = func(t *testing.T, _ *poolServer, shopper *Client) error {
-					_, err := shopper.Profile.Get(context.Background(), nil)
-					return err
-				}
+			ctx := context.Background()
+			if tc.ctx != nil {
+				ctx = tc.ctx()
 			}
-			err = call(t, s, shopper)
+			_, err = c.WithTokenSource(source).Profile.Get(ctx, nil)
 			require.Error(t, err)
 			tc.check(t, err)
 
@@ -243,18 +209,11 @@ func TestPoolStaysWarmAcrossFailures(t *testing.T) {
 func TestAttemptTimeoutIsNamed(t *testing.T) {
 	for _, stall := range []string{"headers", "body"} {
 		t.Run(stall, func(t *testing.T) {
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if stall == "body" {
-					w.Header().Set("Content-Length", "100")
-					w.WriteHeader(200)
-					_, _ = w.Write([]byte(`{"id":`))
-					w.(http.Flusher).Flush()
-				}
-				select {
-				case <-r.Context().Done():
-				case <-time.After(3 * time.Second):
-				}
-			}))
+			h := stallBody(3 * time.Second)
+			if stall == "headers" {
+				h = stall3s
+			}
+			srv := httptest.NewServer(h)
 			defer srv.Close()
 			c, err := NewClient(testTenant, testClientID, WithBaseURL(srv.URL), WithTimeout(100*time.Millisecond),
 				WithNoRetries(), WithDefaultTokenSource(StaticTokens(anonToken(), custToken())))
@@ -271,12 +230,7 @@ func TestAttemptTimeoutIsNamed(t *testing.T) {
 	}
 
 	// The caller's own deadline is reported as such.
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-r.Context().Done():
-		case <-time.After(3 * time.Second):
-		}
-	}))
+	srv := httptest.NewServer(stall3s)
 	defer srv.Close()
 	c, err := NewClient(testTenant, testClientID, WithBaseURL(srv.URL), WithTimeout(time.Minute),
 		WithNoRetries(), WithDefaultTokenSource(StaticTokens(anonToken(), custToken())))
@@ -286,4 +240,26 @@ func TestAttemptTimeoutIsNamed(t *testing.T) {
 	_, err = c.Profile.Get(ctx, nil)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.NotContains(t, err.Error(), "attempt timed out")
+}
+
+// stallBody starts a 100-byte body, sends six bytes and stalls until the
+// request is cancelled or d has passed.
+func stallBody(d time.Duration) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "100")
+		w.WriteHeader(200)
+		_, _ = w.Write([]byte(`{"id":`))
+		w.(http.Flusher).Flush()
+		stall(r, d)
+	}
+}
+
+// stall3s answers nothing until the request is cancelled or 3 s have passed.
+var stall3s http.HandlerFunc = func(_ http.ResponseWriter, r *http.Request) { stall(r, 3*time.Second) }
+
+func stall(r *http.Request, d time.Duration) {
+	select {
+	case <-r.Context().Done():
+	case <-time.After(d):
+	}
 }

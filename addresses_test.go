@@ -32,42 +32,28 @@ func addressSpecDecoded() Address {
 	}
 }
 
-// addressOps returns the address operations on the address with the given
-// raw ID and its escaped form.
-func addressOps(id, escaped string) struct{ get, update, del, addTags, removeTags svcOp } {
+// addressOps are the operations on the address with the given raw ID and
+// its escaped form.
+func addressOps(id, escaped string) []svcOp {
 	one := addressesPath + "/" + escaped
-	return struct{ get, update, del, addTags, removeTags svcOp }{
-		get: svcOp{
-			name: "Addresses.Get", method: http.MethodGet, path: one,
-			call: func(ctx context.Context, c *Client) error {
-				_, err := c.Addresses.Get(ctx, id)
-				return err
-			},
-		},
-		update: svcOp{
-			name: "Addresses.Update", method: http.MethodPatch, path: one,
-			call: func(ctx context.Context, c *Client) error {
-				return c.Addresses.Update(ctx, id, &AddressUpdate{City: Ptr("Bonn"), Metadata: &Metadata{Version: 3}})
-			},
-		},
-		del: svcOp{
-			name: "Addresses.Delete", method: http.MethodDelete, path: one,
-			call: func(ctx context.Context, c *Client) error {
-				return c.Addresses.Delete(ctx, id)
-			},
-		},
-		addTags: svcOp{
-			name: "Addresses.AddTags", method: http.MethodPost, path: one + "/tags",
-			call: func(ctx context.Context, c *Client) error {
-				return c.Addresses.AddTags(ctx, id, TagBilling)
-			},
-		},
-		removeTags: svcOp{
-			name: "Addresses.RemoveTags", method: http.MethodDelete, path: one + "/tags",
-			call: func(ctx context.Context, c *Client) error {
-				return c.Addresses.RemoveTags(ctx, id, TagBilling)
-			},
-		},
+	op := func(name, method, path string, call func(ctx context.Context, c *Client) error) svcOp {
+		return svcOp{name: "Addresses." + name, method: method, path: path, call: call}
+	}
+	return []svcOp{
+		op("Get", http.MethodGet, one, func(ctx context.Context, c *Client) error {
+			_, err := c.Addresses.Get(ctx, id)
+			return err
+		}),
+		op("Update", http.MethodPatch, one, func(ctx context.Context, c *Client) error {
+			return c.Addresses.Update(ctx, id, &AddressUpdate{City: Ptr("Bonn"), Metadata: &Metadata{Version: 3}})
+		}),
+		op("Delete", http.MethodDelete, one, func(ctx context.Context, c *Client) error { return c.Addresses.Delete(ctx, id) }),
+		op("AddTags", http.MethodPost, one+"/tags", func(ctx context.Context, c *Client) error {
+			return c.Addresses.AddTags(ctx, id, TagBilling)
+		}),
+		op("RemoveTags", http.MethodDelete, one+"/tags", func(ctx context.Context, c *Client) error {
+			return c.Addresses.RemoveTags(ctx, id, TagBilling)
+		}),
 	}
 }
 
@@ -132,62 +118,56 @@ func TestAddressesList_UnusableBody(t *testing.T) {
 
 // ---- Create ----
 
-func TestAddressesCreate_SpecExample(t *testing.T) {
+func TestAddressesCreate_Bodies(t *testing.T) {
 	t.Parallel()
-	c, mt := newTestClient(t)
-	sent := serve(t, mt, http.MethodPost, addressesPath, jsonReply(http.StatusCreated, `{"id":"b05c20e034"}`))
-
-	id, err := c.Addresses.Create(context.Background(), &AddressCreate{
-		ContactName: "John Doe", CompanyName: "Emporix", Street: "Platz der Republik", StreetNumber: "1",
-		ZipCode: "11011", City: "Berlin", Country: "DE", State: "Berlin", ContactPhone: "123456789",
-		Tags: []string{TagBilling, TagShipping},
-	})
-	require.NoError(t, err)
-	assert.Equal(t, "b05c20e034", id)
-
-	assertRequest(t, only(t, sent), wantRequest{
-		method: http.MethodPost, path: addressesPath, auth: "Bearer " + custAccess,
-		contentType: "application/json",
-		body: `{"contactName":"John Doe","companyName":"Emporix","street":"Platz der Republik","streetNumber":"1",
-			"zipCode":"11011","city":"Berlin","country":"DE","state":"Berlin","contactPhone":"123456789",
-			"tags":["BILLING","SHIPPING"]}`,
-	})
-}
-
-func TestAddressesCreate_EveryField(t *testing.T) {
-	t.Parallel()
-	c, mt := newTestClient(t)
-	sent := serve(t, mt, http.MethodPost, addressesPath, jsonReply(http.StatusCreated, `{"id":"new-1"}`))
-
-	id, err := c.Addresses.Create(context.Background(), &AddressCreate{
-		ContactName: "Jane Roe", CompanyName: "ACME", Street: "Main St", StreetNumber: "5a",
-		StreetAppendix: "rear", ExtraLine1: "l1", ExtraLine2: "l2", ExtraLine3: "l3", ExtraLine4: "l4",
-		ZipCode: "10115", City: "Berlin", Country: "DE", State: "BE", ContactPhone: "+49",
-		Tags:     []string{"HOME"},
-		Metadata: &BasicMetadata{Mixins: map[string]any{"delivery": "https://res.example/d.json"}},
-		Mixins:   Mixins{"delivery": map[string]any{"window": "evening", "floor": 3, "lift": true}},
-	})
-	require.NoError(t, err)
-	assert.Equal(t, "new-1", id)
-	assertRequest(t, only(t, sent), wantRequest{
-		method: http.MethodPost, path: addressesPath, auth: "Bearer " + custAccess,
-		contentType: "application/json",
-		body: `{"contactName":"Jane Roe","companyName":"ACME","street":"Main St","streetNumber":"5a",
-			"streetAppendix":"rear","extraLine1":"l1","extraLine2":"l2","extraLine3":"l3","extraLine4":"l4",
-			"zipCode":"10115","city":"Berlin","country":"DE","state":"BE","contactPhone":"+49",
-			"tags":["HOME"],"metadata":{"mixins":{"delivery":"https://res.example/d.json"}},
-			"mixins":{"delivery":{"window":"evening","floor":3,"lift":true}}}`,
-	})
-}
-
-func TestAddressesCreate_MinimalBody(t *testing.T) {
-	t.Parallel()
-	c, mt := newTestClient(t)
-	sent := serve(t, mt, http.MethodPost, addressesPath, jsonReply(http.StatusCreated, `{"id":"x"}`))
-	id, err := c.Addresses.Create(context.Background(), &AddressCreate{ContactName: "John Doe"})
-	require.NoError(t, err)
-	assert.Equal(t, "x", id)
-	assert.JSONEq(t, `{"contactName":"John Doe"}`, bodyOf(t, only(t, sent)))
+	tests := []struct {
+		name string
+		in   *AddressCreate
+		id   string // the id the service answers
+		want string
+	}{
+		{
+			name: "spec example",
+			in: &AddressCreate{
+				ContactName: "John Doe", CompanyName: "Emporix", Street: "Platz der Republik", StreetNumber: "1",
+				ZipCode: "11011", City: "Berlin", Country: "DE", State: "Berlin", ContactPhone: "123456789",
+				Tags: []string{TagBilling, TagShipping},
+			},
+			id: "b05c20e034",
+			want: `{"contactName":"John Doe","companyName":"Emporix","street":"Platz der Republik","streetNumber":"1",
+				"zipCode":"11011","city":"Berlin","country":"DE","state":"Berlin","contactPhone":"123456789",
+				"tags":["BILLING","SHIPPING"]}`,
+		},
+		{
+			name: "every field",
+			in: &AddressCreate{
+				ContactName: "Jane Roe", CompanyName: "ACME", Street: "Main St", StreetNumber: "5a",
+				StreetAppendix: "rear", ExtraLine1: "l1", ExtraLine2: "l2", ExtraLine3: "l3", ExtraLine4: "l4",
+				ZipCode: "10115", City: "Berlin", Country: "DE", State: "BE", ContactPhone: "+49",
+				Tags:     []string{"HOME"},
+				Metadata: &BasicMetadata{Mixins: map[string]any{"delivery": "https://res.example/d.json"}},
+				Mixins:   Mixins{"delivery": map[string]any{"window": "evening", "floor": 3, "lift": true}},
+			},
+			id: "new-1",
+			want: `{"contactName":"Jane Roe","companyName":"ACME","street":"Main St","streetNumber":"5a",
+				"streetAppendix":"rear","extraLine1":"l1","extraLine2":"l2","extraLine3":"l3","extraLine4":"l4",
+				"zipCode":"10115","city":"Berlin","country":"DE","state":"BE","contactPhone":"+49",
+				"tags":["HOME"],"metadata":{"mixins":{"delivery":"https://res.example/d.json"}},
+				"mixins":{"delivery":{"window":"evening","floor":3,"lift":true}}}`,
+		},
+		{name: "minimal", in: &AddressCreate{ContactName: "John Doe"}, id: "x", want: `{"contactName":"John Doe"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, mt := newTestClient(t)
+			sent := serve(t, mt, http.MethodPost, addressesPath, jsonReply(http.StatusCreated, `{"id":"`+tt.id+`"}`))
+			id, err := c.Addresses.Create(context.Background(), tt.in)
+			require.NoError(t, err)
+			assert.Equal(t, tt.id, id)
+			assertRequest(t, only(t, sent), wantRequest{method: http.MethodPost, path: addressesPath, auth: bearer(custAccess),
+				contentType: "application/json", body: tt.want})
+		})
+	}
 }
 
 func TestAddressesCreate_UnusableResponse(t *testing.T) {
@@ -484,8 +464,7 @@ func TestAddresses_PathEscaping(t *testing.T) {
 		{"ümlaut", "%C3%BCmlaut"},
 	}
 	for _, id := range ids {
-		ops := addressOps(id.raw, id.escaped)
-		for _, op := range []svcOp{ops.get, ops.update, ops.del, ops.addTags, ops.removeTags} {
+		for _, op := range addressOps(id.raw, id.escaped) {
 			t.Run(op.name+"/"+id.escaped, func(t *testing.T) {
 				c, mt := newTestClient(t)
 				r := reply{status: http.StatusNoContent}
@@ -507,8 +486,7 @@ func TestAddresses_PathEscaping(t *testing.T) {
 func TestAddresses_EmptyOrDotIDSendsNothing(t *testing.T) {
 	t.Parallel()
 	for _, id := range []string{"", ".", ".."} {
-		ops := addressOps(id, id)
-		for _, op := range []svcOp{ops.get, ops.update, ops.del, ops.addTags, ops.removeTags} {
+		for _, op := range addressOps(id, id) {
 			t.Run(op.name+"/"+id, func(t *testing.T) {
 				c, mt := newTestClient(t)
 				requireInvalid(t, op.call(context.Background(), c), "addressID")

@@ -2,6 +2,7 @@ package emporix
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"testing"
 
@@ -86,6 +87,16 @@ func echoing(name, body, message string, details ...string) errorCase {
 		message: message, details: details}
 }
 
+// echoAll is a 400 quoting secret in its message, its moreInfo and both
+// shapes of details, each of which must come back as REDACTED.
+func echoAll(name, secret string) errorCase {
+	return errorCase{name: name, status: 400, sentinels: []error{ErrBadRequest}, typ: "bad_request",
+		body: fmt.Sprintf(`{"type":"bad_request","status":400,"message":"rejected %[1]s","moreInfo":"x/%[1]s",`+
+			`"details":["value %[1]s",{"field":"f","message":"%[1]s"}]}`, secret),
+		message: "rejected REDACTED", moreInfo: "x/REDACTED", details: []string{`"value REDACTED"`, `{"field":"f","message":"REDACTED"}`},
+		offSpec: "details as strings: the spec says objects, existing SDKs see strings"}
+}
+
 // opErrors are the error answers each SDK operation is tested with.
 var opErrors = map[string][]errorCase{
 	"GET-oauth-generate-anonymous-access-token": {
@@ -125,11 +136,13 @@ var opErrors = map[string][]errorCase{
 	"DELETE-customer-remove-customer-address-by-id": append(svcErrs, svcErr404),
 	"POST-customer-add-address-tags":                append(svcErrs, svcErr404),
 	"DELETE-customer-remove-address-tags":           append(svcErrs, svcErr404),
-	"POST-customer-change-customer-login-email":     svcErrs,
-	"POST-customer-confirm-customer-login-email":    svcErrs,
+	"POST-customer-change-customer-login-email":     append(svcErrs, echoAll("400 echoing the password", secretPassword)),
+	"POST-customer-confirm-customer-login-email":    append(svcErrs, echoAll("400 echoing the token", "EMAIL-TOKEN-s3cr3t")),
 	"POST-customer-request-reset-password":          svcErrs,
-	"POST-customer-reset-password":                  svcErrs,
-	"POST-customer-change-account-password":         svcErrs,
+	"POST-customer-reset-password": append(svcErrs, echoAll("400 echoing the token", "RESET-TOKEN-s3cr3t"),
+		echoAll("400 echoing the password", "NEWPW-s3cr3t")),
+	"POST-customer-change-account-password": append(svcErrs, echoAll("400 echoing the current password", secretPassword),
+		echoAll("400 echoing the new password", "NEWPW-s3cr3t")),
 	"POST-oauth-request-client-credentials": {
 		{name: "401 invalid client", status: 401, sentinels: []error{ErrUnauthorized},
 			body:    `{"fault":{"faultstring":"Invalid client identifier {0}","detail":{"errorcode":"oauth.v2.InvalidClientIdentifier"}}}`,

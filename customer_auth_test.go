@@ -987,30 +987,3 @@ func TestAuthOps_CancelledContext(t *testing.T) {
 		})
 	}
 }
-
-func TestAuthOps_TokenKindAndCommonHeaders(t *testing.T) {
-	t.Parallel()
-	for _, op := range authOps() {
-		t.Run(op.name, func(t *testing.T) {
-			// A source holding only the operation's token: TestOperationAuth
-			// sends each with both.
-			src := StaticTokenSource(anonToken())
-			if op.auth == authCustomer {
-				src = StaticTokenSource(custToken())
-			}
-			c, mt := newTestClient(t, WithUserAgent("my-shop/1.2"), WithTokenSource(src))
-			sent := serve(t, mt, op.method, op.path, op.ok)
-			require.NoError(t, op.call(authBG, c))
-			r := only(t, sent)
-			assert.Equal(t, op.method, r.Method)
-			assert.Equal(t, op.path, pathOf(r))
-			assert.Equal(t, "application/json", r.Header.Get("Accept"))
-			assert.Equal(t, "my-shop/1.2 emporix-go/"+Version, r.Header.Get("User-Agent"))
-			want := bearer(anonAccess)
-			if op.auth == authCustomer {
-				want = bearer(custAccess)
-			}
-			assert.Equal(t, want, r.Header.Get("Authorization"))
-		})
-	}
-}

@@ -256,59 +256,73 @@ func TestOperationCases(t *testing.T) {
 	}
 }
 
-// TestOperationAuth: each SDK operation sends exactly the token its row
-// names, and refuses before sending when that kind is missing.
+// TestOperationAuth: each SDK operation goes to its row's method and path
+// with the common headers, sends exactly the token its row names (also
+// from a source holding only that token), and refuses before sending when
+// that kind is missing.
 func TestOperationAuth(t *testing.T) {
 	s := newSecretSet("sentinels", "")
 	for _, row := range sdkRows() {
-		t.Run(row.ID, func(t *testing.T) {
-			oc := opCases[row.ID]
-			send := func(src TokenSource, s *secretSet) (*http.Request, error) {
-				c, mt := newTestClient(t, WithTokenSource(src))
-				sent := serve(t, mt, row.Method, casePath(row, s), oc.ok)
-				_, err := oc.call(context.Background(), c, s)
-				if reqs := sent(); len(reqs) > 0 {
-					require.Len(t, reqs, 1)
-					return reqs[0], err
+		for _, m := range opCases[row.ID].methods() {
+			t.Run(row.ID+"/"+m.name, func(t *testing.T) {
+				send := func(src TokenSource, s *secretSet) (*http.Request, error) {
+					c, mt := newTestClient(t, WithTokenSource(src), WithUserAgent("my-shop/1.2"))
+					sent := serve(t, mt, row.Method, casePath(row, s), opCases[row.ID].ok)
+					_, err := m.call(context.Background(), c, s)
+					if reqs := sent(); len(reqs) > 0 {
+						require.Len(t, reqs, 1)
+						return reqs[0], err
+					}
+					return nil, err
 				}
-				return nil, err
-			}
-			both := StaticTokens(anonToken(), custToken())
-			req, err := send(both, s)
-			require.NoError(t, err)
-			require.NotNil(t, req)
-			var want string
-			var missing TokenSource
-			var refusal error
-			noService := *s
-			switch row.Auth {
-			case optable.None:
-				missing = StaticTokens(nil, nil) // nothing to miss: still sent, without a header
-			case optable.Anonymous:
-				want, missing, refusal = bearer(anonAccess), StaticTokens(nil, custToken()), ErrAnonymousTokenRequired
-			case optable.Customer:
-				want, missing, refusal = bearer(custAccess), StaticTokens(anonToken(), nil), ErrCustomerTokenRequired
-			case optable.Any:
-				want, missing, refusal = bearer(custAccess), StaticTokens(nil, nil), ErrNoToken
-				guest, err := send(StaticTokens(anonToken(), nil), s)
+				both := StaticTokens(anonToken(), custToken())
+				req, err := send(both, s)
 				require.NoError(t, err)
-				assert.Equal(t, bearer(anonAccess), guest.Header.Get("Authorization"), "a guest's call")
-			case optable.Service:
-				want, missing, refusal = bearer(string(s.serviceAccess)), both, ErrInvalidInput
-				noService.serviceAccess = ""
-			default:
-				t.Fatalf("token kind %d", row.Auth)
-			}
-			assert.Equal(t, want, req.Header.Get("Authorization"))
-			req, err = send(missing, &noService)
-			if refusal == nil {
-				require.NoError(t, err)
-				assert.Empty(t, req.Header.Values("Authorization"))
-				return
-			}
-			assert.ErrorIs(t, err, refusal)
-			assert.Nil(t, req, "sent without the token it needs")
-		})
+				require.NotNil(t, req)
+				assert.Equal(t, row.Method, req.Method)
+				assert.Equal(t, casePath(row, s), pathOf(req))
+				assert.Equal(t, "application/json", req.Header.Get("Accept"))
+				assert.Equal(t, "my-shop/1.2 emporix-go/"+Version, req.Header.Get("User-Agent"))
+				var want string
+				var missing, own TokenSource // own: a plain source of just the token it needs
+				var refusal error
+				noService := *s
+				switch row.Auth {
+				case optable.None:
+					missing = StaticTokens(nil, nil) // nothing to miss: still sent, without a header
+				case optable.Anonymous:
+					want, missing, refusal = bearer(anonAccess), StaticTokens(nil, custToken()), ErrAnonymousTokenRequired
+					own = StaticTokenSource(anonToken())
+				case optable.Customer:
+					want, missing, refusal = bearer(custAccess), StaticTokens(anonToken(), nil), ErrCustomerTokenRequired
+					own = StaticTokenSource(custToken())
+				case optable.Any:
+					want, missing, refusal = bearer(custAccess), StaticTokens(nil, nil), ErrNoToken
+					guest, err := send(StaticTokens(anonToken(), nil), s)
+					require.NoError(t, err)
+					assert.Equal(t, bearer(anonAccess), guest.Header.Get("Authorization"), "a guest's call")
+				case optable.Service:
+					want, missing, refusal = bearer(string(s.serviceAccess)), both, ErrInvalidInput
+					noService.serviceAccess = ""
+				default:
+					t.Fatalf("token kind %d", row.Auth)
+				}
+				assert.Equal(t, want, req.Header.Get("Authorization"))
+				if own != nil {
+					req, err := send(own, s)
+					require.NoError(t, err)
+					assert.Equal(t, want, req.Header.Get("Authorization"), "with only the token it needs")
+				}
+				req, err = send(missing, &noService)
+				if refusal == nil {
+					require.NoError(t, err)
+					assert.Empty(t, req.Header.Values("Authorization"))
+					return
+				}
+				assert.ErrorIs(t, err, refusal)
+				assert.Nil(t, req, "sent without the token it needs")
+			})
+		}
 	}
 }
 

@@ -203,17 +203,23 @@ func TestSpecConformanceRequests(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			req, body := specRequest(c.method, c.path, c.query, c.header, c.body)
-			err := spec.ValidateRequest(req, body)
-			if c.want == "" {
-				require.NoError(t, err)
-				return
-			}
-			var se *spectest.Error
-			require.True(t, errors.As(err, &se), "want a %s violation, got %v", c.want, err)
-			assert.True(t, se.Has(c.want), "want a %s violation, got %v", c.want, err)
-			t.Log(err)
+			requireViolation(t, spec.ValidateRequest(req, body), c.want)
 		})
 	}
+}
+
+// requireViolation asserts err is a violation of kind want, or, for an
+// empty want, that there is none.
+func requireViolation(t *testing.T, err error, want string) {
+	t.Helper()
+	if want == "" {
+		require.NoError(t, err)
+		return
+	}
+	var se *spectest.Error
+	require.True(t, errors.As(err, &se), "want a %s violation, got %v", want, err)
+	assert.True(t, se.Has(want), "want a %s violation, got %v", want, err)
+	t.Log(err)
 }
 
 // TestSpecConformanceResponses proves the response validator catches
@@ -264,15 +270,7 @@ func TestSpecConformanceResponses(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			req, reqBody := specRequest(c.method, c.path, c.query, c.header, "")
-			err := spec.ValidateResponse(req, reqBody, c.status, c.respHeader, []byte(c.body))
-			if c.want == "" {
-				require.NoError(t, err)
-				return
-			}
-			var se *spectest.Error
-			require.True(t, errors.As(err, &se), "want a %s violation, got %v", c.want, err)
-			assert.True(t, se.Has(c.want), "want a %s violation, got %v", c.want, err)
-			t.Log(err)
+			requireViolation(t, spec.ValidateResponse(req, reqBody, c.status, c.respHeader, []byte(c.body)), c.want)
 		})
 	}
 }

@@ -14,7 +14,8 @@ const serviceTokenMargin = time.Minute
 // it fetches one with [EmployeeService.ServiceToken] and reuses it until a
 // minute before it expires (the OAuth service has no refresh). It is safe
 // for concurrent use; callers that find no valid token wait for one fetch,
-// each only as long as its own context allows.
+// each only as long as its own context allows. Its Token refuses a nil
+// context with a *ValidationError matching ErrInvalidInput.
 func (s *EmployeeService) ServiceTokenSource(creds *ServiceCredentials) TokenSource {
 	src := &serviceTokenSource{svc: s, lock: make(chan struct{}, 1)}
 	if creds != nil {
@@ -32,6 +33,9 @@ type serviceTokenSource struct {
 
 // Token returns the cached service token or fetches a new one.
 func (s *serviceTokenSource) Token(ctx context.Context) (*Token, error) {
+	if ctx == nil {
+		return nil, invalid("context", "must not be nil")
+	}
 	select {
 	case s.lock <- struct{}{}:
 	case <-ctx.Done():

@@ -870,12 +870,9 @@ func TestResendOptIn_Validation(t *testing.T) {
 // ---------------------------------------------------------------------------
 
 type authOp struct {
-	name   string
-	method string
-	path   string
-	auth   authKind
-	ok     reply // a success answer
-	call   func(ctx context.Context, c *Client) error
+	name string
+	auth authKind
+	call func(ctx context.Context, c *Client) error
 }
 
 // authOps are the methods of the operations authorized with the shopper's
@@ -889,7 +886,7 @@ func authOps() []authOp {
 			continue
 		}
 		for _, m := range opCases[row.ID].methods() {
-			ops = append(ops, authOp{m.name, row.Method, casePath(row, s), row.Auth, opCases[row.ID].ok, func(ctx context.Context, c *Client) error {
+			ops = append(ops, authOp{m.name, row.Auth, func(ctx context.Context, c *Client) error {
 				_, err := m.call(ctx, c, s)
 				return err
 			}})
@@ -941,49 +938,5 @@ func TestAuthOps_MissingOrWrongTokenSendsNothing(t *testing.T) {
 				requireNoRequests(t, mt)
 			})
 		}
-	}
-}
-
-func TestAuthOps_NilContextIsRefused(t *testing.T) {
-	t.Parallel()
-	// A source that, like any real one, uses its context.
-	src := TokenSourceFunc(func(ctx context.Context) (*Token, error) {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		return anonToken(), nil
-	})
-	for _, op := range authOps() {
-		t.Run(op.name, func(t *testing.T) {
-			c, mt := newTestClient(t)
-			var err error
-			require.NotPanics(t, func() {
-				err = op.call(nil, c.WithTokenSource(src)) //nolint:staticcheck // deliberately nil
-			})
-			requireInvalid(t, err, "context")
-			requireNoRequests(t, mt)
-		})
-	}
-}
-
-func TestAuthOps_CancelledContext(t *testing.T) {
-	t.Parallel()
-	// httpmock ignores contexts, so the request reaches the mock; a real
-	// transport refuses before dialing. What matters is the error.
-	ctx, cancel := context.WithCancel(authBG)
-	cancel()
-	for _, op := range authOps() {
-		t.Run(op.name, func(t *testing.T) {
-			c, mt := newTestClient(t)
-			serve(t, mt, op.method, op.path, op.ok)
-			err := op.call(ctx, c)
-			require.Error(t, err)
-			assert.ErrorIs(t, err, context.Canceled)
-			var re *RequestError
-			require.ErrorAs(t, err, &re)
-			assert.Equal(t, op.method, re.Method)
-			assert.LessOrEqual(t, calls(mt, op.method, op.path), 1, "a cancelled call is never retried")
-			assertNoSecrets(t, err.Error())
-		})
 	}
 }

@@ -1,7 +1,6 @@
 package emporix
 
 import (
-	"context"
 	"net/url"
 	"testing"
 	"time"
@@ -216,13 +215,4 @@ func TestActivateCustomer_ExpiredTokenIsNotSwappedOnRetry(t *testing.T) {
 		assert.Equal(t, bearer(authServiceAccess), r.Header.Get("Authorization"))
 		assert.JSONEq(t, `{"active":true,"onHold":false}`, bodyOf(t, r), "the body is resent intact")
 	}
-}
-
-func TestActivateCustomer_NilContext(t *testing.T) {
-	t.Parallel()
-	c, mt := newTestClient(t)
-	var ctx context.Context
-	err := c.Employee.ActivateCustomer(ctx, authServiceToken(), "C001")
-	requireInvalid(t, err, "context")
-	requireNoRequests(t, mt)
 }

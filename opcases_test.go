@@ -372,3 +372,52 @@ func sorted(s []string) []string {
 	sort.Strings(out)
 	return out
 }
+
+// TestOperationContexts: every method of every SDK operation refuses a nil
+// context before sending, without handing it to the token source, and
+// fails on a cancelled one with a *RequestError matching context.Canceled,
+// never retried.
+func TestOperationContexts(t *testing.T) {
+	t.Parallel()
+	s := newSecretSet("sentinels", "")
+	// A source that, like any real one, uses its context.
+	src := TokenSourceFunc(func(ctx context.Context) (*Token, error) {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		return anonToken(), nil
+	})
+	var nilCtx context.Context
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, row := range sdkRows() {
+		path := casePath(row, s)
+		for _, m := range opCases[row.ID].methods() {
+			t.Run(m.name+"/nil", func(t *testing.T) {
+				t.Parallel()
+				c, mt := newTestClient(t)
+				var err error
+				require.NotPanics(t, func() { _, err = m.call(nilCtx, c.WithTokenSource(src), s) })
+				requireInvalid(t, err, "context")
+				requireNoRequests(t, mt)
+			})
+			t.Run(m.name+"/cancelled", func(t *testing.T) {
+				t.Parallel()
+				// httpmock ignores contexts, so the request may reach the
+				// mock; a real transport refuses before dialing. What
+				// matters is the error.
+				c, mt := newTestClient(t)
+				serve(t, mt, row.Method, path, opCases[row.ID].ok)
+				_, err := m.call(cancelled, c, s)
+				require.ErrorIs(t, err, context.Canceled)
+				if !strings.HasSuffix(m.name, "TokenSource") { // a TokenSource may return ctx.Err() as is
+					var re *RequestError
+					require.ErrorAs(t, err, &re)
+					assert.Equal(t, row.Method, re.Method)
+				}
+				assert.LessOrEqual(t, calls(mt, row.Method, path), 1, "a cancelled call is never retried")
+				assertNoSecrets(t, err.Error())
+			})
+		}
+	}
+}

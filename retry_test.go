@@ -584,17 +584,6 @@ func TestCancelDuringRequest(t *testing.T) {
 	assert.Equal(t, int32(1), calls.Load())
 }
 
-func TestCancelledBeforeCall(t *testing.T) {
-	c, mt := newTestClient(t)
-	serve(t, mt, "GET", "/customer/mytenant/me", jsonReply(200, `{"id":"1"}`))
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	_, err := c.Profile.Get(ctx, nil)
-	require.ErrorIs(t, err, context.Canceled)
-	var reqErr *RequestError
-	require.ErrorAs(t, err, &reqErr)
-}
-
 // failingRetrySource returns a token for the first attempt and an error for
 // the retry.
 type failingRetrySource struct {

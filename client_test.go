@@ -43,12 +43,6 @@ func TestNewClientTenant(t *testing.T) {
 	assert.NotContains(t, err.Error(), "SECRET-tenant-value")
 }
 
-func TestNewClientClientID(t *testing.T) {
-	t.Parallel()
-	_, err := NewClient(testTenant, "")
-	requireInvalid(t, err, "clientID")
-}
-
 func TestNewClientOptionValidation(t *testing.T) {
 	t.Parallel()
 	cases := map[string]struct {

@@ -49,6 +49,22 @@ func (s *shop) customerSession(t *testing.T, ctx context.Context) *emporix.Sessi
 	return sess
 }
 
+// loggedIn is customerSession with the customer's token.
+func (s *shop) loggedIn(t *testing.T, ctx context.Context) (*emporix.Session, *emporix.Token) {
+	t.Helper()
+	sess := s.customerSession(t, ctx)
+	tok, err := sess.Token(ctx)
+	require.NoError(t, err)
+	return sess, tok
+}
+
+// getMe sends GET /me through hc and returns the status and body.
+func (s *shop) getMe(t *testing.T, ctx context.Context, hc *http.Client) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.url("/me"), nil)
+	return send(t, hc, req)
+}
+
 func (s *shop) url(path string) string { return s.srv.URL() + "/customer/" + s.srv.Tenant() + path }
 
 func testCtx(t *testing.T) context.Context {
@@ -77,8 +93,7 @@ func TestTransportHeadersPerState(t *testing.T) {
 	hc := sess.HTTPClient()
 
 	// A guest: the anonymous token and the session ID.
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.url("/me"), nil)
-	status, _ := send(t, hc, req)
+	status, _ := s.getMe(t, ctx, hc)
 	require.Equal(t, 200, status)
 	anon, err := sess.AnonymousToken(ctx)
 	require.NoError(t, err)
@@ -96,8 +111,7 @@ func TestTransportHeadersPerState(t *testing.T) {
 	require.NoError(t, err)
 	require.NotEmpty(t, cust.SaasToken)
 	s.srv.ClearRequests()
-	req, _ = http.NewRequestWithContext(ctx, http.MethodGet, s.url("/me"), nil)
-	status, _ = send(t, hc, req)
+	status, _ = s.getMe(t, ctx, hc)
 	require.Equal(t, 200, status)
 	got = s.srv.Requests(opProfileGet)
 	require.Len(t, got, 1)
@@ -107,7 +121,7 @@ func TestTransportHeadersPerState(t *testing.T) {
 
 	// Forced anonymous while logged in.
 	s.srv.ClearRequests()
-	req, _ = http.NewRequestWithContext(emporix.WithTokenKind(ctx, emporix.KindAnonymous), http.MethodGet, s.url("/me"), nil)
+	req, _ := http.NewRequestWithContext(emporix.WithTokenKind(ctx, emporix.KindAnonymous), http.MethodGet, s.url("/me"), nil)
 	status, _ = send(t, hc, req)
 	require.Equal(t, 200, status)
 	got = s.srv.Requests(opProfileGet)
@@ -167,9 +181,7 @@ func TestTransportReplaysOnceWithTheSameBody(t *testing.T) {
 	t.Parallel()
 	ctx := testCtx(t)
 	s := newShop(t)
-	sess := s.customerSession(t, ctx)
-	old, err := sess.Token(ctx)
-	require.NoError(t, err)
+	sess, old := s.loggedIn(t, ctx)
 	require.True(t, s.srv.RevokeToken(string(old.AccessToken)))
 
 	body := []byte(`{"firstName":"Jim","lastName":"Doe"}`)
@@ -197,9 +209,7 @@ func TestTransportDoesNotReplayABodyItCannotReread(t *testing.T) {
 	t.Parallel()
 	ctx := testCtx(t)
 	s := newShop(t)
-	sess := s.customerSession(t, ctx)
-	old, err := sess.Token(ctx)
-	require.NoError(t, err)
+	sess, old := s.loggedIn(t, ctx)
 	require.True(t, s.srv.RevokeToken(string(old.AccessToken)))
 
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPatch, s.url("/me"),
@@ -212,8 +222,7 @@ func TestTransportDoesNotReplayABodyItCannotReread(t *testing.T) {
 	assert.Len(t, s.srv.Requests(opProfilePatch), 1)
 	// The rejected token was still renewed, so the next request works.
 	assert.Len(t, s.srv.Requests(opRefresh), 1)
-	req, _ = http.NewRequestWithContext(ctx, http.MethodGet, s.url("/me"), nil)
-	status, _ = send(t, sess.HTTPClient(), req)
+	status, _ = s.getMe(t, ctx, sess.HTTPClient())
 	assert.Equal(t, 200, status)
 }
 
@@ -225,8 +234,7 @@ func TestTransportReturnsASecond401(t *testing.T) {
 	_, err := sess.AnonymousToken(ctx)
 	require.NoError(t, err)
 	s.srv.InjectFault(opProfileGet, emporixtest.Fault{Status: 401, Times: 3})
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.url("/me"), nil)
-	status, resp := send(t, sess.HTTPClient(), req)
+	status, resp := s.getMe(t, ctx, sess.HTTPClient())
 	assert.Equal(t, 401, status)
 	assert.Contains(t, resp, "Invalid access token")
 	assert.Len(t, s.srv.Requests(opProfileGet), 2, "one replay, never a loop")
@@ -243,8 +251,7 @@ func TestTransportIgnoresA401ThatDoesNotRejectTheToken(t *testing.T) {
 	require.NoError(t, err)
 	s.srv.InjectFault(opProfileGet, emporixtest.Fault{Status: 401,
 		Body: `{"status":401,"type":"unauthorized","message":"Wrong credentials."}`})
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.url("/me"), nil)
-	status, resp := send(t, sess.HTTPClient(), req)
+	status, resp := s.getMe(t, ctx, sess.HTTPClient())
 	assert.Equal(t, 401, status)
 	assert.JSONEq(t, `{"status":401,"type":"unauthorized","message":"Wrong credentials."}`, resp)
 	assert.Len(t, s.srv.Requests(opProfileGet), 1)
@@ -446,9 +453,7 @@ func TestTransportHerdOneRefresh(t *testing.T) {
 	t.Run("customer expired", func(t *testing.T) {
 		ctx := testCtx(t)
 		s := newShop(t, emporixtest.WithLifetimes(emporixtest.Lifetimes{CustomerAccess: time.Minute}))
-		sess := s.customerSession(t, ctx)
-		old, err := sess.Token(ctx)
-		require.NoError(t, err)
+		sess, old := s.loggedIn(t, ctx)
 		s.srv.Advance(2 * time.Minute) // the customer token has expired; the anonymous one lives on
 		rt := &recordingTransport{answer: func(r *http.Request) *http.Response {
 			if r.Header.Get("Authorization") == "Bearer "+string(old.AccessToken) || r.Header.Get("saas-token") == "" {
@@ -464,9 +469,7 @@ func TestTransportHerdOneRefresh(t *testing.T) {
 	t.Run("rejected", func(t *testing.T) {
 		ctx := testCtx(t)
 		s := newShop(t)
-		sess := s.customerSession(t, ctx)
-		old, err := sess.Token(ctx)
-		require.NoError(t, err)
+		sess, old := s.loggedIn(t, ctx)
 		var rejected atomic.Int64
 		rt := &recordingTransport{answer: func(r *http.Request) *http.Response {
 			if r.Header.Get("Authorization") == "Bearer "+string(old.AccessToken) {

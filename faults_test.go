@@ -180,7 +180,11 @@ type faultCase struct {
 	effects  int     // times the service acted (operations that change state)
 	// The call's duration must lie in [minDur, maxDur) when set.
 	minDur, maxDur time.Duration
-	check          func(t *testing.T, err error)
+	// endedByCtx: the call's context ends while the SDK waits to retry
+	// (ctxTimeout or cancelInBackoff), and the call returns within
+	// ctxEndSlack of that.
+	endedByCtx bool
+	check      func(t *testing.T, err error)
 }
 
 func faults(f ...emporixtest.Fault) func() []emporixtest.Fault {
@@ -309,17 +313,17 @@ func faultMatrix() []faultCase {
 			check: func(t *testing.T, err error) { assert.Contains(t, err.Error(), "empty body") }},
 
 		// The caller gives up during the wait before a retry.
-		{name: "cancelled during backoff, read", op: fmProfileGet, cancelInBackoff: true,
+		{name: "cancelled during backoff, read", op: fmProfileGet, cancelInBackoff: true, endedByCtx: true,
 			faults: faults(times(retryAfter(unavailable, "10"), 3)), policy: emporix.RetryPolicy{MaxRetries: 2, MaxWait: 10 * time.Second},
 			kind: wantRequest, is: []error{context.Canceled}, attempts: 1, requests: 1},
-		{name: "cancelled during backoff, create", op: fmAddressCreate, cancelInBackoff: true,
+		{name: "cancelled during backoff, create", op: fmAddressCreate, cancelInBackoff: true, endedByCtx: true,
 			faults: faults(times(retryAfter(unavailable, "10"), 3)), policy: emporix.RetryPolicy{MaxRetries: 2, MaxWait: 10 * time.Second},
 			kind: wantRequest, is: []error{context.Canceled}, attempts: 1, requests: 1, effects: 0},
-		{name: "deadline during backoff", op: fmAddressList, ctxTimeout: 200 * time.Millisecond,
+		{name: "deadline during backoff", op: fmAddressList, ctxTimeout: 200 * time.Millisecond, endedByCtx: true,
 			// A jittered wait in [0, 1 h]: below 200 ms once in 18000.
 			faults: faults(times(unavailable, 3)), policy: emporix.RetryPolicy{MaxRetries: 2, MinWait: time.Hour, MaxWait: time.Hour},
 			kind: wantRequest, is: []error{context.DeadlineExceeded}, attempts: 1, requests: 1,
-			minDur: 200 * time.Millisecond, maxDur: 250 * time.Millisecond},
+			minDur: 200 * time.Millisecond},
 		{name: "Retry-After beyond the deadline: the answer at once", op: fmAddressList, ctxTimeout: 2 * time.Second,
 			faults: faults(times(retryAfter(unavailable, "10"), 3)), policy: emporix.RetryPolicy{MaxRetries: 2, MaxWait: 10 * time.Second},
 			kind: wantAPI, status: 503, is: []error{emporix.ErrServer}, attempts: 1, requests: 1, maxDur: 500 * time.Millisecond,
@@ -414,6 +418,13 @@ func TestFaultsEveryOperation(t *testing.T) {
 	}
 }
 
+// ctxEndSlack bounds how long after its context ends a call that was
+// waiting to retry returns. It tells a wait the context cut short from one
+// waited out: the waits in those rows are 10 s (Retry-After) and a jittered
+// [0, 1 h]. It is not a latency target: on a loaded 2-core machine under the
+// race detector, waking the waiting goroutine alone has taken 57 ms.
+const ctxEndSlack = time.Second
+
 func runFaultCase(t *testing.T, tc faultCase, env *faultEnv, ts *transports) {
 	srv := env.srv
 	policy := tc.policy
@@ -441,7 +452,10 @@ func runFaultCase(t *testing.T, tc faultCase, env *faultEnv, ts *transports) {
 		ctx, cancel = context.WithTimeout(ctx, tc.ctxTimeout)
 		defer cancel()
 	}
-	var cancelledAt time.Time
+	var ctxEnded time.Time // when the call's context ended (endedByCtx)
+	if tc.ctxTimeout > 0 {
+		ctxEnded, _ = ctx.Deadline()
+	}
 	cancelled := make(chan struct{})
 	if tc.cancelInBackoff {
 		go func() {
@@ -451,7 +465,7 @@ func runFaultCase(t *testing.T, tc faultCase, env *faultEnv, ts *transports) {
 				time.Sleep(time.Millisecond)
 			}
 			time.Sleep(100 * time.Millisecond)
-			cancelledAt = time.Now()
+			ctxEnded = time.Now()
 			cancel()
 		}()
 	}
@@ -493,7 +507,9 @@ func runFaultCase(t *testing.T, tc faultCase, env *faultEnv, ts *transports) {
 	}
 	if tc.cancelInBackoff {
 		<-cancelled
-		assert.Less(t, returned.Sub(cancelledAt), 50*time.Millisecond, "returned long after the cancellation")
+	}
+	if tc.endedByCtx {
+		assert.Less(t, returned.Sub(ctxEnded), ctxEndSlack, "returned long after the context ended")
 	}
 
 	// The service's view. A call abandoned by a timeout is logged when the

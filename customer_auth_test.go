@@ -824,11 +824,8 @@ func TestConfirmOptIn_TokenIsPathEscaped(t *testing.T) {
 
 func TestConfirmOptIn_Validation(t *testing.T) {
 	t.Parallel()
-	c, mt := newTestClient(t)
-	tok, err := c.Auth.ConfirmOptIn(authBG, "")
-	assert.Nil(t, tok)
-	requireInvalid(t, err, "optInToken")
-	requireNoRequests(t, mt)
+	runInvalid(t, func(c *Client, tok string) (any, error) { return c.Auth.ConfirmOptIn(authBG, tok) },
+		[]invalidCase[string]{{"empty token", "", "optInToken"}})
 }
 
 func TestConfirmOptIn_UnusableResponse(t *testing.T) {
@@ -857,11 +854,8 @@ func TestResendOptIn_Request(t *testing.T) {
 
 func TestResendOptIn_Validation(t *testing.T) {
 	t.Parallel()
-	for _, email := range []string{"", "   "} {
-		c, mt := newTestClient(t)
-		requireInvalid(t, c.Auth.ResendOptIn(authBG, email), "email")
-		requireNoRequests(t, mt)
-	}
+	runInvalid(t, func(c *Client, email string) (any, error) { return nil, c.Auth.ResendOptIn(authBG, email) },
+		[]invalidCase[string]{{"empty email", "", "email"}, {"blank email", "   ", "email"}})
 }
 
 // ---------------------------------------------------------------------------

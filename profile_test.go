@@ -279,15 +279,14 @@ func TestProfileGet_ExpandQuery(t *testing.T) {
 
 func TestProfileGet_InvalidExpand(t *testing.T) {
 	t.Parallel()
-	for _, expand := range [][]string{{""}, {"  "}, {"addresses", ""}, {"addresses,mixin:*"}} {
-		t.Run("", func(t *testing.T) {
-			c, mt := newTestClient(t)
-			cust, err := c.Profile.Get(context.Background(), &ProfileGetOptions{Expand: expand})
-			assert.Nil(t, cust)
-			requireInvalid(t, err, "ProfileGetOptions.Expand")
-			requireNoRequests(t, mt)
-		})
-	}
+	runInvalid(t, func(c *Client, expand []string) (any, error) {
+		return c.Profile.Get(context.Background(), &ProfileGetOptions{Expand: expand})
+	}, []invalidCase[[]string]{
+		{"empty", []string{""}, "ProfileGetOptions.Expand"},
+		{"blank", []string{"  "}, "ProfileGetOptions.Expand"},
+		{"empty among others", []string{"addresses", ""}, "ProfileGetOptions.Expand"},
+		{"comma inside", []string{"addresses,mixin:*"}, "ProfileGetOptions.Expand"},
+	})
 }
 
 func TestProfileGet_NoToken(t *testing.T) {
@@ -450,25 +449,13 @@ func TestProfilePatch_SuccessResponses(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(p.name+"/"+tt.name, func(t *testing.T) {
 				c, mt := newTestClient(t)
+				serve(t, mt, http.MethodPut, profilePath, reply{status: http.StatusOK})
 				serve(t, mt, http.MethodPatch, profilePath, tt.r)
 				assert.NoError(t, p.patch(c, &ProfileUpdate{Company: Ptr("ACME")}))
 				assert.Equal(t, 1, calls(mt, http.MethodPatch, profilePath))
+				assert.Zero(t, calls(mt, http.MethodPut, profilePath), "PUT sent")
 			})
 		}
-	}
-}
-
-func TestProfilePatch_NeverPut(t *testing.T) {
-	t.Parallel()
-	for _, p := range profilePatchers {
-		t.Run(p.name, func(t *testing.T) {
-			c, mt := newTestClient(t)
-			serve(t, mt, http.MethodPut, profilePath, reply{status: http.StatusOK})
-			serve(t, mt, http.MethodPatch, profilePath, reply{status: http.StatusOK})
-			require.NoError(t, p.patch(c, &ProfileUpdate{Company: Ptr("ACME")}))
-			assert.Zero(t, calls(mt, http.MethodPut, profilePath), "PUT sent")
-			assert.Equal(t, 1, calls(mt, http.MethodPatch, profilePath))
-		})
 	}
 }
 

@@ -342,27 +342,14 @@ func TestAddressesUpdate_SuccessResponses(t *testing.T) {
 
 func TestAddressesUpdate_InvalidInput(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name  string
-		id    string
-		in    *AddressUpdate
-		field string
-	}{
-		{"empty id", "", &AddressUpdate{City: Ptr("Bonn")}, "addressID"},
-		{"dot id", ".", &AddressUpdate{City: Ptr("Bonn")}, "addressID"},
-		{"dot-dot id", "..", &AddressUpdate{City: Ptr("Bonn")}, "addressID"},
-		{"nil body", addressID, nil, "AddressUpdate"},
-		{"empty tag", addressID, &AddressUpdate{Tags: []string{""}}, "AddressUpdate.Tags"},
-		{"tag with comma", addressID, &AddressUpdate{Tags: []string{"A,B"}}, "AddressUpdate.Tags"},
-		{"negative version", addressID, &AddressUpdate{Metadata: &Metadata{Version: -2}}, "AddressUpdate.Metadata.Version"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c, mt := newTestClient(t)
-			requireInvalid(t, c.Addresses.Update(context.Background(), tt.id, tt.in), tt.field)
-			requireNoRequests(t, mt)
-		})
-	}
+	runInvalid(t, func(c *Client, in *AddressUpdate) (any, error) {
+		return nil, c.Addresses.Update(context.Background(), addressID, in)
+	}, []invalidCase[*AddressUpdate]{
+		{"nil body", nil, "AddressUpdate"},
+		{"empty tag", &AddressUpdate{Tags: []string{""}}, "AddressUpdate.Tags"},
+		{"tag with comma", &AddressUpdate{Tags: []string{"A,B"}}, "AddressUpdate.Tags"},
+		{"negative version", &AddressUpdate{Metadata: &Metadata{Version: -2}}, "AddressUpdate.Metadata.Version"},
+	})
 }
 
 // ---- Delete ----
@@ -428,28 +415,16 @@ func TestAddressesTags_Request(t *testing.T) {
 
 func TestAddressesTags_InvalidInput(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name  string
-		id    string
-		tags  []string
-		field string
-	}{
-		{"empty id", "", []string{TagBilling}, "addressID"},
-		{"dot-dot id", "..", []string{TagBilling}, "addressID"},
-		{"no tags", addressID, nil, "tags"},
-		{"empty tag list", addressID, []string{}, "tags"},
-		{"empty tag", addressID, []string{""}, "tags"},
-		{"blank tag among others", addressID, []string{TagBilling, "  "}, "tags"},
-		{"tag with comma", addressID, []string{"BILLING,SHIPPING"}, "tags"},
-	}
 	for _, tg := range addressTaggers {
-		for _, tt := range tests {
-			t.Run(tg.name+"/"+tt.name, func(t *testing.T) {
-				c, mt := newTestClient(t)
-				requireInvalid(t, tg.op(c, tt.id, tt.tags...), tt.field)
-				requireNoRequests(t, mt)
+		t.Run(tg.name, func(t *testing.T) {
+			runInvalid(t, func(c *Client, tags []string) (any, error) { return nil, tg.op(c, addressID, tags...) }, []invalidCase[[]string]{
+				{"no tags", nil, "tags"},
+				{"empty tag list", []string{}, "tags"},
+				{"empty tag", []string{""}, "tags"},
+				{"blank tag among others", []string{TagBilling, "  "}, "tags"},
+				{"tag with comma", []string{"BILLING,SHIPPING"}, "tags"},
 			})
-		}
+		})
 	}
 }
 

@@ -100,9 +100,9 @@ func (ec errorCase) check(t *testing.T, err error, method, path, opID string) {
 	for _, s := range allSentinels {
 		assert.Equal(t, slices.Contains(ec.sentinels, s), errors.Is(err, s), "errors.Is(err, %v)", s)
 	}
-	if slices.Contains(ec.sentinels, ErrTokenExpired) {
-		assert.True(t, ae.TokenRejected(), "an expired token is a rejected token")
-	}
+	// Only the gateway's two access-token codes say the token was rejected.
+	assert.Equal(t, ec.errorCode == ErrorCodeAccessTokenExpired || ec.errorCode == ErrorCodeInvalidAccessToken,
+		ae.TokenRejected(), "TokenRejected")
 	assert.NotErrorIs(t, err, ErrInvalidInput)
 	assert.Contains(t, err.Error(), method+" "+path)
 }

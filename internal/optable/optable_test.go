@@ -40,3 +40,40 @@ func TestTable(t *testing.T) {
 	}()
 	Must("no-such-operation")
 }
+
+// stateChangingGETs are the GETs that are not reads, and why: repeating
+// one may spend or issue a token. Every other GET only reads.
+var stateChangingGETs = map[string]string{
+	"GET-oauth-generate-anonymous-access-token": "starts a session and issues its tokens",
+	"GET-oauth-refresh-anonymous-access-token":  "issues new tokens for the refresh token",
+	"GET-customer-logout-customer":              "invalidates the token it names",
+	"GET-customer-refresh-authtoken":            "rotates the customer's refresh token",
+	"GET-customer-signup-customer-optin":        "spends the opt-in token and activates the account",
+}
+
+// TestRetryColumns checks Retry and NoAuthRetry against rules kept apart
+// from the rows: the SDK and every retry test read both from the row, so
+// they would agree with a wrong one. Only a GET that is no state change is
+// Safe; NoAuthRetry is set exactly where the bearer token also travels as a
+// parameter (logout's accessToken), since renewing it would name another
+// token than the one the caller meant.
+func TestRetryColumns(t *testing.T) {
+	for i := range Ops {
+		o := &Ops[i]
+		_, changes := stateChangingGETs[o.ID]
+		if safe := o.Method == http.MethodGet && !changes; (o.Retry == Safe) != safe {
+			t.Errorf("%s: Retry %d; only a GET that changes no state is Safe (stateChangingGETs)", o.ID, o.Retry)
+		}
+		if changes && o.Method != http.MethodGet {
+			t.Errorf("%s is listed in stateChangingGETs but is a %s", o.ID, o.Method)
+		}
+		if bearerParam := o.Secret("query", "accessToken"); o.NoAuthRetry != bearerParam {
+			t.Errorf("%s: NoAuthRetry %v, but the bearer token travels as a parameter: %v", o.ID, o.NoAuthRetry, bearerParam)
+		}
+	}
+	for id := range stateChangingGETs {
+		if ByID(id) == nil {
+			t.Errorf("stateChangingGETs names %s, which the table lacks", id)
+		}
+	}
+}

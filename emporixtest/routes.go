@@ -57,7 +57,7 @@ type route struct {
 // ErrorMessage shape {code, status, message}.
 func (r *route) cart() bool { return r.Doc == optable.DocCart }
 
-// routes are the table's operations that have a handler (TestRoutes
+// routes are the table's operations that have a handler (TestRoutesFollowTheTable
 // checks that every one does), and mux routes requests to them with the
 // table's method and path template as a ServeMux pattern: a literal
 // segment beats a placeholder, so POST .../optin/refresh_token is not

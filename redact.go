@@ -7,6 +7,7 @@ import (
 	"html"
 	"net/url"
 	"reflect"
+	"slices"
 	"strings"
 )
 
@@ -155,17 +156,46 @@ func (s scrubber) apply(text string) string {
 	if len(s) == 0 || text == "" {
 		return text
 	}
+	// Every echo of every secret is found in the original text first and
+	// overlapping finds are merged, so that a secret inside another (a new
+	// password that extends the old one) or two echoes that overlap are
+	// masked whole: replacing one secret after another would leave the
+	// longer one's remainder in the text. One form's own finds do not
+	// overlap (as strings.ReplaceAll), so that what is masked does not
+	// depend on the secret's value, only on where it was echoed.
+	var spans [][2]int
 	for _, secret := range s {
 		if len(secret) < 4 {
 			continue
 		}
 		for _, form := range echoForms(secret) {
-			if strings.Contains(text, form) {
-				text = strings.ReplaceAll(text, form, redacted)
+			for from := 0; ; {
+				i := strings.Index(text[from:], form)
+				if i < 0 {
+					break
+				}
+				spans = append(spans, [2]int{from + i, from + i + len(form)})
+				from += i + len(form)
 			}
 		}
 	}
-	return text
+	if len(spans) == 0 {
+		return text
+	}
+	slices.SortFunc(spans, func(a, b [2]int) int { return a[0] - b[0] })
+	var out strings.Builder
+	end := 0 // the end of the text copied or masked so far
+	for i := 0; i < len(spans); {
+		start, stop := spans[i][0], spans[i][1]
+		for i++; i < len(spans) && spans[i][0] <= stop; i++ {
+			stop = max(stop, spans[i][1])
+		}
+		out.WriteString(text[end:start])
+		out.WriteString(redacted)
+		end = stop
+	}
+	out.WriteString(text[end:])
+	return out.String()
 }
 
 // echoForms returns secret and the encodings it may be echoed in.

@@ -125,6 +125,13 @@ func TestScrubber(t *testing.T) {
 	assert.Equal(t, "", s.apply(""))
 	assert.Equal(t, "plain", scrubber(nil).apply("plain"))
 
+	// A secret inside another, and two echoes that overlap, are masked
+	// whole: no remainder of the longer or later one is left.
+	nested := scrubber{"PASSWORD-s3cr3t", "NEW-PASSWORD-s3cr3t"}
+	assert.Equal(t, "old REDACTED new REDACTED", nested.apply("old PASSWORD-s3cr3t new NEW-PASSWORD-s3cr3t"))
+	overlap := scrubber{"abcdXY", "XYefgh"}
+	assert.Equal(t, "[REDACTED]", overlap.apply("[abcdXYefgh]"))
+
 	// hide registers the encodings a server may echo.
 	k := &call{}
 	k.hide("p@ss w0rd/+=\"<&>é", "", "SIMPLE-SECRET", "SIMPLE-SECRET")

@@ -444,13 +444,12 @@ func TestRetryAfterSurfacesAtOnce(t *testing.T) {
 		policy     RetryPolicy
 		deadline   bool // the call runs under a 3 s deadline
 		status     int
-		retryAfter string
+		retryAfter string // "date": an HTTP date, want from the moment of the call
 		want       time.Duration
 		sentinel   error
 	}{
 		{"429 over MaxWait", RetryPolicy{MaxRetries: 2, MaxWait: 10 * time.Second}, false, 429, "999999", 999999 * time.Second, ErrRateLimited},
-		{"429 over MaxWait, as a date", RetryPolicy{MaxRetries: 2, MaxWait: 10 * time.Second}, false, 429,
-			time.Now().Add(time.Hour).UTC().Format(http.TimeFormat), time.Hour, ErrRateLimited},
+		{"429 over MaxWait, as a date", RetryPolicy{MaxRetries: 2, MaxWait: 10 * time.Second}, false, 429, "date", time.Hour, ErrRateLimited},
 		{"429 within MaxWait, beyond the deadline", RetryPolicy{MaxRetries: 2, MaxWait: time.Hour}, true, 429, "5", 5 * time.Second, ErrRateLimited},
 		{"503 beyond the deadline", RetryPolicy{MaxRetries: 2, MaxWait: time.Hour}, true, 503, "60", time.Minute, ErrServer},
 		{"429 with retries off", RetryPolicy{}, false, 429, "1", time.Second, ErrRateLimited},
@@ -460,18 +459,31 @@ func TestRetryAfterSurfacesAtOnce(t *testing.T) {
 			for _, op := range []retryOp{safeOps()[0], unsafeOps()[0]} {
 				c, mt := newTestClient(t, WithRetryPolicy(tc.policy))
 				waits := recordWaits(c)
-				serve(t, mt, op.method, op.path, statusReply(tc.status, "Retry-After", tc.retryAfter), op.ok)
+				header := tc.retryAfter
+				if header == "date" {
+					header = time.Now().Add(tc.want).UTC().Format(http.TimeFormat)
+				}
+				serve(t, mt, op.method, op.path, statusReply(tc.status, "Retry-After", header), op.ok)
 				ctx, cancel := context.WithCancel(context.Background())
 				if tc.deadline {
 					ctx, cancel = context.WithTimeout(ctx, 3*time.Second)
 				}
+				before := time.Now()
 				err := op.call(ctx, c)
+				after := time.Now()
 				cancel()
 				require.ErrorIs(t, err, tc.sentinel, op.name)
 				var apiErr *APIError
 				require.ErrorAs(t, err, &apiErr, "the answer, not the context's deadline: %v", err)
 				assert.Equal(t, tc.status, apiErr.StatusCode)
-				assert.InDelta(t, tc.want, apiErr.RetryAfter, float64(2*time.Second), op.name)
+				if at, perr := http.ParseTime(header); perr == nil {
+					// A date is read against the wall clock at some
+					// moment of the call, however long the call took.
+					assert.GreaterOrEqual(t, apiErr.RetryAfter, at.Sub(after), op.name)
+					assert.LessOrEqual(t, apiErr.RetryAfter, at.Sub(before), op.name)
+				} else {
+					assert.InDelta(t, tc.want, apiErr.RetryAfter, float64(2*time.Second), op.name)
+				}
 				assert.Equal(t, 1, apiErr.Attempts)
 				assert.Equal(t, 1, calls(mt, op.method, op.path), "%s: not retried", op.name)
 				assert.Empty(t, *waits, "%s: no wait asked for", op.name)

@@ -174,7 +174,7 @@ func TestRedisRestartWithDataKeptLosesNoLogin(t *testing.T) {
 		keys[i], _ = sh.login(t, i)
 	}
 
-	var upAt, lastFailure atomic.Int64 // Unix ns
+	var upAt, lastFailure, lastStart atomic.Int64 // Unix ns
 	var lastErr atomic.Value
 	var calls, failures atomic.Int64
 	stop := make(chan struct{})
@@ -190,12 +190,17 @@ func TestRedisRestartWithDataKeptLosesNoLogin(t *testing.T) {
 				default:
 				}
 				// Each shopper's requests reach both replicas.
+				start := time.Now()
 				cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 				_, err := sh.replicas[(i+n)%2].Session(keys[i]).Token(cctx)
 				cancel()
 				calls.Add(1)
 				if err != nil {
 					failures.Add(1)
+					// Which call failed last, and whether it failed at
+					// once or waited out its timeout, tells a slow
+					// recovery from a stuck one.
+					lastStart.Store(start.UnixNano())
 					lastFailure.Store(time.Now().UnixNano())
 					lastErr.Store(err.Error())
 				}
@@ -230,8 +235,10 @@ func TestRedisRestartWithDataKeptLosesNoLogin(t *testing.T) {
 	}
 	late := time.Duration(lastFailure.Load() - upAt.Load())
 	t.Logf("shoppers logged in at the end: %d/%d; refused refresh tokens: %d; calls: %d, failed: %d; "+
-		"last failure %v after Redis answered again: %v",
-		loggedIn, shoppers, sh.refused(), calls.Load(), failures.Load(), late.Round(time.Millisecond), lastErr.Load())
+		"last failure %v after Redis answered again (the call started %v after and took %v): %v",
+		loggedIn, shoppers, sh.refused(), calls.Load(), failures.Load(), late.Round(time.Millisecond),
+		time.Duration(lastStart.Load()-upAt.Load()).Round(time.Millisecond),
+		time.Duration(lastFailure.Load()-lastStart.Load()).Round(time.Millisecond), lastErr.Load())
 	assert.Equal(t, shoppers, loggedIn, "every shopper is still logged in")
 	assert.Zero(t, sh.refused(), "no refresh token is refused")
 	assert.LessOrEqual(t, late, 2*time.Second, "no call fails more than 2 s after Redis answers again")

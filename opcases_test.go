@@ -164,8 +164,22 @@ var opCases = map[string]opCase{
 		}},
 }
 
-// sdkRows are the operation table's rows the SDK calls, in table order.
+// sdkRows are the operation table's rows the SDK calls that have a case,
+// in table order. A row without a case is TestOperationCases' to report
+// (allRows); leaving it out here keeps every other table from stopping the
+// test binary on the missing case.
 func sdkRows() []*optable.Op {
+	var rows []*optable.Op
+	for _, row := range allRows() {
+		if _, ok := opCases[row.ID]; ok {
+			rows = append(rows, row)
+		}
+	}
+	return rows
+}
+
+// allRows are the operation table's rows the SDK calls, in table order.
+func allRows() []*optable.Op {
 	var rows []*optable.Op
 	for i := range optable.Ops {
 		if optable.Ops[i].SDK() {
@@ -191,7 +205,7 @@ func casePath(row *optable.Op, s *secretSet) string {
 // carries one. A case's request type holds as many Secret fields as the
 // row lists, by JSON name in a body.
 func TestOperationCases(t *testing.T) {
-	rows := sdkRows()
+	rows := allRows()
 	require.Len(t, rows, 27)
 	for id := range opCases {
 		row := optable.ByID(id)

@@ -34,8 +34,8 @@
 // anonymous and validate answers and snake_case session_id in login,
 // refresh and exchange answers; string expires_in in the social login
 // answer; no body for PATCH (200), 202 and 204. An unknown path answers 404
-// and a known path with another method 405 (with Allow); HEAD is served
-// wherever GET is.
+// and a known path with another method 405 (with Allow), HEAD included:
+// the spec documents no HEAD, and several GETs change state.
 //
 // Where the documents are silent the fake chooses, and says so on the
 // handler concerned:

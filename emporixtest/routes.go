@@ -89,18 +89,33 @@ func init() {
 
 // match finds the route for a request and its unescaped path parameters.
 // When none fits it returns the answer instead, in the service's error
-// shape: 405 with the mux's Allow header for a known path and another
-// method, else 404 (an unknown path, or one the mux would redirect to its
-// clean form).
+// shape: 405 with an Allow header for a known path and another method,
+// else 404 (an unknown path, or one the mux would redirect to its clean
+// form). HEAD is one of the other methods: the spec documents none, and a
+// ServeMux GET pattern would take it and run the GET operation (anonymous
+// login, logout) without a body to show for it.
 func match(r *http.Request) (*route, map[string]string, *reply) {
 	var m matcher
 	mux.ServeHTTP(&m, r)
-	if m.route != nil {
+	if m.route != nil && r.Method != http.MethodHead {
 		return m.route, m.params, nil
+	}
+	if m.route != nil {
+		// Ask the mux with a method no route has for the path's methods.
+		probe := r.Clone(r.Context())
+		probe.Method = "TRACE"
+		m = matcher{}
+		mux.ServeHTTP(&m, probe)
 	}
 	if m.status == http.StatusMethodNotAllowed {
 		rep := errReply(http.StatusMethodNotAllowed, "method_not_allowed", "Method "+r.Method+" is not allowed for "+r.URL.EscapedPath())
-		rep.header = http.Header{"Allow": m.header.Values("Allow")}
+		var allow []string
+		for _, method := range strings.Split(m.header.Get("Allow"), ", ") {
+			if method != http.MethodHead {
+				allow = append(allow, method)
+			}
+		}
+		rep.header = http.Header{"Allow": {strings.Join(allow, ", ")}}
 		return nil, nil, &rep
 	}
 	rep := errReply(http.StatusNotFound, "not_found", "No endpoint "+r.Method+" "+r.URL.EscapedPath())

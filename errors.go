@@ -293,8 +293,8 @@ func (c *Client) requestFailed(ctx context.Context, k *call, err error) error {
 	attempts := max(k.attempts, 1)
 	c.logger.LogAttrs(ctx, slog.LevelDebug, "emporix: request failed",
 		slog.String("operation", k.op.id), slog.String("method", k.op.method),
-		slog.String("path", redactPath(k.path)), slog.Int("attempts", attempts), slog.String("error", err.Error()))
-	return &RequestError{Method: k.op.method, Path: redactPath(k.path), Operation: k.op.id, Attempts: attempts, Err: err}
+		slog.String("path", k.shownPath), slog.Int("attempts", attempts), slog.String("error", err.Error()))
+	return &RequestError{Method: k.op.method, Path: k.shownPath, Operation: k.op.id, Attempts: attempts, Err: err}
 }
 
 // scrubbedError replaces the text of a transport error that quoted a
@@ -329,7 +329,7 @@ func (c *Client) checkResponse(k *call, resp *http.Response) *APIError {
 	e := &APIError{
 		StatusCode: resp.StatusCode,
 		Method:     k.op.method,
-		Path:       redactPath(k.path),
+		Path:       k.shownPath,
 		Operation:  k.op.id,
 		RequestID:  requestID(resp.Header),
 		Attempts:   max(k.attempts, 1),

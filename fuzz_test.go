@@ -974,28 +974,24 @@ func FuzzRedactQuery(f *testing.F) {
 	})
 }
 
-// FuzzRedactPath: whatever the opt-in token, the path the SDK prints
-// masks it (only the literal resend segment stays), and segments after it
-// are kept.
-func FuzzRedactPath(f *testing.F) {
+// FuzzShownPath: whatever the tenant and the opt-in token, the path the
+// SDK prints masks the token, and the path it sends carries it escaped.
+func FuzzShownPath(f *testing.F) {
 	f.Add("mytenant", "e7c1d2f3a4b5")
 	f.Add("mytenant", "refresh_token")
 	f.Add("t", "a/b?c#d")
 	f.Add("mytenant", "")
 	f.Fuzz(func(t *testing.T, tenant, token string) {
-		if validateTenant(tenant) != nil {
+		c, err := NewClient(tenant, testClientID)
+		if err != nil {
 			return // the SDK refuses such a tenant before building a path
 		}
-		path := "/customer/" + tenant + "/signup/optin/" + url.PathEscape(token)
-		wantPath := path
-		if token != "" && token != optInResend {
-			wantPath = "/customer/" + tenant + "/signup/optin/" + redacted
+		k := c.newCall(opOptInConfirm, token)
+		if want := "/customer/" + tenant + "/signup/optin/" + redacted; k.shownPath != want {
+			t.Fatalf("shown path %q, want %q", k.shownPath, want)
 		}
-		if got := redactPath(path); got != wantPath {
-			t.Fatalf("redactPath(%q) = %q, want %q", path, got, wantPath)
-		}
-		if got := redactPath(path + "/more"); got != wantPath+"/more" {
-			t.Fatalf("redactPath(%q) = %q", path+"/more", got)
+		if want := "/customer/" + tenant + "/signup/optin/" + url.PathEscape(token); k.path != want {
+			t.Fatalf("path %q, want %q", k.path, want)
 		}
 	})
 }

@@ -31,33 +31,6 @@ var safeQueryNames = map[string]bool{
 	"config":         true,
 }
 
-// optInPrefix precedes the e-mailed double opt-in token in GET
-// /customer/{tenant}/signup/optin/{token}.
-const optInPrefix = "/signup/optin/"
-
-// optInResend is the literal segment of POST .../signup/optin/refresh_token,
-// which is not a secret.
-const optInResend = "refresh_token"
-
-// redactPath masks the opt-in token segment of an escaped path.
-func redactPath(p string) string {
-	i := strings.Index(p, optInPrefix)
-	if i < 0 {
-		return p
-	}
-	start := i + len(optInPrefix)
-	end := strings.IndexByte(p[start:], '/')
-	if end < 0 {
-		end = len(p)
-	} else {
-		end += start
-	}
-	if seg := p[start:end]; seg == "" || seg == optInResend {
-		return p
-	}
-	return p[:start] + redacted + p[end:]
-}
-
 // redactQuery masks every query value whose name is not allow-listed. It
 // works on the raw query so malformed input cannot smuggle a value through:
 // both '&' and ';' separate parameters (some servers split on ';'), and a

@@ -48,6 +48,7 @@ type call struct {
 	op          *operation
 	url         string // base URL + path, without the query
 	path        string // escaped, expanded path: a suffix of url
+	shownPath   string // path with the parameters the row marks secret masked, for errors and logs
 	query       url.Values
 	body        []byte
 	request     any // the request body's value, for masking its personal data in errors
@@ -78,32 +79,46 @@ func (c *Client) newCall(op *operation, pathParams ...string) *call {
 	k.secrets = k.secretBuf[:0]
 	k.url = c.expandPath(k, pathParams)
 	k.path = k.url[len(c.baseURL):]
+	if k.shownPath == "" {
+		k.shownPath = k.path
+	}
 	return k
 }
 
 // expandPath returns the base URL followed by k's path template with
 // {tenant} and then the other placeholders filled in order; one string
 // serves both as the request URL and, past the base URL, as the call's
-// path.
+// path. A parameter the operation's row marks secret (the opt-in token) is
+// hidden, and masked in the path that errors and logs show.
 func (c *Client) expandPath(k *call, params []string) string {
 	var b strings.Builder
+	var shown []string // the path's pieces as shown, once a secret is met
 	rest := k.op.path
 	b.Grow(len(c.baseURL) + len(rest) + 32)
 	b.WriteString(c.baseURL)
+	from := b.Len() // where the pieces not yet in shown start
 	for {
 		open := strings.IndexByte(rest, '{')
 		if open < 0 {
 			b.WriteString(rest)
-			return b.String()
+			u := b.String()
+			if shown != nil {
+				k.shownPath = strings.Join(append(shown, u[from:]), "")
+			}
+			return u
 		}
 		end := strings.IndexByte(rest[open:], '}') + open
 		b.WriteString(rest[:open])
 		if name := rest[open+1 : end]; name == "tenant" {
 			b.WriteString(c.tenant)
 		} else if len(params) > 0 {
-			b.WriteString(url.PathEscape(params[0]))
 			if k.op.row.Secret("path", name) {
 				k.addSecret(params[0])
+				shown = append(shown, b.String()[from:], redacted)
+				b.WriteString(url.PathEscape(params[0]))
+				from = b.Len()
+			} else {
+				b.WriteString(url.PathEscape(params[0]))
 			}
 			params = params[1:]
 		}
@@ -254,7 +269,7 @@ func (c *Client) newRequest(ctx context.Context, k *call) (*retryablehttp.Reques
 	}
 	req, err := retryablehttp.NewRequestWithContext(context.WithValue(ctx, callKey{}, k), k.op.method, target, body)
 	if err != nil {
-		return nil, &RequestError{Method: k.op.method, Path: redactPath(k.path), Operation: k.op.id, Err: errors.New("cannot build request")}
+		return nil, &RequestError{Method: k.op.method, Path: k.shownPath, Operation: k.op.id, Err: errors.New("cannot build request")}
 	}
 	req.Header.Set("Accept", contentJSON)
 	req.Header.Set("User-Agent", c.userAgent)
@@ -277,7 +292,7 @@ func (c *Client) logDone(ctx context.Context, k *call, status int, start time.Ti
 	}
 	attrs := make([]slog.Attr, 0, 7)
 	attrs = append(attrs, slog.String("operation", k.op.id), slog.String("method", k.op.method),
-		slog.String("path", redactPath(k.path)))
+		slog.String("path", k.shownPath))
 	if len(k.query) > 0 {
 		// Only allow-listed query values survive; tokens in the query
 		// (refresh_token, accessToken, code, ...) print as REDACTED.

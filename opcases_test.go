@@ -206,7 +206,6 @@ func casePath(row *optable.Op, s *secretSet) string {
 // row lists, by JSON name in a body.
 func TestOperationCases(t *testing.T) {
 	rows := allRows()
-	require.Len(t, rows, 27)
 	for id := range opCases {
 		row := optable.ByID(id)
 		assert.True(t, row != nil && row.SDK(), "case %s has no SDK row in the operation table", id)

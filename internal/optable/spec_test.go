@@ -29,10 +29,8 @@ func TestTableMatchesSpec(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%s=%s: %v", spectest.EnvDir, dir, err)
 	}
-	docs := map[string]int{}
 	for i := range Ops {
 		r := &Ops[i]
-		docs[r.Doc]++
 		o, ok := spec.Operation(r.ID)
 		if !ok || o.Doc != r.Doc {
 			t.Errorf("%s is not in the spec's %s document", r.ID, r.Doc)
@@ -63,12 +61,6 @@ func TestTableMatchesSpec(t *testing.T) {
 			if ByID(o.ID) == nil {
 				t.Errorf("the table lacks %s of the %s document", o.ID, doc)
 			}
-		}
-	}
-	want := map[string]int{DocCustomerManaged: 25, DocOAuth: 1, DocTenantManaged: 1, DocCart: 5}
-	for doc, n := range want {
-		if docs[doc] != n {
-			t.Errorf("%d rows of the %s document, want %d", docs[doc], doc, n)
 		}
 	}
 }

@@ -65,12 +65,17 @@ func TestStoreClockWinsOverTheClients(t *testing.T) {
 	}}
 
 	pinned := emporix.NewMemoryStore(emporix.WithStoreClock(other.Now), emporix.WithStoreGrace(0))
-	_, err = emporix.NewSessionManager(client, pinned)
+	pm, err := emporix.NewSessionManager(client, pinned)
 	require.NoError(t, err)
 	_, err = pinned.Save(ctx, "k", state, 0)
 	require.NoError(t, err)
 	_, _, err = pinned.Load(ctx, "k")
 	assert.ErrorIs(t, err, emporix.ErrSessionNotFound, "dead by the store's own clock, 1000 h later")
+	// A session's token lookup asks the store by the store's clock too,
+	// not by the client's: the stored token is gone, a new session starts.
+	tok, err := pm.Session("k").Token(ctx)
+	require.NoError(t, err)
+	assert.NotEqual(t, emporix.Secret("at"), tok.AccessToken, "the lookup reads the store's own clock")
 
 	follower := emporix.NewMemoryStore(emporix.WithStoreGrace(0))
 	_, err = emporix.NewSessionManager(client, follower)

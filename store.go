@@ -148,9 +148,10 @@ type RefreshLocker interface {
 // 4,096 sessions loaded last stay built, so loading a busy session
 // allocates nothing.
 type MemoryStore struct {
-	now    func() time.Time
-	follow atomic.Pointer[func() time.Time] // see followClock
-	grace  time.Duration
+	now      func() time.Time
+	ownClock bool                             // now was given by WithStoreClock
+	follow   atomic.Pointer[func() time.Time] // see followClock
+	grace    time.Duration
 
 	mu      sync.RWMutex
 	entries map[string]*memEntry
@@ -202,7 +203,7 @@ type MemoryStoreOption func(*MemoryStore)
 func WithStoreClock(now func() time.Time) MemoryStoreOption {
 	return func(m *MemoryStore) {
 		if now != nil {
-			m.now = now
+			m.now, m.ownClock = now, true
 		}
 	}
 }

@@ -93,19 +93,18 @@ func init() {
 // else 404 (an unknown path, or one the mux would redirect to its clean
 // form). HEAD is one of the other methods: the spec documents none, and a
 // ServeMux GET pattern would take it and run the GET operation (anonymous
-// login, logout) without a body to show for it.
+// login, logout) without a body to show for it, so the mux is asked with
+// TRACE, a method no route has, which leaves it the 404 or 405 to find.
 func match(r *http.Request) (*route, map[string]string, *reply) {
-	var m matcher
-	mux.ServeHTTP(&m, r)
-	if m.route != nil && r.Method != http.MethodHead {
-		return m.route, m.params, nil
+	asked := r
+	if r.Method == http.MethodHead {
+		asked = r.WithContext(r.Context()) // a shallow copy
+		asked.Method = "TRACE"
 	}
+	var m matcher
+	mux.ServeHTTP(&m, asked)
 	if m.route != nil {
-		// Ask the mux with a method no route has for the path's methods.
-		probe := r.Clone(r.Context())
-		probe.Method = "TRACE"
-		m = matcher{}
-		mux.ServeHTTP(&m, probe)
+		return m.route, m.params, nil
 	}
 	if m.status == http.StatusMethodNotAllowed {
 		rep := errReply(http.StatusMethodNotAllowed, "method_not_allowed", "Method "+r.Method+" is not allowed for "+r.URL.EscapedPath())

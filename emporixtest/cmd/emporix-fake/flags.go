@@ -89,15 +89,9 @@ Test controls (HTTP, under the base URL):
 		{"service-access", "service token lifetime", &cfg.lifetimes.ServiceAccess},
 		{"mail-token", "lifetime of e-mailed codes", &cfg.lifetimes.MailToken},
 	}
-	defaults := emporixtest.DefaultLifetimes()
-	defaultOf := map[string]time.Duration{
-		"anonymous-access": defaults.AnonymousAccess, "anonymous-refresh": defaults.AnonymousRefresh,
-		"customer-access": defaults.CustomerAccess, "customer-refresh": defaults.CustomerRefresh,
-		"exchange-access": defaults.ExchangeAccess, "exchange-refresh": defaults.ExchangeRefresh,
-		"service-access": defaults.ServiceAccess, "mail-token": defaults.MailToken,
-	}
+	cfg.lifetimes = emporixtest.DefaultLifetimes() // each flag's default is its field's
 	for _, d := range durations {
-		fs.DurationVar(d.field, d.name, defaultOf[d.name], d.usage)
+		fs.DurationVar(d.field, d.name, *d.field, d.usage)
 	}
 	clock := fs.String("clock", "real", "`real`: tokens expire as time passes; frozen: time stands still until POST /_fake/clock/advance")
 	var customers, faults, origins listFlag

@@ -101,8 +101,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	rt, params, miss := match(r)
 	c.route, c.params = rt, params
 
+	// The log shares the parsed query with the handlers, which only read it.
 	entry := Request{
-		Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(),
+		Method: r.Method, Path: r.URL.Path, Query: c.query,
 		Header: r.Header.Clone(), Body: bytes.Clone(body),
 	}
 	if rt != nil {

@@ -113,24 +113,23 @@ func New(opts ...Option) (emporix.Observer, error) {
 		cfg.mp = otel.GetMeterProvider()
 	}
 	meter := cfg.mp.Meter(ScopeName)
-	o := &observer{tracer: cfg.tp.Tracer(ScopeName)}
-	var err, e error
-	o.requests, e = meter.Int64Counter("emporix.client.requests", metric.WithUnit("{operation}"),
-		metric.WithDescription("Operations of the Emporix API, by operation and outcome."))
-	err = errors.Join(err, e)
-	o.duration, e = meter.Float64Histogram("emporix.client.duration", metric.WithUnit("s"),
+	var errs []error
+	counter := func(name, unit, desc string) metric.Int64Counter {
+		c, err := meter.Int64Counter(name, metric.WithUnit(unit), metric.WithDescription(desc))
+		errs = append(errs, err)
+		return c
+	}
+	duration, err := meter.Float64Histogram("emporix.client.duration", metric.WithUnit("s"),
 		metric.WithDescription("Duration of operations of the Emporix API, retries included."))
-	err = errors.Join(err, e)
-	o.retries, e = meter.Int64Counter("emporix.client.retries", metric.WithUnit("{attempt}"),
-		metric.WithDescription("Repeated attempts of operations of the Emporix API."))
-	err = errors.Join(err, e)
-	o.refreshes, e = meter.Int64Counter("emporix.session.refreshes", metric.WithUnit("{renewal}"),
-		metric.WithDescription("Token renewals of shopper sessions, by token kind and outcome."))
-	err = errors.Join(err, e)
-	o.changes, e = meter.Int64Counter("emporix.session.changes", metric.WithUnit("{change}"),
-		metric.WithDescription("Session ID changes of shopper sessions, by reason."))
-	err = errors.Join(err, e)
-	if err != nil {
+	o := &observer{
+		tracer:    cfg.tp.Tracer(ScopeName),
+		requests:  counter("emporix.client.requests", "{operation}", "Operations of the Emporix API, by operation and outcome."),
+		duration:  duration,
+		retries:   counter("emporix.client.retries", "{attempt}", "Repeated attempts of operations of the Emporix API."),
+		refreshes: counter("emporix.session.refreshes", "{renewal}", "Token renewals of shopper sessions, by token kind and outcome."),
+		changes:   counter("emporix.session.changes", "{change}", "Session ID changes of shopper sessions, by reason."),
+	}
+	if err := errors.Join(append(errs, err)...); err != nil {
 		return emporix.Observer{}, err
 	}
 	return emporix.Observer{

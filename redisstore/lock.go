@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	mrand "math/rand/v2"
 	"strconv"
@@ -29,6 +28,18 @@ const (
 	// answering again.
 	unlockRetryMax = 250 * time.Millisecond
 )
+
+// lockScript takes KEYS[1] for ARGV[1], the token of the caller, for ARGV[2]
+// milliseconds unless another token holds it, and reports whether ARGV[1]
+// holds it. go-redis resends a command whose reply was lost; the resent
+// script finds the lock the first run took and reports it as the caller's,
+// in the same round trip.
+var lockScript = redis.NewScript(`
+if redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') or redis.call('GET', KEYS[1]) == ARGV[1] then
+  return 1
+end
+return 0
+`)
 
 // unlockScript deletes KEYS[1] only if it still holds ARGV[1], the token of
 // the holder: a lock that expired and was taken by another replica is left
@@ -65,21 +76,17 @@ func (s *Store) LockRefresh(ctx context.Context, name string) (unlock func(), er
 	ttl := s.lockTTL.Milliseconds()
 	delay := lockPollMin
 	for {
-		err := s.rdb.Do(ctx, "SET", lkey, token, "PX", ttl, "NX").Err()
-		if err == nil {
-			break
-		}
-		if !errors.Is(err, redis.Nil) {
-			// The SET may have reached Redis though its reply did not (a
-			// connection closed by a restart): a lock nobody renews or
-			// releases would hold every replica off for its whole TTL.
-			// Release this token's lock once Redis answers, if it holds.
+		ours, err := lockScript.Run(ctx, s.rdb, []string{lkey}, token, ttl).Int()
+		if err != nil {
+			// The script may have taken the lock though its reply did not
+			// arrive (a connection closed by a restart): a lock nobody
+			// renews or releases would hold every replica off for its
+			// whole TTL. Release this token's lock once Redis answers, if
+			// it holds.
 			go s.unlockLater(context.WithoutCancel(ctx), lkey, token, time.Now().Add(s.lockTTL))
 			return nil, fmt.Errorf("redisstore: taking the refresh lock: %w", err)
 		}
-		// go-redis resends a command whose reply was lost; the resent SET
-		// finds the lock the first one took: ours.
-		if held, gerr := s.rdb.Get(ctx, lkey).Result(); gerr == nil && held == token {
+		if ours == 1 {
 			break
 		}
 		// Held by someone else: wait a jittered delay in [delay/2, delay].

@@ -186,3 +186,25 @@ func TestLockIsMutuallyExclusiveUnderContention(t *testing.T) {
 	assert.Equal(t, int32(30), entries.Load())
 	assert.Zero(t, overlaps.Load(), "never two holders at once")
 }
+
+// TestAResentLockCommandFindsItsOwnLock: go-redis sends a command again
+// when its reply was lost; the second run finds the lock the first took
+// and must report it as the caller's, or the caller would wait out its own
+// lock's whole lifetime.
+func TestAResentLockCommandFindsItsOwnLock(t *testing.T) {
+	t.Parallel()
+	s, rdb := newTestStore(t)
+	ctx := context.Background()
+	lkey := s.lockKey("resent")
+	for run := range 2 {
+		ours, err := lockScript.Run(ctx, rdb, []string{lkey}, "token-a", 60_000).Int()
+		require.NoError(t, err)
+		assert.Equal(t, 1, ours, "run %d: the lock is token-a's", run)
+	}
+	ours, err := lockScript.Run(ctx, rdb, []string{lkey}, "token-b", 60_000).Int()
+	require.NoError(t, err)
+	assert.Equal(t, 0, ours, "another token finds the lock held")
+	v, err := rdb.Get(ctx, lkey).Result()
+	require.NoError(t, err)
+	assert.Equal(t, "token-a", v, "the holder's token stays")
+}

@@ -103,6 +103,31 @@ func TestInjectFaultPanicsOnUnknownOperation(t *testing.T) {
 	f.srv.InjectFault("POST-customer-nope", emporixtest.Fault{Status: 500})
 }
 
+// TestInjectFaultPanicsOnAStatusNetHTTPCannotSend: such a fault would
+// crash the handler of the call it answers; it is refused when injected.
+func TestInjectFaultPanicsOnAStatusNetHTTPCannotSend(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	for _, status := range []int{-1, 42, 99, 1000} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("no panic for status %d", status)
+				}
+			}()
+			f.srv.InjectFault("POST-customer-authenticate-customer", emporixtest.Fault{Status: status})
+		}()
+	}
+	if n := f.srv.PendingFaults(); n != 0 {
+		t.Errorf("%d faults pending after refused ones", n)
+	}
+	f.srv.InjectFault("POST-customer-authenticate-customer", emporixtest.Fault{Status: 999, Commit: true})
+	f.srv.InjectFault("POST-customer-authenticate-customer", emporixtest.Fault{Status: 100, Commit: true})
+	if n := f.srv.PendingFaults(); n != 2 {
+		t.Errorf("%d faults pending, want the 2 with statuses net/http sends", n)
+	}
+}
+
 func TestInjectFaultDropAndDelay(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)

@@ -55,7 +55,9 @@ type pendingFault struct {
 // spec's template ("PATCH /customer/{tenant}/me") or a concrete path
 // ("GET /customer/mytenant/me/addresses/b05c20e034"). Faults on the same
 // target apply in the order injected. It panics on an operationId the
-// server does not serve, so a typo cannot silently disable a test.
+// server does not serve, so a typo cannot silently disable a test, and on
+// a Status net/http cannot send (other than 0, below 100 or above 999),
+// which would otherwise crash the faulted call's handler.
 //
 // A dropped idempotent request (GET, for example) may be retried by
 // net/http's transport on its own when it went out on a reused
@@ -63,6 +65,9 @@ type pendingFault struct {
 func (s *Server) InjectFault(target string, f Fault) {
 	if !strings.Contains(target, " ") && routeByID[target] == nil {
 		panic(fmt.Sprintf("emporixtest: InjectFault: unknown operationId %q", target))
+	}
+	if f.Status != 0 && (f.Status < 100 || f.Status > 999) {
+		panic(fmt.Sprintf("emporixtest: InjectFault: status %d is not an HTTP status", f.Status))
 	}
 	n := f.Times
 	if n <= 0 {

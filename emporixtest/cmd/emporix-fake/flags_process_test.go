@@ -70,6 +70,8 @@ func TestProcessFlags(t *testing.T) {
 	assert.Equal(t, http.StatusOK, resp.StatusCode, "the fault was used up")
 	resp = call(t, "POST", u+"/_fake/faults", "", map[string]any{"target": "no-such-operation", "status": 503}, nil)
 	assert.Equal(t, http.StatusBadRequest, resp.StatusCode, "an unknown operationId is refused")
+	resp = call(t, "POST", u+"/_fake/faults", "", map[string]any{"target": "POST-customer-authenticate-customer", "status": 42}, nil)
+	assert.Equal(t, http.StatusBadRequest, resp.StatusCode, "a status net/http cannot send is refused, not left to crash a call")
 
 	// CORS: the browser's preflight from the allowed origin, the call
 	// itself, and a preflight from another origin.

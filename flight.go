@@ -77,64 +77,57 @@ func (m *SessionManager) start(ctx context.Context, r renewal) (*flight, bool) {
 }
 
 func (m *SessionManager) run(ctx context.Context, k flightKey, f *flight, r renewal) {
-	published := false
-	publish := func() {
-		if published {
-			return
-		}
-		published = true
-		g := &m.flights
-		g.mu.Lock()
-		delete(g.m, k)
-		g.mu.Unlock()
-		close(f.done)
-	}
-	defer publish()
 	ctx, cancel := context.WithTimeout(ctx, m.cfg.refreshTimeout)
 	defer cancel()
-	if tok := r.renewedMeanwhile(ctx); tok != nil {
-		f.tok = tok
+	unlock := m.renew(ctx, k, f, r)
+	g := &m.flights
+	g.mu.Lock()
+	delete(g.m, k)
+	g.mu.Unlock()
+	close(f.done)
+	if unlock == nil {
 		return
 	}
-	kind := KindAnonymous
-	if r.kind == flightCustomer {
-		kind = KindCustomer
-	}
-	ctx, end := m.observeRefresh(ctx, kind)
-	// The renewal is reported as ended before its result is published, so
-	// a caller that has its token also finds it reported.
-	reported := false
-	report := func() {
-		if !reported {
-			reported = true
-			end(f.err)
-		}
-	}
-	defer report() // runs before the deferred publish
-	if locker, ok := m.store.(RefreshLocker); ok {
-		unlock, err := locker.LockRefresh(ctx, lockName(k))
-		if err != nil {
-			f.err = fmt.Errorf("emporix: waiting for another replica's refresh: %w", err)
-			return
-		}
-		defer unlock()
-	}
-	if r.kind == flightCustomer {
-		f.tok, f.err = r.s.renewCustomer(ctx, r.rejected, r.opts, r.force)
-	} else {
-		f.tok, f.err = r.s.renewAnonymousLocked(ctx, r.rejected)
-	}
+	defer unlock()
 	// The callers have their tokens; if the store did not take them yet,
 	// keep the lock until it does (bounded by the refresh timeout), so
 	// that another replica does not refresh with a spent refresh token.
-	report()
-	publish()
 	if ps := m.pendingFor(k.key); ps != nil {
 		select {
 		case <-ps.landed:
 		case <-ctx.Done():
 		}
 	}
+}
+
+// renew sets f's result and returns the store's refresh lock, still held,
+// or nil when the store does not lock or the renewal never took it. The
+// renewal is reported as ended before run publishes its result, so a
+// caller that has its token also finds it reported.
+func (m *SessionManager) renew(ctx context.Context, k flightKey, f *flight, r renewal) (unlock func()) {
+	if tok := r.renewedMeanwhile(ctx); tok != nil {
+		f.tok = tok
+		return nil
+	}
+	kind := KindAnonymous
+	if r.kind == flightCustomer {
+		kind = KindCustomer
+	}
+	ctx, end := m.observeRefresh(ctx, kind)
+	defer func() { end(f.err) }()
+	if locker, ok := m.store.(RefreshLocker); ok {
+		var err error
+		if unlock, err = locker.LockRefresh(ctx, lockName(k)); err != nil {
+			f.err = fmt.Errorf("emporix: waiting for another replica's refresh: %w", err)
+			return nil
+		}
+	}
+	if r.kind == flightCustomer {
+		f.tok, f.err = r.s.renewCustomer(ctx, r.rejected, r.opts, r.force)
+	} else {
+		f.tok, f.err = r.s.renewAnonymousLocked(ctx, r.rejected)
+	}
+	return unlock
 }
 
 // renewedMeanwhile returns the session's token of r's kind when it needs

@@ -102,6 +102,10 @@ func (f *fake) controls(mux *http.ServeMux) {
 			writeError(w, http.StatusBadRequest, errors.New("target is required: an operationId or \"METHOD /path\""))
 			return
 		}
+		if err := checkFault(fault); err != nil {
+			writeError(w, http.StatusBadRequest, err)
+			return
+		}
 		if err := inject(f.srv, namedFault{target: in.Target, fault: fault}); err != nil {
 			writeError(w, http.StatusBadRequest, err)
 			return

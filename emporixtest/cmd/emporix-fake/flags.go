@@ -200,10 +200,18 @@ func parseFault(s string) (namedFault, error) {
 			return namedFault{}, fmt.Errorf("%s: %v", key, err)
 		}
 	}
-	if f.Status != 0 && f.Status < http.StatusBadRequest && !f.Commit {
-		// A success status without Commit would claim an answer the fake
-		// never produced.
-		return namedFault{}, fmt.Errorf("status %d is not a failure; add commit to change the status of a real answer", f.Status)
+	if err := checkFault(f); err != nil {
+		return namedFault{}, err
 	}
 	return namedFault{target: target, fault: f}, nil
+}
+
+// checkFault refuses a fault that -fault and POST /_fake/faults both
+// refuse, beyond what InjectFault does: a success status without Commit
+// would claim an answer the fake never produced.
+func checkFault(f emporixtest.Fault) error {
+	if f.Status != 0 && f.Status < http.StatusBadRequest && !f.Commit {
+		return fmt.Errorf("status %d is not a failure; add commit to change the status of a real answer", f.Status)
+	}
+	return nil
 }

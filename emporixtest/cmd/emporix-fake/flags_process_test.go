@@ -72,6 +72,12 @@ func TestProcessFlags(t *testing.T) {
 	assert.Equal(t, http.StatusBadRequest, resp.StatusCode, "an unknown operationId is refused")
 	resp = call(t, "POST", u+"/_fake/faults", "", map[string]any{"target": "POST-customer-authenticate-customer", "status": 42}, nil)
 	assert.Equal(t, http.StatusBadRequest, resp.StatusCode, "a status net/http cannot send is refused, not left to crash a call")
+	resp = call(t, "POST", u+"/_fake/faults", "", map[string]any{"target": "POST-customer-authenticate-customer", "status": 200}, nil)
+	assert.Equal(t, http.StatusBadRequest, resp.StatusCode, "a success status without commit is refused, as -fault refuses it")
+	resp = call(t, "POST", u+"/_fake/faults", "", map[string]any{"target": "POST-customer-authenticate-customer", "status": 200, "commit": true}, nil)
+	assert.Equal(t, http.StatusCreated, resp.StatusCode, "with commit it changes a real answer's status")
+	resp = call(t, "DELETE", u+"/_fake/faults", "", nil, nil)
+	assert.Equal(t, http.StatusNoContent, resp.StatusCode)
 
 	// CORS: the browser's preflight from the allowed origin, the call
 	// itself, and a preflight from another origin.

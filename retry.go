@@ -204,27 +204,36 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 		return false, ctxErr
 	}
 	k, _ := ctx.Value(callKey{}).(*call)
-	if k == nil || !retryable(k.op.retry, ctx, resp, err) {
+	if k == nil {
 		return false, nil
 	}
-	if resp != nil {
-		if d, ok := retryAfter(resp.Header, time.Now()); ok {
-			if d > c.retry.MaxWait {
-				return false, nil
-			}
-			if deadline, ok := ctx.Deadline(); ok && d >= time.Until(deadline) {
-				return false, nil
-			}
+	// Retry-After is read once per error response (a success is never
+	// repeated, and costs no lookup): it decides both whether an unsafe
+	// operation may be repeated and how long to wait.
+	var asked time.Duration
+	hasAsked := false
+	if resp != nil && resp.StatusCode >= http.StatusBadRequest {
+		asked, hasAsked = retryAfter(resp.Header, time.Now())
+	}
+	if !retryable(k.op.retry, ctx, resp, err, hasAsked) {
+		return false, nil
+	}
+	if hasAsked {
+		if asked > c.retry.MaxWait {
+			return false, nil
+		}
+		if deadline, ok := ctx.Deadline(); ok && asked >= time.Until(deadline) {
+			return false, nil
 		}
 	}
-	wait := backoff(c.retry.MinWait, c.retry.MaxWait, max(k.attempts-1, 0), resp)
-	k.wait = wait
+	k.wait = backoff(c.retry.MinWait, c.retry.MaxWait, max(k.attempts-1, 0), asked, hasAsked)
 	return true, nil
 }
 
 // retryable reports whether an attempt of an operation of class may be
-// repeated after resp or err.
-func retryable(class retryClass, ctx context.Context, resp *http.Response, err error) bool {
+// repeated after resp or err; hasRetryAfter says whether resp carries a
+// valid Retry-After.
+func retryable(class retryClass, ctx context.Context, resp *http.Response, err error, hasRetryAfter bool) bool {
 	if err != nil {
 		if errors.Is(err, errBodyTooLarge) {
 			return false
@@ -245,8 +254,7 @@ func retryable(class retryClass, ctx context.Context, resp *http.Response, err e
 	}
 	switch resp.StatusCode {
 	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
-		_, ok := retryAfter(resp.Header, time.Now())
-		return ok
+		return hasRetryAfter
 	}
 	return false
 }
@@ -308,14 +316,13 @@ func connectionNeverMade(err error) bool {
 }
 
 // backoff is the wait before retry number attempt (from 0): full jitter,
-// Retry-After honoured, every wait capped at max. A Retry-After date is read against the wall
-// clock, never the clock WithClock injects for token expiries: the wait is
-// real time.
-func backoff(minWait, maxWait time.Duration, attempt int, resp *http.Response) time.Duration {
-	if resp != nil {
-		if d, ok := retryAfter(resp.Header, time.Now()); ok {
-			return min(d, maxWait)
-		}
+// or asked when the response carried a Retry-After (hasAsked), every wait
+// capped at max. The caller reads Retry-After with retryAfter against the
+// wall clock, never the clock WithClock injects for token expiries: the
+// wait is real time.
+func backoff(minWait, maxWait time.Duration, attempt int, asked time.Duration, hasAsked bool) time.Duration {
+	if hasAsked {
+		return min(asked, maxWait)
 	}
 	if minWait <= 0 {
 		return 0

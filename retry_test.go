@@ -344,6 +344,17 @@ func TestRetryAfterParsing(t *testing.T) {
 	assert.Equal(t, time.Duration(0), apiErr.RetryAfter)
 }
 
+// backoffFor is the wait checkRetry chooses after resp: backoff, given
+// resp's Retry-After as checkRetry reads it.
+func backoffFor(minWait, maxWait time.Duration, attempt int, resp *http.Response) time.Duration {
+	var asked time.Duration
+	hasAsked := false
+	if resp != nil {
+		asked, hasAsked = retryAfter(resp.Header, time.Now())
+	}
+	return backoff(minWait, maxWait, attempt, asked, hasAsked)
+}
+
 func respWith(status int, retryAfterValue string) *http.Response {
 	r := &http.Response{StatusCode: status, Header: http.Header{}}
 	if retryAfterValue != "" {
@@ -355,21 +366,21 @@ func respWith(status int, retryAfterValue string) *http.Response {
 func TestBackoffRetryAfterCapped(t *testing.T) {
 	maxWait := 2 * time.Second
 	for _, status := range []int{429, 503} {
-		assert.Equal(t, maxWait, backoff(10*time.Millisecond, maxWait, 0, respWith(status, "999999")), "absurd Retry-After")
-		assert.Equal(t, maxWait, backoff(10*time.Millisecond, maxWait, 5, respWith(status, "99999999999999999")))
-		assert.Equal(t, time.Second, backoff(10*time.Millisecond, maxWait, 0, respWith(status, "1")))
-		assert.Equal(t, time.Duration(0), backoff(10*time.Millisecond, maxWait, 3, respWith(status, "0")),
+		assert.Equal(t, maxWait, backoffFor(10*time.Millisecond, maxWait, 0, respWith(status, "999999")), "absurd Retry-After")
+		assert.Equal(t, maxWait, backoffFor(10*time.Millisecond, maxWait, 5, respWith(status, "99999999999999999")))
+		assert.Equal(t, time.Second, backoffFor(10*time.Millisecond, maxWait, 0, respWith(status, "1")))
+		assert.Equal(t, time.Duration(0), backoffFor(10*time.Millisecond, maxWait, 3, respWith(status, "0")),
 			"Retry-After: 0 beats the exponential wait")
-		d := backoff(10*time.Millisecond, maxWait, 0, respWith(status, time.Now().Add(time.Hour).Format(http.TimeFormat)))
+		d := backoffFor(10*time.Millisecond, maxWait, 0, respWith(status, time.Now().Add(time.Hour).Format(http.TimeFormat)))
 		assert.Equal(t, maxWait, d, "HTTP date far ahead")
-		d = backoff(10*time.Millisecond, time.Minute, 0, respWith(status, time.Now().Add(10*time.Second).Format(http.TimeFormat)))
+		d = backoffFor(10*time.Millisecond, time.Minute, 0, respWith(status, time.Now().Add(10*time.Second).Format(http.TimeFormat)))
 		assert.InDelta(t, float64(10*time.Second), float64(d), float64(1500*time.Millisecond), "HTTP date")
-		assert.Equal(t, time.Duration(0), backoff(0, 0, 0, respWith(status, "30")), "MaxWait 0 caps Retry-After to nothing")
+		assert.Equal(t, time.Duration(0), backoffFor(0, 0, 0, respWith(status, "30")), "MaxWait 0 caps Retry-After to nothing")
 	}
 	// Garbage or negative Retry-After falls back to the jittered backoff.
 	for _, v := range []string{"-5", "soon", ""} {
 		for range 200 {
-			d := backoff(10*time.Millisecond, maxWait, 1, respWith(503, v))
+			d := backoffFor(10*time.Millisecond, maxWait, 1, respWith(503, v))
 			assert.GreaterOrEqual(t, d, time.Duration(0))
 			assert.LessOrEqual(t, d, 20*time.Millisecond, "%q", v)
 		}
@@ -385,7 +396,7 @@ func TestBackoffFullJitter(t *testing.T) {
 		var lo, hi time.Duration = maxWait, 0
 		var sum time.Duration
 		for i := range samples {
-			d := backoff(minWait, maxWait, attempt, responses[i%len(responses)])
+			d := backoffFor(minWait, maxWait, attempt, responses[i%len(responses)])
 			if d < 0 || d > ceiling {
 				t.Fatalf("attempt %d: wait %v outside [0, %v]", attempt, d, ceiling)
 			}
@@ -401,22 +412,22 @@ func TestBackoffFullJitter(t *testing.T) {
 	// Large attempt numbers and huge bases stay capped, never negative.
 	for _, attempt := range []int{20, 31, 32, 33, 62, 63, 64, 100, 1 << 20} {
 		for range 100 {
-			d := backoff(minWait, maxWait, attempt, nil)
+			d := backoffFor(minWait, maxWait, attempt, nil)
 			require.GreaterOrEqual(t, d, time.Duration(0), "attempt %d", attempt)
 			require.LessOrEqual(t, d, maxWait, "attempt %d", attempt)
 		}
 	}
 	for range 100 {
-		d := backoff(time.Duration(1<<62), time.Duration(1<<62), 3, nil)
+		d := backoffFor(time.Duration(1<<62), time.Duration(1<<62), 3, nil)
 		require.GreaterOrEqual(t, d, time.Duration(0))
 		require.LessOrEqual(t, d, time.Duration(1<<62))
 	}
 	// A zero base means no wait at all (the test clients rely on it).
-	assert.Equal(t, time.Duration(0), backoff(0, 0, 0, nil))
-	assert.Equal(t, time.Duration(0), backoff(0, time.Second, 5, respWith(500, "")))
+	assert.Equal(t, time.Duration(0), backoffFor(0, 0, 0, nil))
+	assert.Equal(t, time.Duration(0), backoffFor(0, time.Second, 5, respWith(500, "")))
 	// MinWait == MaxWait jitters within [0, MaxWait].
 	for range 200 {
-		d := backoff(time.Second, time.Second, 0, nil)
+		d := backoffFor(time.Second, time.Second, 0, nil)
 		require.LessOrEqual(t, d, time.Second)
 	}
 }

@@ -38,6 +38,7 @@ func (e *APIError) fill(body []byte, secrets scrubber) {
 	if len(trimmed) == 0 {
 		return
 	}
+	scrub := secrets.echoes() // once for all the texts below
 	jsonLike := trimmed[0] == '{' || trimmed[0] == '['
 	if jsonLike {
 		if trimmed[0] == '{' {
@@ -49,14 +50,14 @@ func (e *APIError) fill(body []byte, secrets scrubber) {
 		}
 	}
 	for _, t := range e.texts() {
-		*t = secrets.apply(*t)
+		*t = scrub.apply(*t)
 	}
 	for i, d := range e.Details {
 		if masked, ok := maskedJSON(d); ok {
 			d = json.RawMessage(masked)
 			e.Details[i] = d
 		}
-		if s := secrets.apply(string(d)); s != string(d) {
+		if s := scrub.apply(string(d)); s != string(d) {
 			if !json.Valid([]byte(s)) {
 				// The secret was a bare JSON value, such as a number:
 				// keep the scrubbed entry as a JSON string, so that
@@ -67,7 +68,7 @@ func (e *APIError) fill(body []byte, secrets scrubber) {
 			e.Details[i] = json.RawMessage(s)
 		}
 	}
-	e.maskPersonal(secrets)
+	e.maskPersonal(scrub)
 	if e.Message != "" {
 		return
 	}
@@ -77,14 +78,14 @@ func (e *APIError) fill(body []byte, secrets scrubber) {
 	}
 	// Scrub the whole text before cutting the snippet: a secret that
 	// straddles the cut would otherwise survive in part.
-	e.Body = snippet(maskPersonal(secrets.apply(text)))
+	e.Body = snippet(maskPersonal(scrub.apply(text)))
 }
 
 // maskPersonal keeps the server's message in ServerMessage and masks the
 // e-mail addresses in every text the error shows, then decodes Fields,
 // scrubbing the decoded texts again: a secret JSON-escaped in Details
 // (\u0026 for &) is plain text once decoded.
-func (e *APIError) maskPersonal(secrets scrubber) {
+func (e *APIError) maskPersonal(scrub echoes) {
 	e.ServerMessage = e.Message
 	for _, t := range e.texts() {
 		*t = maskPersonal(*t)
@@ -98,7 +99,7 @@ func (e *APIError) maskPersonal(secrets scrubber) {
 	for i := range e.Fields {
 		f := &e.Fields[i]
 		for _, s := range f.texts() {
-			*s = maskPersonal(secrets.apply(*s))
+			*s = maskPersonal(scrub.apply(*s))
 		}
 	}
 }

@@ -123,10 +123,42 @@ func formatFields(f fmt.State, verb rune, v any) {
 // encodings a server or proxy may echo a secret in: the query and path
 // escapes of a URL, the escaped form inside a JSON string and the HTML
 // escape of an error page. They are derived only here, on the error path.
+//
+// A secret shorter than minScrubbed bytes is not masked: so short a value
+// matches ordinary text, and masking every match would both garble the
+// message and show where the secret occurs in it. No credential the SDK
+// sends is that short (passwords have at least 6 characters).
 type scrubber []string
 
-func (s scrubber) apply(text string) string {
-	if len(s) == 0 || text == "" {
+// minScrubbed is the length in bytes under which a secret is not masked.
+const minScrubbed = 4
+
+// apply masks every echo of s's secrets in text. An error with several
+// texts to mask derives the echoes once, with s.echoes.
+func (s scrubber) apply(text string) string { return s.echoes().apply(text) }
+
+// echoes returns every form of s's secrets that is masked, each once.
+func (s scrubber) echoes() echoes {
+	var forms echoes
+	for _, secret := range s {
+		if len(secret) < minScrubbed {
+			continue
+		}
+		for _, form := range echoForms(secret) {
+			if !slices.Contains(forms, form) {
+				forms = append(forms, form)
+			}
+		}
+	}
+	return forms
+}
+
+// echoes are the forms of a request's secrets as a server may echo them:
+// what scrubber.apply masks.
+type echoes []string
+
+func (forms echoes) apply(text string) string {
+	if len(forms) == 0 || text == "" {
 		return text
 	}
 	// Every echo of every secret is found in the original text first and
@@ -137,19 +169,14 @@ func (s scrubber) apply(text string) string {
 	// overlap (as strings.ReplaceAll), so that what is masked does not
 	// depend on the secret's value, only on where it was echoed.
 	var spans [][2]int
-	for _, secret := range s {
-		if len(secret) < 4 {
-			continue
-		}
-		for _, form := range echoForms(secret) {
-			for from := 0; ; {
-				i := strings.Index(text[from:], form)
-				if i < 0 {
-					break
-				}
-				spans = append(spans, [2]int{from + i, from + i + len(form)})
-				from += i + len(form)
+	for _, form := range forms {
+		for from := 0; ; {
+			i := strings.Index(text[from:], form)
+			if i < 0 {
+				break
 			}
+			spans = append(spans, [2]int{from + i, from + i + len(form)})
+			from += i + len(form)
 		}
 	}
 	if len(spans) == 0 {
@@ -171,11 +198,17 @@ func (s scrubber) apply(text string) string {
 	return out.String()
 }
 
-// echoForms returns secret and the encodings it may be echoed in.
+// echoForms returns secret and the encodings it may be echoed in; the
+// caller drops the forms that repeat (most secrets need no escaping).
 func echoForms(secret string) []string {
 	forms := []string{secret, url.QueryEscape(secret), url.PathEscape(secret), html.EscapeString(secret)}
 	if b, err := json.Marshal(secret); err == nil {
 		forms = append(forms, string(b[1:len(b)-1]))
+	}
+	// Without HTML escaping, JSON differs from the form above only in
+	// <, > and &.
+	if !strings.ContainsAny(secret, "<>&") {
+		return forms
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)

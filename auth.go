@@ -34,7 +34,7 @@ const (
 // Otherwise it returns err, or, when renewing failed with the source's
 // ErrSessionExpired, an error matching both.
 func (c *Client) renewRejected(ctx context.Context, k *call, err error) error {
-	if !k.fromSource || k.op.noAuthRetry || !tokenRejected(err) {
+	if !k.fromSource || k.op.NoAuthRetry || !tokenRejected(err) {
 		return err
 	}
 	invalidator, ok := k.source.(TokenInvalidator)
@@ -90,11 +90,11 @@ func (c *Client) authorizeToken(ctx context.Context, k *call) (*Token, error) {
 	if ctx == nil {
 		return nil, invalid("context", "must not be nil")
 	}
-	if k.op.auth == authNone {
+	if k.op.Auth == authNone {
 		return nil, nil
 	}
-	if k.token != nil || k.op.auth == authExplicit {
-		tok, err := checkKind(k.op.auth, k.token)
+	if k.token != nil || k.op.Auth == authExplicit {
+		tok, err := checkKind(k.op.Auth, k.token)
 		if err != nil {
 			return nil, err
 		}
@@ -106,7 +106,7 @@ func (c *Client) authorizeToken(ctx context.Context, k *call) (*Token, error) {
 		err error
 	)
 	switch {
-	case k.op.auth == authAnonymous:
+	case k.op.Auth == authAnonymous:
 		tok, err = anonymousToken(ctx, k.source)
 	case k.source == nil:
 		return nil, errNoTokenSource
@@ -116,7 +116,7 @@ func (c *Client) authorizeToken(ctx context.Context, k *call) (*Token, error) {
 	if err != nil {
 		return nil, tokenFailed(err)
 	}
-	if tok, err = checkKind(k.op.auth, tok); err != nil {
+	if tok, err = checkKind(k.op.Auth, tok); err != nil {
 		return nil, err
 	}
 	k.token, k.fromSource = tok, true
@@ -173,7 +173,7 @@ func setBearer(r *http.Request, tok *Token) {
 // a token that expired during the wait is replaced. A token the caller
 // passed, or one that is part of the request, is kept.
 func (c *Client) reauthorize(r *http.Request, k *call) error {
-	if !k.fromSource || k.op.noAuthRetry {
+	if !k.fromSource || k.op.NoAuthRetry {
 		return nil
 	}
 	k.token, k.fromSource = nil, false

@@ -42,18 +42,18 @@ func TestSpecConformanceAuthQuirks(t *testing.T) {
 	}
 	// refreshauthtoken: anonymous per security, although its Authorization
 	// parameter describes a customer token (inventory §3.1).
-	refresh := op(opRefreshCustomer.id)
+	refresh := op(opRefreshCustomer.ID)
 	assert.Equal(t, [][]string{{spectest.SchemeAnonymous}}, refresh.Security)
 	assert.True(t, refresh.AuthorizationRequired)
 	// exchangeauthtoken: security: [] plus a required Authorization header
 	// for the anonymous token (inventory §1 #8).
-	exchange := op(opExchange.id)
+	exchange := op(opExchange.ID)
 	assert.Empty(t, exchange.Security)
 	assert.True(t, exchange.AuthorizationRequired)
 	// GET /me: customer or anonymous.
-	assert.ElementsMatch(t, [][]string{{spectest.SchemeCustomer}, {spectest.SchemeAnonymous}}, op(opProfileGet.id).Security)
+	assert.ElementsMatch(t, [][]string{{spectest.SchemeCustomer}, {spectest.SchemeAnonymous}}, op(opProfileGet.ID).Security)
 	// email change confirm: anonymous despite the /me/ path.
-	assert.Equal(t, [][]string{{spectest.SchemeAnonymous}}, op(opEmailChangeConfirm.id).Security)
+	assert.Equal(t, [][]string{{spectest.SchemeAnonymous}}, op(opEmailChangeConfirm.ID).Security)
 }
 
 // TestSpecConformanceOperationVarsListed: the package declares one
@@ -284,20 +284,20 @@ func TestSpecConformanceRouting(t *testing.T) {
 		require.NoError(t, err)
 		op, err := spec.Route(req)
 		require.NoError(t, err, base)
-		assert.Equal(t, opAddressGet.id, op.ID, base)
+		assert.Equal(t, opAddressGet.ID, op.ID, base)
 	}
 	req, _ := http.NewRequest("POST", testBase+"/customer/mytenant/signup/optin/refresh_token", nil)
 	op, err := spec.Route(req)
 	require.NoError(t, err)
-	assert.Equal(t, opOptInResend.id, op.ID, "literal segment next to {token}")
+	assert.Equal(t, opOptInResend.ID, op.ID, "literal segment next to {token}")
 	req, _ = http.NewRequest("GET", testBase+"/customer/mytenant/signup/optin/refresh_token", nil)
 	op, err = spec.Route(req)
 	require.NoError(t, err)
-	assert.Equal(t, opOptInConfirm.id, op.ID)
+	assert.Equal(t, opOptInConfirm.ID, op.ID)
 
 	id, ok := spec.OperationID("patch", "/customer/{tenant}/me")
 	assert.True(t, ok)
-	assert.Equal(t, opProfileUpdate.id, id)
+	assert.Equal(t, opProfileUpdate.ID, id)
 	_, ok = spec.OperationID("PUT", "/customer/{tenant}/me")
 	assert.False(t, ok)
 }

@@ -121,7 +121,7 @@ func tolerated(opID string, status int, p spectest.Problem) bool {
 		// them: 408, 429 and 5xx are accepted for every operation, without a
 		// body schema to check.
 		return true
-	case status >= 400 && status < 500 && (opID == opAnonymousLogin.id || opID == opAnonymousRefresh.id):
+	case status >= 400 && status < 500 && (opID == opAnonymousLogin.ID || opID == opAnonymousRefresh.ID):
 		// The anonymous token endpoints declare no error responses at all
 		// (API-INVENTORY §1 #1 and #2), so an error answer (such as 401 for
 		// a dead refresh token) cannot contradict them; there is no schema.
@@ -159,9 +159,9 @@ func checkConformance(t *testing.T, req *http.Request, body []byte, resp *http.R
 	if !sdkOperationIDs()[op.ID] {
 		t.Errorf("spec conformance: %s %s is operation %s, which is not one of the SDK's operations", req.Method, req.URL.EscapedPath(), op.ID)
 	}
-	if k, ok := req.Context().Value(callKey{}).(*call); ok && k.op.id != op.ID {
+	if k, ok := req.Context().Value(callKey{}).(*call); ok && k.op.ID != op.ID {
 		t.Errorf("spec conformance: SDK operation %s sent %s %s, which the spec routes to %s (%s %s)",
-			k.op.id, req.Method, req.URL.EscapedPath(), op.ID, op.Method, op.Path)
+			k.op.ID, req.Method, req.URL.EscapedPath(), op.ID, op.Method, op.Path)
 	}
 
 	if resp == nil || responsesOffSpec(t) {

@@ -292,9 +292,9 @@ func (c *Client) requestFailed(ctx context.Context, k *call, err error) error {
 	}
 	attempts := max(k.attempts, 1)
 	c.logger.LogAttrs(ctx, slog.LevelDebug, "emporix: request failed",
-		slog.String("operation", k.op.id), slog.String("method", k.op.method),
+		slog.String("operation", k.op.ID), slog.String("method", k.op.Method),
 		slog.String("path", k.shownPath), slog.Int("attempts", attempts), slog.String("error", err.Error()))
-	return &RequestError{Method: k.op.method, Path: k.shownPath, Operation: k.op.id, Attempts: attempts, Err: err}
+	return &RequestError{Method: k.op.Method, Path: k.shownPath, Operation: k.op.ID, Attempts: attempts, Err: err}
 }
 
 // scrubbedError replaces the text of a transport error that quoted a
@@ -328,9 +328,9 @@ func (e *scrubbedError) Temporary() bool {
 func (c *Client) checkResponse(k *call, resp *http.Response) *APIError {
 	e := &APIError{
 		StatusCode: resp.StatusCode,
-		Method:     k.op.method,
+		Method:     k.op.Method,
 		Path:       k.shownPath,
-		Operation:  k.op.id,
+		Operation:  k.op.ID,
 		RequestID:  requestID(resp.Header),
 		Attempts:   max(k.attempts, 1),
 	}

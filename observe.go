@@ -80,7 +80,7 @@ func WithObserver(o Observer) Option {
 }
 
 func (op *operation) info() OperationInfo {
-	return OperationInfo{ID: op.id, Method: op.method, Route: op.path}
+	return OperationInfo{ID: op.ID, Method: op.Method, Route: op.Path}
 }
 
 // observeOperation starts observing k, returning the context to run it in

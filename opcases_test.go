@@ -223,7 +223,7 @@ func TestOperationCases(t *testing.T) {
 			req := only(t, sent)
 			k, _ := req.Context().Value(callKey{}).(*call)
 			require.NotNil(t, k)
-			assert.Equal(t, row.ID, k.op.id, "the case's method sends another operation")
+			assert.Equal(t, row.ID, k.op.ID, "the case's method sends another operation")
 
 			var found []string
 			tmpl, segs := strings.Split(row.Path, "/"), strings.Split(req.URL.Path, "/")

@@ -16,26 +16,14 @@ import (
 
 // operation is one row of the operation table (internal/optable), which
 // holds every operation's method, path template, token kind, retry class
-// and secret parameters; the service files name their operations by the
-// spec's operationId.
-type operation struct {
-	id     string // the spec's operationId
-	method string
-	path   string // the spec's path template
-	auth   authKind
-	retry  retryClass
-	// noAuthRetry: never renew the token and resend, because the token is
-	// also part of the request (logout names the token it invalidates).
-	noAuthRetry bool
-	row         *optable.Op
-}
+// (NoAuthRetry: never renew the token and resend, because the token is also
+// part of the request, as logout's) and secret parameters; the service
+// files name their operations by the spec's operationId.
+type operation struct{ *optable.Op }
 
 // op returns the operation with the spec's operationId id; a misspelt id
 // panics when the package loads.
-func op(id string) *operation {
-	o := optable.Must(id)
-	return &operation{id: o.ID, method: o.Method, path: o.Path, auth: o.Auth, retry: o.Retry, noAuthRetry: o.NoAuthRetry, row: o}
-}
+func op(id string) *operation { return &operation{optable.Must(id)} }
 
 const (
 	contentJSON       = "application/json"
@@ -93,7 +81,7 @@ func (c *Client) newCall(op *operation, pathParams ...string) *call {
 func (c *Client) expandPath(k *call, params []string) string {
 	var b strings.Builder
 	var shown []string // the path's pieces as shown, once a secret is met
-	rest := k.op.path
+	rest := k.op.Path
 	b.Grow(len(c.baseURL) + len(rest) + 32)
 	b.WriteString(c.baseURL)
 	from := b.Len() // where the pieces not yet in shown start
@@ -112,7 +100,7 @@ func (c *Client) expandPath(k *call, params []string) string {
 		if name := rest[open+1 : end]; name == "tenant" {
 			b.WriteString(c.tenant)
 		} else if len(params) > 0 {
-			if k.op.row.Secret("path", name) {
+			if k.op.Secret("path", name) {
 				k.addSecret(params[0])
 				shown = append(shown, b.String()[from:], redacted)
 				b.WriteString(url.PathEscape(params[0]))
@@ -243,7 +231,7 @@ func (c *Client) bareDo(ctx context.Context, k *call) (*response, error) {
 		c.logDone(ctx, k, resp.StatusCode, start)
 		if apiErr.Attempts > 1 {
 			c.logger.LogAttrs(ctx, slog.LevelWarn, "emporix: giving up after retries",
-				slog.String("operation", k.op.id), slog.Int("status", apiErr.StatusCode), slog.Int("attempts", apiErr.Attempts))
+				slog.String("operation", k.op.ID), slog.Int("status", apiErr.StatusCode), slog.Int("attempts", apiErr.Attempts))
 		}
 		return nil, apiErr
 	}
@@ -267,9 +255,9 @@ func (c *Client) newRequest(ctx context.Context, k *call) (*retryablehttp.Reques
 	if k.body != nil {
 		body = k.body
 	}
-	req, err := retryablehttp.NewRequestWithContext(context.WithValue(ctx, callKey{}, k), k.op.method, target, body)
+	req, err := retryablehttp.NewRequestWithContext(context.WithValue(ctx, callKey{}, k), k.op.Method, target, body)
 	if err != nil {
-		return nil, &RequestError{Method: k.op.method, Path: k.shownPath, Operation: k.op.id, Err: errors.New("cannot build request")}
+		return nil, &RequestError{Method: k.op.Method, Path: k.shownPath, Operation: k.op.ID, Err: errors.New("cannot build request")}
 	}
 	req.Header.Set("Accept", contentJSON)
 	req.Header.Set("User-Agent", c.userAgent)
@@ -291,7 +279,7 @@ func (c *Client) logDone(ctx context.Context, k *call, status int, start time.Ti
 		return
 	}
 	attrs := make([]slog.Attr, 0, 7)
-	attrs = append(attrs, slog.String("operation", k.op.id), slog.String("method", k.op.method),
+	attrs = append(attrs, slog.String("operation", k.op.ID), slog.String("method", k.op.Method),
 		slog.String("path", k.shownPath))
 	if len(k.query) > 0 {
 		// Only allow-listed query values survive; tokens in the query

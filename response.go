@@ -147,5 +147,5 @@ func (c *Client) doNoContent(ctx context.Context, k *call) error {
 }
 
 func (c *Client) unusable(k *call, status int, reason string, err error) error {
-	return &ResponseError{Method: k.op.method, Path: k.shownPath, StatusCode: status, Reason: reason, Err: err}
+	return &ResponseError{Method: k.op.Method, Path: k.shownPath, StatusCode: status, Reason: reason, Err: err}
 }

@@ -186,7 +186,7 @@ func (c *Client) attemptStarts(_ retryablehttp.Logger, r *http.Request, retry in
 	if retry > 0 {
 		c.observeRetry(r.Context(), k)
 		c.logger.LogAttrs(r.Context(), slog.LevelDebug, "emporix: retrying",
-			slog.String("operation", k.op.id), slog.Int("attempt", k.attempts))
+			slog.String("operation", k.op.ID), slog.Int("attempt", k.attempts))
 	}
 }
 
@@ -215,7 +215,7 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 	if resp != nil && resp.StatusCode >= http.StatusBadRequest {
 		asked, hasAsked = retryAfter(resp.Header, time.Now())
 	}
-	if !retryable(k.op.retry, ctx, resp, err, hasAsked) {
+	if !retryable(k.op.Retry, ctx, resp, err, hasAsked) {
 		return false, nil
 	}
 	if hasAsked {

@@ -81,5 +81,5 @@ func (e *operationError) Unwrap() error { return e.err }
 
 // failed names k's operation in err.
 func (k *call) failed(err error) error {
-	return &operationError{method: k.op.method, path: k.op.path, err: err}
+	return &operationError{method: k.op.Method, path: k.op.Path, err: err}
 }

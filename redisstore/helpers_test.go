@@ -13,6 +13,7 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/emporix-go/emporix"
+	"github.com/emporix-go/emporix/internal/skipnote"
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 )
@@ -38,8 +39,7 @@ func skipOrFail(t testing.TB, missing, hint string) {
 	if requireRedis() {
 		t.Fatalf("%s, but EMPORIX_REQUIRE_REDIS=1 requires this test (%s)", missing, hint)
 	}
-	noteSkip(t.Name(), missing+" ("+hint+")")
-	t.Skipf("%s: skipping this test (%s)", missing, hint)
+	skipnote.Skip(t, missing+" ("+hint+")")
 }
 
 // testRedis connects to the Redis Cluster at REDIS_CLUSTER_ADDRS (a comma-separated

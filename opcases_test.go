@@ -221,6 +221,7 @@ func TestOperationCases(t *testing.T) {
 			_, err := oc.call(context.Background(), c, s)
 			require.NoError(t, err)
 			req := only(t, sent)
+			assert.Equal(t, 1, mt.GetTotalCallCount(), "requests besides the operation's own")
 			k, _ := req.Context().Value(callKey{}).(*call)
 			require.NotNil(t, k)
 			assert.Equal(t, row.ID, k.op.ID, "the case's method sends another operation")
@@ -282,7 +283,9 @@ func TestOperationAuth(t *testing.T) {
 					c, mt := newTestClient(t, WithTokenSource(src), WithUserAgent("my-shop/1.2"))
 					sent := serve(t, mt, row.Method, casePath(row, s), opCases[row.ID].ok)
 					_, err := m.call(context.Background(), c, s)
-					if reqs := sent(); len(reqs) > 0 {
+					reqs := sent()
+					assert.Equal(t, len(reqs), mt.GetTotalCallCount(), "requests besides the operation's own")
+					if len(reqs) > 0 {
 						require.Len(t, reqs, 1)
 						return reqs[0], err
 					}

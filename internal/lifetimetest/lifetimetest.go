@@ -165,8 +165,7 @@ func walk(t *testing.T, newStore NewStore, start time.Time, op operation, field 
 		assert.NotEqual(t, cust.AccessToken, renewed.AccessToken, "the customer token was refreshed")
 		assert.Equal(t, emporix.KindCustomer, renewed.Kind)
 		assert.Equal(t, sessionID, renewed.SessionID)
-	}
-	if op.customer {
+
 		// The profile answers as the customer who logged in before.
 		me, err := s.Client().Profile.Get(ctx, nil)
 		require.NoError(t, err)

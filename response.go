@@ -124,18 +124,11 @@ func (c *Client) doCreated(ctx context.Context, k *call) (string, error) {
 	var loc struct {
 		ID string `json:"id"`
 	}
-	resp, err := c.do(ctx, k)
-	if err != nil {
+	if err := c.doJSON(ctx, k, &loc); err != nil {
 		return "", err
 	}
-	if err := json.Unmarshal(resp.body, &loc); err != nil {
-		if len(bytes.TrimSpace(resp.body)) == 0 {
-			return "", c.unusable(k, resp.status, "empty body", nil)
-		}
-		return "", c.unusable(k, resp.status, "malformed JSON", err)
-	}
 	if loc.ID == "" {
-		return "", c.unusable(k, resp.status, "no id in response", nil)
+		return "", c.unusable(k, k.status, "no id in response", nil)
 	}
 	return loc.ID, nil
 }

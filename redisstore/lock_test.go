@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -207,4 +208,54 @@ func TestAResentLockCommandFindsItsOwnLock(t *testing.T) {
 	v, err := rdb.Get(ctx, lkey).Result()
 	require.NoError(t, err)
 	assert.Equal(t, "token-a", v, "the holder's token stays")
+}
+
+// lostReply makes the caller of the first lock command that took a lock
+// see an error, as when a connection closes before the reply arrives:
+// Redis ran the command, the caller does not know it.
+type lostReply struct{ fired atomic.Bool }
+
+func (h *lostReply) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h *lostReply) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+func (h *lostReply) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		err := next(ctx, cmd)
+		args := cmd.Args()
+		if c, ok := cmd.(*redis.Cmd); ok && err == nil && len(args) > 1 && args[1] == lockScript.Hash() {
+			if took, _ := c.Int(); took == 1 && h.fired.CompareAndSwap(false, true) {
+				err = errors.New("read: connection reset by peer")
+				cmd.SetErr(err)
+			}
+		}
+		return err
+	}
+}
+
+// TestALockWhoseReplyWasLostIsReleased: a lock taken by a command whose
+// reply never arrived is released as soon as Redis answers, rather than
+// holding every replica off for its whole lifetime.
+func TestALockWhoseReplyWasLostIsReleased(t *testing.T) {
+	t.Parallel()
+	const ttl = 8 * time.Second // long, to tell a release from an expiry
+	a, rdb := newTestStore(t, WithLockTTL(ttl))
+	ctx := context.Background()
+	// Loaded first, so that taking the lock is one EVALSHA.
+	require.NoError(t, lockScript.Load(ctx, rdb).Err())
+	lost := &lostReply{}
+	rdb.AddHook(lost)
+	_, err := a.LockRefresh(ctx, "lost-reply")
+	require.Error(t, err, "the caller saw no reply")
+	require.True(t, lost.fired.Load(), "the lost command took the lock")
+
+	start := time.Now()
+	wctx, cancel := context.WithTimeout(ctx, ttl/2)
+	defer cancel()
+	unlock, err := sameRedisStore(t, a, WithLockTTL(ttl)).LockRefresh(wctx, "lost-reply")
+	require.NoError(t, err, "the lock the lost reply took is released, not left for its lifetime")
+	unlock()
+	assert.Less(t, time.Since(start), 2*time.Second, "not the lock's lifetime")
 }

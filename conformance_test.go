@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/emporix-go/emporix/internal/optable"
 	"github.com/emporix-go/emporix/internal/skipnote"
 	"github.com/emporix-go/emporix/internal/spectest"
 )
@@ -156,7 +157,7 @@ func checkConformance(t *testing.T, req *http.Request, body []byte, resp *http.R
 	if err != nil {
 		return // reported above
 	}
-	if !sdkOperationIDs()[op.ID] {
+	if row := optable.ByID(op.ID); row == nil || !row.SDK() {
 		t.Errorf("spec conformance: %s %s is operation %s, which is not one of the SDK's operations", req.Method, req.URL.EscapedPath(), op.ID)
 	}
 	if k, ok := req.Context().Value(callKey{}).(*call); ok && k.op.ID != op.ID {
@@ -176,13 +177,4 @@ func checkConformance(t *testing.T, req *http.Request, body []byte, resp *http.R
 		t.Errorf("spec conformance: the test fixture scripts a response outside the spec "+
 			"(fix the fixture, or call allowOffSpecResponses(t, reason) if that is the point of the test): %v", err)
 	}
-}
-
-// sdkOperationIDs are the operationIds of the operation table's SDK rows.
-func sdkOperationIDs() map[string]bool {
-	ids := map[string]bool{}
-	for _, row := range sdkRows() {
-		ids[row.ID] = true
-	}
-	return ids
 }

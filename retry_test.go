@@ -115,9 +115,7 @@ func TestRetryUnsafeOperations(t *testing.T) {
 			c, mt := newTestClient(t)
 			serve(t, mt, op.method, op.path, statusReply(503), op.ok)
 			err := op.call(context.Background(), c)
-			var apiErr *APIError
-			require.ErrorAs(t, err, &apiErr)
-			assert.Equal(t, 503, apiErr.StatusCode)
+			apiErr := requireAPIError(t, err, 503)
 			assert.Equal(t, 1, apiErr.Attempts)
 			assert.Equal(t, "m503", apiErr.Message)
 			require.ErrorIs(t, err, ErrServer)
@@ -232,8 +230,7 @@ func TestRetriesExhausted(t *testing.T) {
 	c, mt = newTestClient(t)
 	serve(t, mt, "GET", "/customer/mytenant/me", statusReply(503), reply{status: 502, body: "<html>Bad Gateway</html>"})
 	_, err = c.Profile.Get(context.Background(), nil)
-	require.ErrorAs(t, err, &apiErr)
-	assert.Equal(t, 502, apiErr.StatusCode)
+	apiErr = requireAPIError(t, err, 502)
 	assert.Equal(t, "<html>Bad Gateway</html>", apiErr.Body)
 	assert.Empty(t, apiErr.Message)
 

@@ -309,6 +309,12 @@ func TestOperationAuth(t *testing.T) {
 				case optable.Anonymous:
 					want, missing, refusal = bearer(anonAccess), StaticTokens(nil, custToken()), ErrAnonymousTokenRequired
 					own = StaticTokenSource(anonToken())
+					// A source that is no AnonymousTokenSource is asked for
+					// its token, which must then not be a customer's.
+					plain := TokenSourceFunc(func(context.Context) (*Token, error) { return custToken(), nil })
+					sent, err := send(plain, s)
+					assert.ErrorIs(t, err, ErrAnonymousTokenRequired, "a plain source's customer token")
+					assert.Nil(t, sent, "sent with a plain source's customer token")
 				case optable.Customer:
 					want, missing, refusal = bearer(custAccess), StaticTokens(anonToken(), nil), ErrCustomerTokenRequired
 					own = StaticTokenSource(custToken())

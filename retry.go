@@ -207,15 +207,8 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 	if k == nil {
 		return false, nil
 	}
-	// Retry-After is read once per error response (a success is never
-	// repeated, and costs no lookup): it decides both whether an unsafe
-	// operation may be repeated and how long to wait.
-	var asked time.Duration
-	hasAsked := false
-	if resp != nil && resp.StatusCode >= http.StatusBadRequest {
-		asked, hasAsked = retryAfter(resp.Header, time.Now())
-	}
-	if !retryable(k.op.Retry, ctx, resp, err, hasAsked) {
+	retry, asked, hasAsked := retryable(k.op.Retry, ctx, resp, err)
+	if !retry {
 		return false, nil
 	}
 	if hasAsked {
@@ -231,32 +224,36 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 }
 
 // retryable reports whether an attempt of an operation of class may be
-// repeated after resp or err; hasRetryAfter says whether resp carries a
-// valid Retry-After.
-func retryable(class retryClass, ctx context.Context, resp *http.Response, err error, hasRetryAfter bool) bool {
+// repeated after resp or err and, when resp may be repeated and carries a
+// valid Retry-After (hasAsked), the wait it asks for. Retry-After is read
+// once, and only from a response that may be repeated: it decides whether
+// an unsafe operation may be, and how long to wait.
+func retryable(class retryClass, ctx context.Context, resp *http.Response, err error) (retry bool, asked time.Duration, hasAsked bool) {
 	if err != nil {
 		if errors.Is(err, errBodyTooLarge) {
-			return false
+			return false, 0, false
 		}
 		if class == retrySafe {
 			retry, _ := retryablehttp.ErrorPropagatedRetryPolicy(ctx, nil, err)
-			return retry
+			return retry, 0, false
 		}
-		return connectionNeverMade(err)
+		return connectionNeverMade(err), 0, false
 	}
 	if class == retrySafe {
 		switch resp.StatusCode {
 		case http.StatusRequestTimeout, http.StatusTooManyRequests, http.StatusInternalServerError,
 			http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-			return true
+			asked, hasAsked = retryAfter(resp.Header, time.Now())
+			return true, asked, hasAsked
 		}
-		return false
+		return false, 0, false
 	}
 	switch resp.StatusCode {
 	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
-		return hasRetryAfter
+		asked, hasAsked = retryAfter(resp.Header, time.Now())
+		return hasAsked, asked, hasAsked
 	}
-	return false
+	return false, 0, false
 }
 
 // prepareRetry is the engine's PrepareRetry, called before each retry: it

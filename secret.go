@@ -15,6 +15,12 @@ import (
 // [Token], a struct of yours, a map). Convert it to read the value:
 // string(tok.AccessToken). A string constant assigns to it directly; a
 // string variable needs Secret(v).
+//
+// One fmt path bypasses it: a verb that does not fit a pointer (%s, %q)
+// applied to a pointer nested in a struct, slice or map makes fmt print
+// "%!s(*T=&{...})" with every String and Format method switched off, so a
+// Secret inside *T shows. Print such values with %v, %+v or %#v (a nested
+// pointer then prints as its address), or pass the pointer itself.
 type Secret string
 
 // String returns REDACTED, or "" for the empty secret.

@@ -204,6 +204,8 @@ var tokenSeeds = []string{
 	`{"access_token":12345678}`, `{"access_token":"x","expires_in":"an hour"}`, `{"access_token":"x","expires_in":1e300}`,
 	`{"access_token":"x","expires_in":-5,"refresh_token_expires_in":"-1"}`, `{"access_token":"x","initialPassword":"maybe"}`,
 	`{"ACCESS_TOKEN":"upper","access_token":"lower"}`, `{"access_token":"x","session_idle_time":"1.5"}`,
+	// A number no float64 holds, in a field the SDK does not read.
+	`{"access_token":"x","scope":"s","legal_entity_count":1e999}`,
 }
 
 // isAccessTokenKey reports whether key names the access token field, as
@@ -246,14 +248,17 @@ func FuzzDecodeToken(f *testing.F) {
 		if tok.SessionIdleTime < 0 || tok.SessionIdleTime > maxFlexSeconds*time.Second {
 			t.Fatalf("SessionIdleTime %v out of range", tok.SessionIdleTime)
 		}
-		// The access token is the value of an access token field.
-		var fields map[string]any
-		if json.Unmarshal(body, &fields) != nil {
-			t.Fatal("decoded a token from a body that is not a JSON object")
+		// The access token is the value of an access token field. The
+		// fields stay raw: a body may carry a number no float64 holds
+		// (1e999) in a field the SDK does not read, which it rightly ignores.
+		var fields map[string]json.RawMessage
+		if err := json.Unmarshal(body, &fields); err != nil {
+			t.Fatalf("decoded a token from a body that is not a JSON object: %v", err)
 		}
 		found := false
-		for k, v := range fields {
-			if s, ok := v.(string); ok && isAccessTokenKey(k) && s == string(tok.AccessToken) {
+		for k, raw := range fields {
+			var s string
+			if isAccessTokenKey(k) && json.Unmarshal(raw, &s) == nil && s == string(tok.AccessToken) {
 				found = true
 			}
 		}

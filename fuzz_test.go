@@ -347,6 +347,9 @@ var (
 		`{"id":"1","lastLogin":null}`, `{"lastLogin":"yesterday"}`, `{"contactPhone":123456789}`,
 		`{"lAstLogin":"0000000","":[{"":["000000"]}]}`,
 		``, ` `, `null`, `[]`, `{"id":`, `{"metadata":{"version":"2"}}`,
+		// Numbers no float64 holds: ignored where no field reads them,
+		// refused where a field does.
+		`{"id":"1","score":1e999}`, `{"id":"1","mixins":{"n":1e999}}`, `{"metadata":{"version":1e999}}`,
 	}
 	addressSeeds = []string{
 		// GET /me/addresses/{addressId}.
@@ -354,6 +357,7 @@ var (
 		// GET /me/addresses.
 		`[{"contactName":"John Doe","companyName":"Emporix","street":"Platz der Republik","streetNumber":"1","zipCode":"11011","city":"Berlin","country":"DE","state":"Berlin","contactPhone":"123456789","tags":["BILLING","SHIPPING"],"id":"b05c20e034","isDefault":true}]`,
 		`[]`, `null`, ``, "\n", `[{"id":"a"},null]`, `{"isDefault":"true"}`, `[{"zipCode":11011}]`, `[{"id":"x"`,
+		`[{"id":"a","score":-1e999}]`, `{"id":"a","mixins":{"n":1e999}}`,
 	}
 )
 
@@ -488,6 +492,8 @@ var errorSeeds = []struct {
 	{400, `{"message":{"en":"bad"},"Error":{"Code":"C","Message":"M"}}`},
 	{500, `{"access_token":"SeCrEtToKeNvAlUe0123456789","refresh_token":{"v":["x1y2z3w4"]},"expires_in":3599}`},
 	{404, `{"type":"about:blank","title":"Not Found","status":404}`},
+	// Numbers no float64 holds, where the error reader expects one and elsewhere.
+	{400, `{"status":1e999,"message":"m","x":-1e999}`}, {400, `{"message":"m","details":[1e999]}`},
 }
 
 // secretFrom derives an alphanumeric secret of at least 8 characters from

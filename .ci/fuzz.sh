@@ -2,7 +2,7 @@
 # Fuzzes each target of the root package briefly. `go test -fuzz` takes one
 # target per run, so each gets its own invocation; the seed corpora also run
 # as plain tests in `go test ./...`. A failing input is written to
-# testdata/fuzz/<Target>/ (commit it with the fix: it becomes a seed), and
+# testdata/fuzz/<Target>/ and printed (commit it with the fix: it becomes a seed), and
 # the script exits non-zero after the remaining targets have run.
 #
 #   bash .ci/fuzz.sh                                   # every target, FUZZTIME each
@@ -42,6 +42,13 @@ for target in "${targets[@]}"; do
     flaked+=("$target")
   else
     failed+=("$target")
+    # CI's clone is thrown away with the input the fuzzer wrote, so the log
+    # carries it: the file to commit as a seed, byte for byte.
+    for f in $(comm -13 <(echo "$before") <(inputs "$target")); do
+      echo "--- failing input testdata/fuzz/$target/$f (to reproduce, save it there):"
+      head -c 8192 "testdata/fuzz/$target/$f"
+      echo "--- end of testdata/fuzz/$target/$f"
+    done
   fi
 done
 

@@ -62,10 +62,18 @@ func (f roundTripFunc) RoundTrip(req *http.Request) (*http.Response, error) { re
 // ---------------------------------------------------------------------------
 
 // scalar is a string value or number literal of a JSON document, with the
-// key of the object field it belongs to.
+// key of the object field it belongs to and its literal as the body spells
+// it (a string's escapes kept, its quotes included).
 type scalar struct {
-	key, value string
-	number     bool
+	key, value, raw string
+	number          bool
+}
+
+// rawToken returns the literal of the token a json.Decoder read between
+// the input offsets from and to: what lies between is the separators
+// before it (blanks, ':' and ',') and the literal itself.
+func rawToken(body []byte, from, to int64) string {
+	return string(bytes.TrimLeft(body[from:to], " \t\r\n:,"))
 }
 
 // jsonScalars returns the scalars of a JSON document (object keys
@@ -80,6 +88,7 @@ func jsonScalars(body []byte) []scalar {
 	stack := []frame{{}}
 	var out []scalar
 	for {
+		from := dec.InputOffset()
 		tok, err := dec.Token()
 		if err != nil {
 			return out
@@ -104,10 +113,10 @@ func jsonScalars(body []byte) []scalar {
 			if isKey {
 				top.key = v
 			} else {
-				out = append(out, scalar{key: key, value: v})
+				out = append(out, scalar{key: key, value: v, raw: rawToken(body, from, dec.InputOffset())})
 			}
 		case json.Number:
-			out = append(out, scalar{key: key, value: v.String(), number: true})
+			out = append(out, scalar{key: key, value: v.String(), raw: v.String(), number: true})
 		}
 		if top.object {
 			top.wantKey = !isKey
@@ -115,53 +124,143 @@ func jsonScalars(body []byte) []scalar {
 	}
 }
 
-// errorVocabulary is text an unusable-response error may legitimately
-// contain whatever the body: a body value that is part of it proves
-// nothing.
-var errorVocabulary = sync.OnceValue(func() string {
-	var b strings.Builder
-	b.WriteString("emporix: GET POST " + testBase + " /customer/" + testTenant + "/login /me/addresses/" + fuzzAddressID + " " +
-		"200 response unusable: malformed JSON malformed token response token response without access_token empty body " +
-		"json: cannot unmarshal into Go struct field Go value of type string number bool array object " +
-		"invalid character looking for beginning of value unexpected end of JSON input " +
-		"expected a number of seconds as a JSON number or numeric string expected a boolean or a \"true\"/\"false\" string ")
-	var walk func(t reflect.Type, prefix string, depth int)
-	walk = func(t reflect.Type, prefix string, depth int) {
+// errorWords are the words an unusable-response error's cause is made of
+// whatever the body: the decoders' own wording (encoding/json's, time's,
+// the flexible types'), Go type names, and the field paths encoding/json
+// names ("Go struct field Metadata.addresses.metadata.version": the
+// innermost struct, then the path from the root). A body value that an
+// error shows only as such words proves nothing.
+var errorWords = sync.OnceValue(func() map[string]bool {
+	words := map[string]bool{}
+	addWords := func(text string) {
+		for _, w := range strings.Fields(text) {
+			words[wordCore(w)] = true
+		}
+	}
+	addWords("json: cannot unmarshal into Go struct field Go value of type string number bool array object " +
+		"invalid character looking for beginning of value object key string after object key key:value pair " +
+		"array element top-level in string literal escape code \\u hexadecimal numeric decimal point exponent " +
+		"literal true false null (expecting unexpected end of JSON input exceeded max depth " +
+		"parsing time as cannot parse extra text out of range month day hour minute second timezone " +
+		"Time.UnmarshalJSON: input is not a JSON string " + time.RFC3339 + " 2006 01 02 T 15 04 05 Z07:00 " +
+		errFlexSeconds.Error() + " " + errFlexBool.Error())
+	structs := map[string]bool{}
+	paths := map[string]bool{}
+	var walk func(t reflect.Type, path string, depth int)
+	walk = func(t reflect.Type, path string, depth int) {
+		addWords(t.String())
 		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Map {
 			t = t.Elem()
+			addWords(t.String())
 		}
-		b.WriteString(t.String() + " ")
 		if t.Kind() != reflect.Struct || depth > 4 {
 			return
 		}
+		structs[t.Name()] = true
 		for i := range t.NumField() {
 			name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
-			b.WriteString(prefix + "." + name + " ")
-			walk(t.Field(i).Type, prefix+"."+name, depth+1)
+			p := name
+			if path != "" {
+				p = path + "." + name
+			}
+			paths[p] = true
+			walk(t.Field(i).Type, p, depth+1)
 		}
 	}
-	for _, v := range []any{tokenWire{}, Customer{}, Address{}, time.Time{}} {
-		walk(reflect.TypeOf(v), reflect.TypeOf(v).Name(), 0)
+	for _, v := range []any{tokenWire{}, Customer{}, []Address{}, time.Time{}} {
+		walk(reflect.TypeOf(v), "", 0)
 	}
-	return b.String()
+	for s := range structs {
+		for p := range paths {
+			words[s+"."+p] = true
+		}
+	}
+	return words
 })
 
-// checkQuotesNoValue fails when the text of an error about body quotes one
-// of the body's values: the body may hold tokens or personal data, so an
-// error that ends up in a log must not carry it. exempt, if not nil,
-// names values that may be quoted.
-func checkQuotesNoValue(t *testing.T, errText string, body []byte, exempt func(scalar) bool) {
+// wordCore is a word of an error text without the punctuation around it.
+func wordCore(w string) string { return strings.Trim(w, `"'():,`) }
+
+// fixedWord reports whether a word of an error's cause is the decoders'
+// wording rather than text of the body. encoding/json shows one
+// character of a body it cannot parse ("invalid character '}'"): that
+// shows no value either.
+func fixedWord(w string) bool {
+	if q := strings.TrimRight(strings.TrimLeft(w, "("), "):,"); len(q) >= 3 && len(q) <= len(`'\U0010ffff'`) && q[0] == '\'' && q[len(q)-1] == '\'' {
+		return true
+	}
+	core := wordCore(w)
+	return core == "" || errorWords()[core]
+}
+
+// checkQuotesNoValue fails when an unusable-response error quotes one of
+// the body's values: the body may hold tokens or personal data, so an
+// error that ends up in a log must not carry it. The error's own words
+// are no quote: its method, path and reason come from the SDK, and of its
+// cause only words other than the decoders' wording can be the body's. A
+// value counts as quoted when one of its occurrences in the cause covers
+// any such word; one that only spells the wording ("number into",
+// "literal") does not. exempt, if not nil, names values that may be
+// quoted; what encoding/json and time make of them is allowed too.
+func checkQuotesNoValue(t *testing.T, re *ResponseError, body []byte, exempt func(scalar) bool) {
 	t.Helper()
+	if re.Err == nil {
+		return
+	}
+	cause := re.Err.Error()
+	shown := make([]bool, len(cause)) // bytes that may be the body's text
+	for start := 0; start < len(cause); {
+		end := strings.IndexByte(cause[start:], ' ')
+		if end < 0 {
+			end = len(cause)
+		} else {
+			end += start
+		}
+		if !fixedWord(cause[start:end]) {
+			for i := start; i < end; i++ {
+				shown[i] = true
+			}
+		}
+		start = end + 1
+	}
 	scalars := jsonScalars(body)
-	allowed := errorVocabulary()
 	for _, v := range scalars {
-		if exempt != nil && exempt(v) {
-			allowed += "\x00" + v.value
+		if exempt == nil || !exempt(v) {
+			continue
+		}
+		// The value as decoded, as the body spells it, and as time's
+		// error quotes it.
+		forms := []string{v.value, v.raw}
+		var tm time.Time
+		if err := tm.UnmarshalJSON([]byte(v.raw)); err != nil {
+			forms = append(forms, err.Error())
+		}
+		for _, form := range forms {
+			for from := 0; form != ""; {
+				i := strings.Index(cause[from:], form)
+				if i < 0 {
+					break
+				}
+				for j := from + i; j < from+i+len(form); j++ {
+					shown[j] = false
+				}
+				from += i + 1
+			}
 		}
 	}
 	for _, v := range scalars {
-		if len(v.value) >= 6 && strings.Contains(errText, v.value) && !strings.Contains(allowed, v.value) {
-			t.Fatalf("error quotes the body value %q: %s", v.value, errText)
+		if len(v.value) < 6 || exempt != nil && exempt(v) {
+			continue
+		}
+		for from := 0; ; {
+			i := strings.Index(cause[from:], v.value)
+			if i < 0 {
+				break
+			}
+			if slices.Contains(shown[from+i:from+i+len(v.value)], true) {
+				t.Fatalf("error quotes the body value %q: %s", v.value, re.Error())
+			}
+			from += i + 1
 		}
 	}
 }
@@ -206,6 +305,14 @@ var tokenSeeds = []string{
 	`{"ACCESS_TOKEN":"upper","access_token":"lower"}`, `{"access_token":"x","session_idle_time":"1.5"}`,
 	// A number no float64 holds, in a field the SDK does not read.
 	`{"access_token":"x","scope":"s","legal_entity_count":1e999}`,
+	// A repeated member: a later null leaves the earlier string in place.
+	`{"access_token":"a","access_token":null}`,
+	// A value that spells encoding/json's words in an error quoting nothing.
+	`{"access_token":1,"scope":"number into"}`,
+	// Names encoding/json matches by Unicode case folding (ſ is s, K is k),
+	// and a repeated lifetime.
+	`{"acceſſ_token":"folded","scope":"s"}`,
+	`{"access_token":"x","to\u212aen_type":"Bearer","expires_in":"soon","expires_in":60}`,
 }
 
 // isAccessTokenKey reports whether key names the access token field, as
@@ -229,8 +336,7 @@ func FuzzDecodeToken(f *testing.F) {
 			// quotes nothing of the body, which carries tokens.
 			c := fuzzClient(t, nil)
 			_, cerr := c.doToken(c.newCall(opLogin), &response{status: http.StatusOK, body: body}, kind)
-			requireResponseError(t, cerr, http.StatusOK)
-			checkQuotesNoValue(t, cerr.Error(), body, nil) // token answers: nothing may be quoted
+			checkQuotesNoValue(t, requireResponseError(t, cerr, http.StatusOK), body, nil) // token answers: nothing may be quoted
 			return
 		}
 		if !json.Valid(body) {
@@ -251,19 +357,19 @@ func FuzzDecodeToken(f *testing.F) {
 		// The access token is the value of an access token field. The
 		// fields stay raw: a body may carry a number no float64 holds
 		// (1e999) in a field the SDK does not read, which it rightly ignores.
-		var fields map[string]json.RawMessage
-		if err := json.Unmarshal(body, &fields); err != nil {
-			t.Fatalf("decoded a token from a body that is not a JSON object: %v", err)
+		fields, ok := objectMembers(body)
+		if !ok {
+			t.Fatalf("decoded a token from a body that is not a JSON object: %q", body)
 		}
 		found := false
-		for k, raw := range fields {
+		for _, m := range fields {
 			var s string
-			if isAccessTokenKey(k) && json.Unmarshal(raw, &s) == nil && s == string(tok.AccessToken) {
+			if isAccessTokenKey(m.name) && json.Unmarshal(m.value, &s) == nil && s == string(tok.AccessToken) {
 				found = true
 			}
 		}
 		if !found {
-			t.Fatalf("access token %q is not the value of an access token field", tok.AccessToken)
+			t.Fatalf("access token %q is not the value of an access token field", string(tok.AccessToken))
 		}
 		// Round trip: the token in canonical snake_case decodes to itself.
 		again, err := decodeToken(canonicalTokenBody(t, tok), kind, fuzzNow)
@@ -272,6 +378,43 @@ func FuzzDecodeToken(f *testing.F) {
 		}
 		assertSameToken(t, tok, again)
 	})
+}
+
+// member is one member of a JSON object, its value raw.
+type member struct {
+	name  string
+	value json.RawMessage
+}
+
+// objectMembers returns the members of the JSON object body in order,
+// repeated names included, or false when body is not one JSON object. A
+// map would keep only the last of two members of one name, where
+// encoding/json lets a later null leave an earlier string in place:
+// {"access_token":"a","access_token":null} is the token "a".
+func objectMembers(body []byte) ([]member, bool) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, false
+	}
+	var out []member
+	for dec.More() {
+		name, err := dec.Token()
+		if err != nil {
+			return nil, false
+		}
+		var value json.RawMessage
+		if err := dec.Decode(&value); err != nil {
+			return nil, false
+		}
+		out = append(out, member{name.(string), value})
+	}
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('}') {
+		return nil, false
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, false // more after the object
+	}
+	return out, true
 }
 
 // canonicalTokenBody renders tok as the service's canonical snake_case
@@ -350,6 +493,13 @@ var (
 		// Numbers no float64 holds: ignored where no field reads them,
 		// refused where a field does.
 		`{"id":"1","score":1e999}`, `{"id":"1","mixins":{"n":1e999}}`, `{"metadata":{"version":1e999}}`,
+		// Values that spell the decoders' words in an error that quotes
+		// none of them; a lastLogin escaped, which time's error quotes raw.
+		`{"id":"literal","x":1.}`, `{"id":"2006-01-02","lastLogin":"x"}`, `{"id":"Metadata.addresses","addresses":[{"metadata":{"version":1.5}}]}`,
+		`{"lastLogin":"\u0041bcdefgh1","x":"\\u0041bcdefgh1"}`,
+		// Timestamps whose text a round trip changes (ten fraction digits,
+		// -00:00) or keeps at the edge (year 0 behind UTC); and -0.
+		`{"lastLogin":"2026-11-22T12:00:00.1234567891Z"}`, `{"lastLogin":"0000-01-01T00:00:00+00:01"}`, `{"lastLogin":"2026-11-22T12:00:00-00:00","mixins":{"z":-0}}`,
 	}
 	addressSeeds = []string{
 		// GET /me/addresses/{addressId}.
@@ -383,8 +533,7 @@ func checkDecoded(t *testing.T, body []byte, got any, err error, ref any) {
 	}
 	blank := len(bytes.TrimSpace(body)) == 0
 	if err != nil {
-		requireResponseError(t, err, http.StatusOK)
-		checkQuotesNoValue(t, err.Error(), body, profileQuotable)
+		checkQuotesNoValue(t, requireResponseError(t, err, http.StatusOK), body, profileQuotable)
 		if refErr == nil && !blank {
 			t.Fatalf("refused a body json.Unmarshal accepts: %v", err)
 		}

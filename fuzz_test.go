@@ -643,6 +643,9 @@ var errorSeeds = []struct {
 	{404, `{"type":"about:blank","title":"Not Found","status":404}`},
 	// Numbers no float64 holds, where the error reader expects one and elsewhere.
 	{400, `{"status":1e999,"message":"m","x":-1e999}`}, {400, `{"message":"m","details":[1e999]}`},
+	// Credential values that the rest of the body spells in the error.
+	{400, `{"x":[true,false],"secret":"true,false"}`},
+	{400, `{"message":["abcd","efgh"],"token":"abcd; efgh"}`},
 }
 
 // secretFrom derives an alphanumeric secret of at least 8 characters from
@@ -660,6 +663,17 @@ func secretFrom(seed string) string {
 		return ""
 	}
 	return b.String()
+}
+
+// selfOverlapping reports whether a proper prefix of s is also its
+// suffix, so that two occurrences of s can overlap.
+func selfOverlapping(s string) bool {
+	for n := 1; n < len(s); n++ {
+		if s[:n] == s[len(s)-n:] {
+			return true
+		}
+	}
+	return false
 }
 
 // otherSecret returns a secret of the same length and character classes
@@ -681,8 +695,9 @@ func otherSecret(s string) string {
 
 // checkJSONExplained asserts what an APIError keeps of a JSON-looking body:
 // an explanation whenever the body has any text, in Message or in a capped
-// Body but not both, and no credential-like member's value.
-func checkJSONExplained(t *testing.T, body []byte, walk jsonWalk, e *APIError) {
+// Body but not both, and no credential-like member's value. again builds
+// the error for another body the same way as e.
+func checkJSONExplained(t *testing.T, body []byte, walk jsonWalk, e *APIError, again func([]byte) *APIError) {
 	t.Helper()
 	if e.Message == "" && e.Body == "" {
 		t.Fatalf("no explanation kept for %q: %#v", body, e)
@@ -693,16 +708,23 @@ func checkJSONExplained(t *testing.T, body []byte, walk jsonWalk, e *APIError) {
 	if len(e.Body) > maxSnippet+len("…") {
 		t.Fatalf("snippet of %d bytes", len(e.Body))
 	}
-	// A credential-like member's value never survives, unless the same
-	// text also stands elsewhere in the body. A value with a quote or a
-	// backslash is left out: the kept snippet is re-encoded JSON, where
-	// such text also arises from the encoding of other members (the value
-	// `tatus"` stands in the member name `"status"`), and a secret of any
-	// shape is checked by the swap below.
+	// A credential-like member's value never survives: text of the error
+	// that spells one must also be in the error for the body with every
+	// such value replaced by the mask. Then the rest of the body spells it
+	// (the value `true,false` stands in the kept snippet of
+	// {"x":[true,false],"secret":"true,false"}, and `abcd; efgh` in the
+	// message joined from {"message":["abcd","efgh"]}); otherwise it came
+	// from the credential.
 	text := serverText(e)
+	var masked string
 	for _, v := range walk.credentials {
-		if len(v) >= 6 && !strings.ContainsAny(v, `"\`) && !strings.Contains(redacted, v) && !slices.ContainsFunc(walk.others, func(o string) bool { return strings.Contains(o, v) }) &&
-			strings.Contains(text, v) {
+		if len(v) < 6 || !strings.Contains(text, v) {
+			continue
+		}
+		if masked == "" {
+			masked = serverText(again(walk.maskCredentials(body)))
+		}
+		if !strings.Contains(masked, v) {
 			t.Fatalf("credential value %q survives in %q: %q", v, body, text)
 		}
 	}
@@ -790,7 +812,19 @@ func jsonFromBytes(b []byte) string {
 type jsonWalk struct {
 	names       []string // member names
 	credentials []string // string values of credential-like members, at any depth below them
-	others      []string // every other string and number
+	spans       [][2]int // where the body spells each credential value
+}
+
+// maskCredentials returns body with the literal of every credential
+// value replaced by the mask, as a JSON string.
+func (w jsonWalk) maskCredentials(body []byte) []byte {
+	var out []byte
+	end := 0
+	for _, s := range w.spans {
+		out = append(append(out, body[end:s[0]]...), `"`+redacted+`"`...)
+		end = s[1]
+	}
+	return append(out, body[end:]...)
 }
 
 func walkJSON(body []byte) jsonWalk {
@@ -801,6 +835,7 @@ func walkJSON(body []byte) jsonWalk {
 	var stack []frame
 	pending := false // the next value is a credential-like member's
 	for {
+		from := dec.InputOffset()
 		tok, err := dec.Token()
 		if err != nil {
 			return w
@@ -822,7 +857,6 @@ func walkJSON(body []byte) jsonWalk {
 		if len(stack) > 0 && stack[len(stack)-1].object && stack[len(stack)-1].wantKey {
 			name, _ := tok.(string)
 			w.names = append(w.names, name)
-			w.others = append(w.others, name)
 			pending = credentialName(name)
 			stack[len(stack)-1].wantKey = false
 			continue
@@ -836,8 +870,8 @@ func walkJSON(body []byte) jsonWalk {
 		}
 		if inCredential {
 			w.credentials = append(w.credentials, text)
-		} else {
-			w.others = append(w.others, text)
+			to := int(dec.InputOffset())
+			w.spans = append(w.spans, [2]int{to - len(rawToken(body, from, int64(to))), to})
 		}
 		pending = false
 		if len(stack) > 0 {
@@ -868,6 +902,10 @@ func FuzzAPIError(f *testing.F) {
 		f.Add(s.status, []byte(s.body), "")
 	}
 	f.Add(400, []byte(numericSecretBody), numericSecret)
+	// Secrets that overlap themselves, next to text that ends like they
+	// start: in the body, and after an escape JSON re-encoding writes.
+	f.Add(400, []byte("5"+"00000000"), "00000000")
+	f.Add(400, []byte("{\"x\":\"\u2029"+"44444444\"}"), "44444444")
 	f.Fuzz(func(t *testing.T, status int, body []byte, secretSeed string) {
 		if status < 100 || status > 599 {
 			status = 400 + (status%200+200)%200
@@ -885,7 +923,7 @@ func FuzzAPIError(f *testing.F) {
 				t.Fatalf("empty body produced fields: %#v", e)
 			}
 		case trimmed[0] == '{' || trimmed[0] == '[':
-			checkJSONExplained(t, body, walk, e)
+			checkJSONExplained(t, body, walk, e, func(b []byte) *APIError { return fuzzAPIError(c, status, b, secret) })
 		default:
 			if e.Body == "" || e.Message != "" || e.Type != "" || e.ErrorCode != "" {
 				t.Fatalf("a non-JSON body must give a snippet and nothing else: %#v", e)
@@ -927,7 +965,7 @@ func FuzzAPIError(f *testing.F) {
 		// from the input, which mutation of the seeds rarely reaches.
 		generated := jsonFromBytes(body)
 		if g := []byte(generated); g[0] == '{' || g[0] == '[' {
-			checkJSONExplained(t, g, walkJSON(g), fuzzAPIError(c, status, g, ""))
+			checkJSONExplained(t, g, walkJSON(g), fuzzAPIError(c, status, g, ""), func(b []byte) *APIError { return fuzzAPIError(c, status, b, "") })
 		}
 
 		if secret == "" {
@@ -939,6 +977,16 @@ func FuzzAPIError(f *testing.F) {
 		text := serverText(e)
 		if strings.Contains(strings.ReplaceAll(text, redacted, "\x00"), secret) {
 			t.Fatalf("secret survives: %q", text)
+		}
+		// A secret that overlaps itself ("00000000", "abababab") makes
+		// the swap unclean: next to text that ends like its start, the
+		// swapped secret is found earlier than where it was put (the
+		// body "5"+"00000000" becomes "555555555", where "55555555"
+		// starts one byte before the swap), so the mask moves and the
+		// texts differ though neither shows the secret. Whether it
+		// survives was checked above.
+		if selfOverlapping(secret) {
+			return
 		}
 		other := otherSecret(secret)
 		for _, k := range walk.names {

@@ -12,6 +12,9 @@ import (
 // maxErrorBody caps how much of an error response is read.
 const maxErrorBody = 1 << 20
 
+// utf8BOM is the byte order mark U+FEFF in UTF-8.
+var utf8BOM = []byte("\ufeff")
+
 // maxSnippet caps how much of an unrecognised error body is kept on an
 // APIError.
 const maxSnippet = 512
@@ -34,7 +37,10 @@ const (
 // values of credential-like members (access_token, password, ...) masked,
 // because an error status may carry a token response.
 func (e *APIError) fill(body []byte, secrets scrubber) {
-	trimmed := bytes.TrimSpace(body)
+	// A byte order mark before the body is dropped, as RFC 8259 lets a
+	// parser do: kept, it would hide a JSON body's shape, and with it the
+	// masking of its credential-like members.
+	trimmed := bytes.TrimSpace(bytes.TrimPrefix(body, utf8BOM))
 	if len(trimmed) == 0 {
 		return
 	}

@@ -646,6 +646,8 @@ var errorSeeds = []struct {
 	// Credential values that the rest of the body spells in the error.
 	{400, `{"x":[true,false],"secret":"true,false"}`},
 	{400, `{"message":["abcd","efgh"],"token":"abcd; efgh"}`},
+	// A token response behind a byte order mark.
+	{400, "\xef\xbb\xbf{\"access_token\":\"bomtoken1234\"}"},
 }
 
 // secretFrom derives an alphanumeric secret of at least 8 characters from
@@ -914,16 +916,20 @@ func FuzzAPIError(f *testing.F) {
 		secret := secretFrom(secretSeed)
 		e := fuzzAPIError(c, status, body, secret)
 
-		// Shape: what the body looks like decides what is kept.
-		trimmed := strings.TrimSpace(string(body))
-		walk := walkJSON(body)
+		// Shape: what the body looks like decides what is kept. A byte
+		// order mark before it does not count (RFC 8259 lets a parser
+		// drop one): a JSON body behind one is still JSON, its
+		// credential-like members masked.
+		unmarked := bytes.TrimPrefix(body, []byte("\ufeff"))
+		trimmed := strings.TrimSpace(string(unmarked))
+		walk := walkJSON(unmarked)
 		switch {
 		case trimmed == "":
 			if e.Body != "" || e.Message != "" || e.Type != "" || len(e.Details) != 0 {
 				t.Fatalf("empty body produced fields: %#v", e)
 			}
 		case trimmed[0] == '{' || trimmed[0] == '[':
-			checkJSONExplained(t, body, walk, e, func(b []byte) *APIError { return fuzzAPIError(c, status, b, secret) })
+			checkJSONExplained(t, unmarked, walk, e, func(b []byte) *APIError { return fuzzAPIError(c, status, b, secret) })
 		default:
 			if e.Body == "" || e.Message != "" || e.Type != "" || e.ErrorCode != "" {
 				t.Fatalf("a non-JSON body must give a snippet and nothing else: %#v", e)

@@ -97,9 +97,7 @@ func (e *APIError) maskPersonal(scrub echoes) {
 		*t = maskPersonal(*t)
 	}
 	for i, d := range e.Details {
-		if m := maskPersonal(string(d)); m != string(d) {
-			e.Details[i] = json.RawMessage(m) // "*" needs no escaping: still JSON
-		}
+		e.Details[i] = maskPersonalJSON(d, scrub)
 	}
 	e.Fields = fieldErrorsOf(e.Details)
 	for i := range e.Fields {
@@ -108,6 +106,73 @@ func (e *APIError) maskPersonal(scrub echoes) {
 			*s = maskPersonal(scrub.apply(*s))
 		}
 	}
+}
+
+// maskPersonalJSON masks the e-mail addresses in a JSON value. Masked in
+// its text, the value keeps its form ("*" needs no escaping), but an
+// escape can hide an address from that mask or break under it: in
+// "jane\u0040example.com" no '@' shows, and in "\u00e9jane@example.com"
+// the address seems to start at the escape's u, so the mask cuts the
+// escape and the value is no longer JSON. Then the decoded strings are
+// masked, scrubbed of secrets again (decoded, an escaped secret is plain),
+// and the value is encoded anew.
+func maskPersonalJSON(d json.RawMessage, scrub echoes) json.RawMessage {
+	if !bytes.ContainsRune(d, '@') && !bytes.Contains(d, []byte(`\u0040`)) {
+		return d
+	}
+	mask := func(s string) string { return maskPersonal(scrub.apply(s)) }
+	if m := json.RawMessage(maskPersonal(string(d))); json.Valid(m) && !jsonStringsChange(m, mask) {
+		return m
+	}
+	dec := json.NewDecoder(bytes.NewReader(d))
+	dec.UseNumber()
+	var v any
+	if dec.Decode(&v) != nil {
+		return d
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if enc.Encode(mapJSONStrings(v, mask)) != nil {
+		return d
+	}
+	return json.RawMessage(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+}
+
+// jsonStringsChange reports whether f changes a string of the JSON value
+// raw, member names included.
+func jsonStringsChange(raw []byte, f func(string) string) bool {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		if s, ok := tok.(string); ok && f(s) != s {
+			return true
+		}
+	}
+}
+
+// mapJSONStrings applies f to every string of a value decoded from JSON,
+// member names included.
+func mapJSONStrings(v any, f func(string) string) any {
+	switch v := v.(type) {
+	case string:
+		return f(v)
+	case []any:
+		for i, x := range v {
+			v[i] = mapJSONStrings(x, f)
+		}
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, x := range v {
+			out[f(k)] = mapJSONStrings(x, f)
+		}
+		return out
+	}
+	return v
 }
 
 // texts are the error's texts taken from the server's answer, apart from

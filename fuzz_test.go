@@ -648,6 +648,9 @@ var errorSeeds = []struct {
 	{400, `{"message":["abcd","efgh"],"token":"abcd; efgh"}`},
 	// A token response behind a byte order mark.
 	{400, "\xef\xbb\xbf{\"access_token\":\"bomtoken1234\"}"},
+	// E-mail addresses next to an escape, or spelled with one.
+	{400, `{"message":"m","details":["\u00e9jane@example.com"]}`},
+	{400, `{"message":"m","details":[{"field":"email","message":"jane\u0040example.com taken"}]}`},
 }
 
 // secretFrom derives an alphanumeric secret of at least 8 characters from
@@ -964,6 +967,13 @@ func FuzzAPIError(f *testing.F) {
 		for _, d := range e.Details {
 			if !json.Valid(d) {
 				t.Fatalf("Details entry %q is not JSON", d)
+			}
+			// E-mail addresses are masked however the server escaped
+			// them: a caller reads the entry decoded.
+			for _, v := range jsonScalars(d) {
+				if maskPersonal(v.value) != v.value {
+					t.Fatalf("Details entry %s shows an e-mail address", d)
+				}
 			}
 		}
 

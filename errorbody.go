@@ -108,16 +108,17 @@ func (e *APIError) maskPersonal(scrub echoes) {
 	}
 }
 
-// maskPersonalJSON masks the e-mail addresses in a JSON value. Masked in
-// its text, the value keeps its form ("*" needs no escaping), but an
-// escape can hide an address from that mask or break under it: in
-// "jane\u0040example.com" no '@' shows, and in "\u00e9jane@example.com"
-// the address seems to start at the escape's u, so the mask cuts the
-// escape and the value is no longer JSON. Then the decoded strings are
-// masked, scrubbed of secrets again (decoded, an escaped secret is plain),
-// and the value is encoded anew.
+// maskPersonalJSON masks the e-mail addresses in a JSON value, and the
+// request's secrets as its decoded strings spell them. Masked in its
+// text, the value keeps its form ("*" needs no escaping), but an escape
+// can hide an address or a secret from that mask, or break under it: in
+// "jane\u0040example.com" no '@' shows, a password "pässwort" echoed by
+// an encoder that escapes non-ASCII text reads "p\u00e4sswort", and in
+// "\u00e9jane@example.com" the address seems to start at the escape's u,
+// so the mask cuts the escape and the value is no longer JSON. Then the
+// decoded strings are masked and the value is encoded anew.
 func maskPersonalJSON(d json.RawMessage, scrub echoes) json.RawMessage {
-	if !bytes.ContainsRune(d, '@') && !bytes.Contains(d, []byte(`\u0040`)) {
+	if len(scrub) == 0 && !bytes.ContainsRune(d, '@') && !bytes.Contains(d, []byte(`\u0040`)) {
 		return d
 	}
 	mask := func(s string) string { return maskPersonal(scrub.apply(s)) }

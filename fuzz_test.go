@@ -651,6 +651,9 @@ var errorSeeds = []struct {
 	// E-mail addresses next to an escape, or spelled with one.
 	{400, `{"message":"m","details":["\u00e9jane@example.com"]}`},
 	{400, `{"message":"m","details":[{"field":"email","message":"jane\u0040example.com taken"}]}`},
+	// The secret echoed in Details with an escape, as an encoder that
+	// escapes what is not ASCII would (the seed's secret is ASCII).
+	{400, `{"message":"m","details":["\u0053eCrEtToKeNvAlUe0123456789",{"field":"password","message":"SeCrEtToKeN\u0076AlUe0123456789"}]}`},
 }
 
 // secretFrom derives an alphanumeric secret of at least 8 characters from
@@ -993,6 +996,15 @@ func FuzzAPIError(f *testing.F) {
 		text := serverText(e)
 		if strings.Contains(strings.ReplaceAll(text, redacted, "\x00"), secret) {
 			t.Fatalf("secret survives: %q", text)
+		}
+		// Nor as a Details entry's decoded strings spell it, however the
+		// server escaped it: a caller reads the entry decoded.
+		for _, d := range e.Details {
+			for _, v := range jsonScalars(d) {
+				if strings.Contains(strings.ReplaceAll(v.value, redacted, "\x00"), secret) {
+					t.Fatalf("secret survives in the Details entry %s", d)
+				}
+			}
 		}
 		// A secret that overlaps itself ("00000000", "abababab") makes
 		// the swap unclean: next to text that ends like its start, the

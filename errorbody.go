@@ -121,8 +121,16 @@ func maskPersonalJSON(d json.RawMessage, scrub echoes) json.RawMessage {
 	if len(scrub) == 0 && !bytes.ContainsRune(d, '@') && !bytes.Contains(d, []byte(`\u0040`)) {
 		return d
 	}
-	mask := func(s string) string { return maskPersonal(scrub.apply(s)) }
-	if m := json.RawMessage(maskPersonal(string(d))); json.Valid(m) && !jsonStringsChange(m, mask) {
+	return maskJSON(d, maskPersonal, func(s string) string { return maskPersonal(scrub.apply(s)) })
+}
+
+// maskJSON masks a JSON value in its text with rawMask, which keeps the
+// value's form, unless that leaves text that is not JSON or decoded
+// strings that mask still changes (an escape hid a value from rawMask);
+// then mask runs on the decoded strings, member names included, and the
+// value is encoded anew.
+func maskJSON(d json.RawMessage, rawMask, mask func(string) string) json.RawMessage {
+	if m := json.RawMessage(rawMask(string(d))); json.Valid(m) && !jsonStringsChange(m, mask) {
 		return m
 	}
 	dec := json.NewDecoder(bytes.NewReader(d))

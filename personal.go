@@ -121,10 +121,11 @@ func (e *APIError) maskValues(values []string) {
 		*s = maskValues(*s, values)
 	}
 	e.Body = maskValues(e.Body, values)
+	// A value a server escaped ("M\u00fcller", from an encoder that
+	// escapes what is not ASCII) is masked in the decoded strings.
+	mask := func(s string) string { return maskValues(s, values) }
 	for i, d := range e.Details {
-		if m := maskValues(string(d), values); m != string(d) && json.Valid([]byte(m)) {
-			e.Details[i] = json.RawMessage(m)
-		}
+		e.Details[i] = maskJSON(d, mask, mask)
 	}
 	for i := range e.Fields {
 		f := &e.Fields[i]

@@ -3,6 +3,7 @@ package emporix
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -124,4 +125,26 @@ func TestEchoedPersonalValuesAreMasked(t *testing.T) {
 	require.Error(t, err)
 	lc.check("transport error", printings(err)...)
 	assert.Contains(t, err.Error(), "proxy refused body for ***")
+}
+
+// A value the request carried is masked in Details also where the server
+// escaped it, as an encoder that escapes what is not ASCII does: a caller
+// reads the entry decoded.
+func TestEchoedPersonalValuesAreMaskedWhenEscaped(t *testing.T) {
+	t.Parallel()
+	c, mt := newTestClient(t)
+	allowOffSpecResponses(t, "the details echo the request as a careless service would")
+	serve(t, mt, "POST", "/customer/mytenant/me/addresses", jsonReply(400, `{"status":400,"message":"invalid",`+
+		`"details":["J\u00fcrgen M\u00fcller","\u00e9",{"field":"contactName","message":"J\u00fcrgen M\u00fcller is not valid"}]}`))
+	_, err := c.Addresses.Create(context.Background(), &AddressCreate{ContactName: "Jürgen Müller", Street: "Hauptstraße",
+		City: "Berlin", Country: "DE"})
+	apiErr := requireAPIError(t, err, 400)
+	require.Len(t, apiErr.Details, 3)
+	var first string
+	require.NoError(t, json.Unmarshal(apiErr.Details[0], &first))
+	assert.Equal(t, "***", first)
+	assert.Equal(t, `"\u00e9"`, string(apiErr.Details[1]), "an entry that shows no value keeps its form")
+	assert.JSONEq(t, `{"field":"contactName","message":"*** is not valid"}`, string(apiErr.Details[2]))
+	require.Len(t, FieldErrors(err), 3)
+	assert.Equal(t, "*** is not valid", FieldErrors(err)[2].Message)
 }

@@ -3,6 +3,7 @@ package emporix
 import (
 	"bytes"
 	"encoding/json"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -56,7 +57,7 @@ func (e *APIError) fill(body []byte, secrets scrubber) {
 		}
 	}
 	for _, t := range e.texts() {
-		*t = scrub.apply(*t)
+		*t = maskCredentialPairs(scrub.apply(*t))
 	}
 	for i, d := range e.Details {
 		if masked, ok := maskedJSON(d); ok {
@@ -82,9 +83,11 @@ func (e *APIError) fill(body []byte, secrets scrubber) {
 	if jsonLike {
 		text, _ = maskedJSON(trimmed)
 	}
-	// Scrub the whole text before cutting the snippet: a secret that
-	// straddles the cut would otherwise survive in part.
-	e.Body = snippet(maskPersonal(scrub.apply(text)))
+	// Mask the whole text before cutting the snippet: a secret that
+	// straddles the cut would otherwise survive in part. The request's
+	// secrets go first, as in the other texts, so that what the pairs
+	// mask does not depend on a secret's value.
+	e.Body = snippet(maskPersonal(maskCredentialPairs(scrub.apply(text))))
 }
 
 // maskPersonal keeps the server's message in ServerMessage and masks the
@@ -108,20 +111,23 @@ func (e *APIError) maskPersonal(scrub echoes) {
 	}
 }
 
-// maskPersonalJSON masks the e-mail addresses in a JSON value, and the
-// request's secrets as its decoded strings spell them. Masked in its
-// text, the value keeps its form ("*" needs no escaping), but an escape
-// can hide an address or a secret from that mask, or break under it: in
+// maskPersonalJSON masks the e-mail addresses and credential-like
+// name=value pairs in a JSON value, and the request's secrets as its
+// decoded strings spell them. Masked in its text, the value keeps its
+// form ("*" needs no escaping), but an escape can hide an address or a
+// secret from that mask, or break under it: in
 // "jane\u0040example.com" no '@' shows, a password "pässwort" echoed by
 // an encoder that escapes non-ASCII text reads "p\u00e4sswort", and in
 // "\u00e9jane@example.com" the address seems to start at the escape's u,
 // so the mask cuts the escape and the value is no longer JSON. Then the
 // decoded strings are masked and the value is encoded anew.
 func maskPersonalJSON(d json.RawMessage, scrub echoes) json.RawMessage {
-	if len(scrub) == 0 && !bytes.ContainsRune(d, '@') && !bytes.Contains(d, []byte(`\u0040`)) {
+	if len(scrub) == 0 && !bytes.ContainsAny(d, "@=") && !bytes.Contains(d, []byte(`\u0040`)) &&
+		!bytes.Contains(d, []byte(`\u003d`)) && !bytes.Contains(d, []byte(`\u003D`)) {
 		return d
 	}
-	return maskJSON(d, maskPersonal, func(s string) string { return maskPersonal(scrub.apply(s)) })
+	rawMask := func(s string) string { return maskPersonal(maskCredentialPairs(s)) }
+	return maskJSON(d, rawMask, func(s string) string { return rawMask(scrub.apply(s)) })
 }
 
 // maskJSON masks a JSON value in its text with rawMask, which keeps the
@@ -390,6 +396,27 @@ func credentialName(name string) bool {
 		}
 	}
 	return false
+}
+
+// credentialPair is a name=value pair as a form-encoded body or a query
+// string writes it, the value running to the next separator.
+var credentialPair = regexp.MustCompile(`([A-Za-z0-9_.\-]+)=([^&;\s"'<>]*)`)
+
+// maskCredentialPairs masks the value of every credential-like name=value
+// pair in a text body: an error status may carry a form-encoded token
+// response (access_token=...&token_type=bearer), and a proxy's page may
+// quote a URL, as a JSON body may carry credential-like members.
+func maskCredentialPairs(text string) string {
+	if !strings.Contains(text, "=") {
+		return text
+	}
+	return credentialPair.ReplaceAllStringFunc(text, func(pair string) string {
+		name, value, _ := strings.Cut(pair, "=")
+		if value == "" || value == redacted || !credentialName(name) {
+			return pair
+		}
+		return name + "=" + redacted
+	})
 }
 
 // maskedJSON re-encodes a JSON body compactly with the value of every

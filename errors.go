@@ -82,7 +82,9 @@ const (
 // APIError never holds the request's credentials: its Path has secret query
 // values and path segments redacted, any secret the request carried is
 // masked in the server-provided text, and so are the values of
-// credential-like members (access_token, password, ...) of a kept JSON body.
+// credential-like members (access_token, password, ...) of a kept JSON body
+// and of credential-like name=value pairs in any of its texts (a
+// form-encoded token answer, a URL quoted by a proxy's page).
 type APIError struct {
 	// StatusCode is the HTTP status of the last attempt.
 	StatusCode int

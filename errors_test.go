@@ -264,6 +264,47 @@ func TestAPIErrorFillUnknownJSONMasked(t *testing.T) {
 	assert.Contains(t, apiErr.Body, "REDACTED")
 }
 
+func TestAPIErrorFillTextMasksCredentialPairs(t *testing.T) {
+	t.Parallel()
+	// A text body may carry credentials as name=value pairs: a
+	// form-encoded token response on an error status, or a proxy's page
+	// quoting a URL. The value of every credential-like name is masked,
+	// the rest kept.
+	cases := []struct{ body, want string }{
+		{"access_token=LEAKED-ACCESS&token_type=bearer&expires_in=3599&scope=openid",
+			"access_token=REDACTED&token_type=REDACTED&expires_in=3599&scope=openid"},
+		{"error=invalid_grant;refreshToken=LEAKED-REFRESH;x=1", "error=invalid_grant;refreshToken=REDACTED;x=1"},
+		{`<html><a href="/cb?state=s1&amp;id_token=LEAKED-ID">back</a> password=LEAKED-PW</html>`,
+			`<html><a href="/cb?state=s1&amp;id_token=REDACTED">back</a> password=REDACTED</html>`},
+		{"client-secret=LEAKED-SECRET\nSESSION.ID=LEAKED-SID", "client-secret=REDACTED\nSESSION.ID=REDACTED"},
+		{"no pairs here, a = b, token= and password=", "no pairs here, a = b, token= and password="},
+	}
+	for _, tc := range cases {
+		e := filled(tc.body)
+		assert.Equal(t, tc.want, e.Body, tc.body)
+		assert.NotContains(t, fmt.Sprintf("%v %+v %#v", e, e, e), "LEAKED", tc.body)
+	}
+	// The same pairs in a JSON error's texts, its Details and their
+	// fields, also where the server escaped the '='.
+	e := filled(`{"message":"bad request: refresh_token=LEAKED-REFRESH","moreInfo":"https://x/?session_id=LEAKED-SID&a=1",` +
+		`"details":[{"field":"q","message":"id_token\u003DLEAKED-ID or token\u003dLEAKED-T"},"apikey=LEAKED-KEY; ok=1"]}`)
+	assert.Equal(t, "bad request: refresh_token=REDACTED", e.Message)
+	assert.Equal(t, e.Message, e.ServerMessage, "the server's own words are not spared a credential")
+	assert.Equal(t, "https://x/?session_id=REDACTED&a=1", e.MoreInfo)
+	if assert.Len(t, e.Details, 2) && assert.Len(t, e.Fields, 2) {
+		assert.JSONEq(t, `{"field":"q","message":"id_token=REDACTED or token=REDACTED"}`, string(e.Details[0]))
+		assert.JSONEq(t, `"apikey=REDACTED; ok=1"`, string(e.Details[1]))
+		assert.Equal(t, "id_token=REDACTED or token=REDACTED", e.Fields[0].Message)
+		assert.Equal(t, "apikey=REDACTED; ok=1", e.Fields[1].Message)
+	}
+	assert.NotContains(t, fmt.Sprintf("%v %+v %#v", e, e, e), "LEAKED")
+
+	// Masked before the cut, so a pair across it cannot show in part.
+	e = filled(strings.Repeat("x", maxSnippet-10) + " access_token=LEAKED-ACCESS-TOKEN-LONG")
+	assert.NotContains(t, e.Body, "LEAKED")
+	assert.True(t, strings.HasSuffix(e.Body, "…"))
+}
+
 func TestAPIErrorFillShapes(t *testing.T) {
 	t.Parallel()
 	cases := []struct {

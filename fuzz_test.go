@@ -641,6 +641,10 @@ var errorSeeds = []struct {
 	{400, `{"message":{"en":"bad"},"Error":{"Code":"C","Message":"M"}}`},
 	{500, `{"access_token":"SeCrEtToKeNvAlUe0123456789","refresh_token":{"v":["x1y2z3w4"]},"expires_in":3599}`},
 	{404, `{"type":"about:blank","title":"Not Found","status":404}`},
+	// Credential-like name=value pairs, in text and in a message; the
+	// secret as a pair's value and as its name.
+	{400, "access_token=SeCrEtToKeNvAlUe0123456789&token_type=bearer&x=1"}, {502, "SeCrEtToKeNvAlUe0123456789=v1234567&password=pw123456"},
+	{400, `{"message":"see /cb?id_token=tok12345&state=s","details":["apikey\u003dk1234567"]}`},
 	// Numbers no float64 holds, where the error reader expects one and elsewhere.
 	{400, `{"status":1e999,"message":"m","x":-1e999}`}, {400, `{"message":"m","details":[1e999]}`},
 	// Credential values that the rest of the body spells in the error.
@@ -964,8 +968,9 @@ func FuzzAPIError(f *testing.F) {
 				t.Fatalf("snippet cut a UTF-8 sequence: %q", e.Body)
 			}
 			if secret == "" {
-				// E-mail addresses are masked before the cut.
-				shown := maskPersonal(trimmed)
+				// Credential-like pairs and e-mail addresses are masked
+				// before the cut.
+				shown := maskPersonal(maskCredentialPairs(trimmed))
 				if cut, ok := strings.CutSuffix(e.Body, "…"); ok && len(shown) > maxSnippet {
 					if !strings.HasPrefix(shown, cut) || len(cut) < maxSnippet-utf8.UTFMax {
 						t.Fatalf("snippet %q is not a prefix of the body", e.Body)

@@ -134,24 +134,18 @@ func maskPersonalJSON(d json.RawMessage, scrub echoes) json.RawMessage {
 // value's form, unless that leaves text that is not JSON or decoded
 // strings that mask still changes (an escape hid a value from rawMask);
 // then mask runs on the decoded strings, member names included, and the
-// value is encoded anew.
+// value is encoded anew token by token: decoded into a map, its members
+// would be sorted, and two whose names mask alike ("jane@example.com"
+// and "john@example.com") merged into one, losing the other's value.
 func maskJSON(d json.RawMessage, rawMask, mask func(string) string) json.RawMessage {
 	if m := json.RawMessage(rawMask(string(d))); json.Valid(m) && !jsonStringsChange(m, mask) {
 		return m
 	}
-	dec := json.NewDecoder(bytes.NewReader(d))
-	dec.UseNumber()
-	var v any
-	if dec.Decode(&v) != nil {
+	if !json.Valid(d) {
 		return d
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if enc.Encode(mapJSONStrings(v, mask)) != nil {
-		return d
-	}
-	return json.RawMessage(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+	text, _ := rewriteJSON(d, mask)
+	return json.RawMessage(text)
 }
 
 // jsonStringsChange reports whether f changes a string of the JSON value
@@ -168,26 +162,6 @@ func jsonStringsChange(raw []byte, f func(string) string) bool {
 			return true
 		}
 	}
-}
-
-// mapJSONStrings applies f to every string of a value decoded from JSON,
-// member names included.
-func mapJSONStrings(v any, f func(string) string) any {
-	switch v := v.(type) {
-	case string:
-		return f(v)
-	case []any:
-		for i, x := range v {
-			v[i] = mapJSONStrings(x, f)
-		}
-	case map[string]any:
-		out := make(map[string]any, len(v))
-		for k, x := range v {
-			out[f(k)] = mapJSONStrings(x, f)
-		}
-		return out
-	}
-	return v
 }
 
 // texts are the error's texts taken from the server's answer, apart from
@@ -423,7 +397,12 @@ func maskCredentialPairs(text string) string {
 // credential-like member replaced by REDACTED, and reports whether it
 // masked any. It reads token by token, so a body cut short or broken
 // part-way keeps what came before the fault.
-func maskedJSON(body []byte) (text string, masked bool) {
+func maskedJSON(body []byte) (text string, masked bool) { return rewriteJSON(body, nil) }
+
+// rewriteJSON is maskedJSON that also maps every other string, member
+// names included, through f unless f is nil. Members keep their order,
+// and each is written, even where two names read alike.
+func rewriteJSON(body []byte, f func(string) string) (text string, masked bool) {
 	type frame struct {
 		object  bool
 		wantKey bool // in an object, the next token is a member name
@@ -472,7 +451,7 @@ func maskedJSON(body []byte) (text string, masked bool) {
 		}
 		if top != nil && top.object && top.wantKey {
 			name, _ := tok.(string)
-			writeString(name)
+			writeString(mapString(name, f))
 			maskIt = credentialName(name)
 			top.wantKey = false
 			continue
@@ -507,7 +486,7 @@ func maskedJSON(body []byte) (text string, masked bool) {
 			stack = append(stack, frame{object: v == '{', wantKey: v == '{'})
 			continue
 		case string:
-			writeString(v)
+			writeString(mapString(v, f))
 		case json.Number:
 			b.WriteString(v.String())
 		case bool:
@@ -520,6 +499,14 @@ func maskedJSON(body []byte) (text string, masked bool) {
 			top.wantKey = top.object
 		}
 	}
+}
+
+// mapString returns f(s), or s when f is nil.
+func mapString(s string, f func(string) string) string {
+	if f == nil {
+		return s
+	}
+	return f(s)
 }
 
 // snippet caps s at maxSnippet bytes, cut at the start of a rune.

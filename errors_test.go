@@ -305,6 +305,20 @@ func TestAPIErrorFillTextMasksCredentialPairs(t *testing.T) {
 	assert.True(t, strings.HasSuffix(e.Body, "…"))
 }
 
+func TestAPIErrorDetailsEncodedAnewKeepEveryMember(t *testing.T) {
+	t.Parallel()
+	// An escape makes a Details entry be masked in its decoded strings and
+	// encoded anew: every member stays, in the server's order, also where
+	// two names mask alike.
+	e := filled(`{"message":"m","details":[{"jane\u0040example.com":"1","john@example.com":"2"},` +
+		`{"z":"jane\u0040example.com","field":"email","z":"again"}]}`)
+	require.Len(t, e.Details, 2)
+	assert.Equal(t, `{"j***@example.com":"1","j***@example.com":"2"}`, string(e.Details[0]))
+	assert.Equal(t, `{"z":"j***@example.com","field":"email","z":"again"}`, string(e.Details[1]))
+	require.Len(t, e.Fields, 1)
+	assert.Equal(t, "email", e.Fields[0].Field)
+}
+
 func TestAPIErrorFillShapes(t *testing.T) {
 	t.Parallel()
 	cases := []struct {

@@ -27,8 +27,8 @@ const (
 	maxExplainParts = 10
 )
 
-// fill decodes an error body into e and masks the request's secrets in
-// every text it keeps.
+// fill decodes an error body into e and masks the request's secrets and
+// its personal values (see maskValues) in every text it keeps.
 //
 // Emporix answers with two shapes (ErrorMessage and the gateway's fault),
 // but proxies, the OAuth endpoints and other gateways in front of it use
@@ -37,7 +37,7 @@ const (
 // (an HTML page from a proxy) as text, a JSON body re-encoded with the
 // values of credential-like members (access_token, password, ...) masked,
 // because an error status may carry a token response.
-func (e *APIError) fill(body []byte, secrets scrubber) {
+func (e *APIError) fill(body []byte, secrets scrubber, personal []string) {
 	// A byte order mark before the body is dropped, as RFC 8259 lets a
 	// parser do: kept, it would hide a JSON body's shape, and with it the
 	// masking of its credential-like members.
@@ -76,6 +76,7 @@ func (e *APIError) fill(body []byte, secrets scrubber) {
 		}
 	}
 	e.maskPersonal(scrub)
+	e.maskValues(personal)
 	if e.Message != "" {
 		return
 	}
@@ -83,11 +84,11 @@ func (e *APIError) fill(body []byte, secrets scrubber) {
 	if jsonLike {
 		text, _ = maskedJSON(trimmed)
 	}
-	// Mask the whole text before cutting the snippet: a secret that
-	// straddles the cut would otherwise survive in part. The request's
-	// secrets go first, as in the other texts, so that what the pairs
-	// mask does not depend on a secret's value.
-	e.Body = snippet(maskPersonal(maskCredentialPairs(scrub.apply(text))))
+	// Mask the whole text before cutting the snippet: a secret or a
+	// personal value that straddles the cut would otherwise survive in
+	// part. The request's secrets go first, as in the other texts, so
+	// that what the pairs mask does not depend on a secret's value.
+	e.Body = snippet(maskValues(maskPersonal(maskCredentialPairs(scrub.apply(text))), personal))
 }
 
 // maskPersonal keeps the server's message in ServerMessage and masks the

@@ -342,8 +342,7 @@ func (c *Client) checkResponse(k *call, resp *http.Response) *APIError {
 	// An error body over the cap is cut rather than dropped: its start
 	// still explains the error.
 	body, _ := readCapped(resp.Body, resp.ContentLength, min(maxErrorBody, k.maxBody), true)
-	e.fill(body, k.secrets)
-	e.maskValues(personalValues(k.request))
+	e.fill(body, k.secrets, personalValues(k.request))
 	return e
 }
 

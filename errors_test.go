@@ -134,7 +134,7 @@ func TestAPIErrorTokenRejected(t *testing.T) {
 
 func filled(body string) *APIError {
 	e := &APIError{}
-	e.fill([]byte(body), nil)
+	e.fill([]byte(body), nil, nil)
 	return e
 }
 
@@ -428,7 +428,7 @@ func TestAPIErrorFillSnippet(t *testing.T) {
 		assert.Equal(t, APIError{}, *e)
 	}
 	var nilBody APIError
-	nilBody.fill(nil, nil)
+	nilBody.fill(nil, nil, nil)
 	assert.Equal(t, APIError{}, nilBody)
 
 	// End to end, an error with an empty body still says what happened.

@@ -112,7 +112,7 @@ func maskValues(text string, values []string) string {
 }
 
 // maskValues masks values in every text the error shows; ServerMessage
-// keeps the server's words.
+// keeps the server's words. Body is masked by fill, before its cut.
 func (e *APIError) maskValues(values []string) {
 	if len(values) == 0 {
 		return
@@ -120,7 +120,6 @@ func (e *APIError) maskValues(values []string) {
 	for _, s := range e.texts() {
 		*s = maskValues(*s, values)
 	}
-	e.Body = maskValues(e.Body, values)
 	// A value a server escaped ("M\u00fcller", from an encoder that
 	// escapes what is not ASCII) is masked in the decoded strings.
 	mask := func(s string) string { return maskValues(s, values) }

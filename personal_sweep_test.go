@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -147,4 +148,19 @@ func TestEchoedPersonalValuesAreMaskedWhenEscaped(t *testing.T) {
 	assert.JSONEq(t, `{"field":"contactName","message":"*** is not valid"}`, string(apiErr.Details[2]))
 	require.Len(t, FieldErrors(err), 3)
 	assert.Equal(t, "*** is not valid", FieldErrors(err)[2].Message)
+}
+
+// A value the request carried is masked in a kept body before the body is
+// cut to a snippet: masked after, a value across the cut shows in part.
+func TestEchoedPersonalValueAcrossTheSnippetCut(t *testing.T) {
+	t.Parallel()
+	c, mt := newTestClient(t)
+	allowOffSpecResponses(t, "a proxy's page echoes the request")
+	page := "<html>" + strings.Repeat("x", 490) + " Erika Mustermann</html>"
+	serve(t, mt, "POST", "/customer/mytenant/me/addresses", jsonReply(502, page))
+	_, err := c.Addresses.Create(context.Background(), &AddressCreate{ContactName: "Erika Mustermann", Street: "Hauptstraße",
+		City: "Berlin", Country: "DE"})
+	apiErr := requireAPIError(t, err, 502)
+	assert.Equal(t, "<html>"+strings.Repeat("x", 490)+" ***</html>", apiErr.Body, "short enough once masked: nothing cut")
+	assert.NotContains(t, fmt.Sprintf("%v %+v %#v", err, err, err), "Erika")
 }

@@ -252,7 +252,7 @@ func rejectsToken(resp *http.Response) bool {
 		io.Closer
 	}{io.MultiReader(bytes.NewReader(head), resp.Body), resp.Body}
 	e := APIError{StatusCode: resp.StatusCode}
-	e.fill(head, nil) // only the error code is read; nothing is kept
+	e.fill(head, nil, nil) // only the error code is read; nothing is kept
 	return e.TokenRejected()
 }
 

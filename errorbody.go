@@ -123,8 +123,8 @@ func (e *APIError) maskPersonal(scrub echoes) {
 // so the mask cuts the escape and the value is no longer JSON. Then the
 // decoded strings are masked and the value is encoded anew.
 func maskPersonalJSON(d json.RawMessage, scrub echoes) json.RawMessage {
-	if len(scrub) == 0 && !bytes.ContainsAny(d, "@=") && !bytes.Contains(d, []byte(`\u0040`)) &&
-		!bytes.Contains(d, []byte(`\u003d`)) && !bytes.Contains(d, []byte(`\u003D`)) {
+	if len(scrub) == 0 && !bytes.ContainsAny(d, "@=%&") && !bytes.Contains(d, []byte(`\u0040`)) &&
+		!bytes.Contains(d, []byte(`\u003`)) {
 		return d
 	}
 	rawMask := func(s string) string { return maskPersonal(maskCredentialPairs(s)) }
@@ -373,25 +373,71 @@ func credentialName(name string) bool {
 	return false
 }
 
-// credentialPair is a name=value pair as a form-encoded body or a query
-// string writes it, the value running to the next separator.
-var credentialPair = regexp.MustCompile(`([A-Za-z0-9_.\-]+)=([^&;\s"'<>]*)`)
+// pairName is the name of a name=value pair and its '=', as a
+// form-encoded body or a query string writes it, or escaped: URL-encoded
+// in a URL quoted in another URL's query
+// (redirect_uri=https%3A%2F%2Fshop%2Fcb%3Faccess_token%3D...), as JSON or
+// JavaScript text writes it, or as HTML does.
+var pairName = regexp.MustCompile(`([A-Za-z0-9_.\-]+)(=|%3[Dd]|\\u003[Dd]|&#0*61;|&#[xX]0*3[Dd];|&equals;)`)
+
+// pairEnds are the bytes that end a pair's value.
+const pairEnds = "&; \t\n\f\r\"'<>"
 
 // maskCredentialPairs masks the value of every credential-like name=value
 // pair in a text body: an error status may carry a form-encoded token
 // response (access_token=...&token_type=bearer), and a proxy's page may
-// quote a URL, as a JSON body may carry credential-like members.
+// quote a URL, as a JSON body may carry credential-like members. A value
+// runs to the next separator, escaped as its '=' was. Only names are
+// matched, never whole pairs: a pair whose value is a URL
+// (next=https://shop/cb?access_token=...) must not hide the pairs in it.
 func maskCredentialPairs(text string) string {
-	if !strings.Contains(text, "=") {
+	if !strings.Contains(text, "=") && !strings.Contains(text, "%3") && !strings.Contains(text, `\u003`) &&
+		!strings.Contains(text, "&#") && !strings.Contains(text, "&equals;") {
 		return text
 	}
-	return credentialPair.ReplaceAllStringFunc(text, func(pair string) string {
-		name, value, _ := strings.Cut(pair, "=")
-		if value == "" || value == redacted || !credentialName(name) {
-			return pair
+	var out strings.Builder
+	end := 0 // the end of the text copied or masked so far
+	for _, m := range pairName.FindAllStringSubmatchIndex(text, -1) {
+		name, sep, from := text[m[2]:m[3]], text[m[4]:m[5]], m[5]
+		if m[0] < end || !credentialName(name) {
+			continue
 		}
-		return name + "=" + redacted
-	})
+		to := from + pairValueLen(text[from:], sep)
+		if value := text[from:to]; value == "" || value == redacted {
+			continue
+		}
+		out.WriteString(text[end:from])
+		out.WriteString(redacted)
+		end = to
+	}
+	if end == 0 {
+		return text
+	}
+	out.WriteString(text[end:])
+	return out.String()
+}
+
+// pairValueLen returns the length of the value at the start of s, whose
+// '=' was written as sep: it ends at a separator, or at '&' escaped as the
+// '=' was.
+func pairValueLen(s, sep string) int {
+	n := strings.IndexAny(s, pairEnds)
+	if n < 0 {
+		n = len(s)
+	}
+	amp := ""
+	switch strings.ToLower(sep) {
+	case "%3d":
+		amp = "%26"
+	case `\u003d`:
+		amp = `\u0026`
+	}
+	if amp != "" {
+		if i := strings.Index(strings.ToLower(s[:n]), amp); i >= 0 {
+			n = i
+		}
+	}
+	return n
 }
 
 // maskedJSON re-encodes a JSON body compactly with the value of every

@@ -278,6 +278,17 @@ func TestAPIErrorFillTextMasksCredentialPairs(t *testing.T) {
 			`<html><a href="/cb?state=s1&amp;id_token=REDACTED">back</a> password=REDACTED</html>`},
 		{"client-secret=LEAKED-SECRET\nSESSION.ID=LEAKED-SID", "client-secret=REDACTED\nSESSION.ID=REDACTED"},
 		{"no pairs here, a = b, token= and password=", "no pairs here, a = b, token= and password="},
+		// A URL as another pair's value does not hide the pairs in it,
+		// also where it is URL-encoded; '=' escaped as JavaScript or
+		// HTML writes it.
+		{"next=https://shop.example/cb?access_token=LEAKED-ACCESS&state=1",
+			"next=https://shop.example/cb?access_token=REDACTED&state=1"},
+		{"error=x&redirect_uri=https%3A%2F%2Fshop%2Fcb%3Faccess_token%3DLEAKED-ACCESS%26state%3Dok",
+			"error=x&redirect_uri=https%3A%2F%2Fshop%2Fcb%3Faccess_token%3DREDACTED%26state%3Dok"},
+		{`<script>var u="/cb?access_token\u003DLEAKED-ACCESS\u0026state\u003d1";</script>`,
+			`<script>var u="/cb?access_token\u003DREDACTED\u0026state\u003d1";</script>`},
+		{"<p>id_token&#61;LEAKED-ID&amp;x&#x3D;1 Password&#X3d;LEAKED-PW refresh_token&equals;LEAKED-R</p>",
+			"<p>id_token&#61;REDACTED&amp;x&#x3D;1 Password&#X3d;REDACTED refresh_token&equals;REDACTED</p>"},
 	}
 	for _, tc := range cases {
 		e := filled(tc.body)
@@ -287,15 +298,18 @@ func TestAPIErrorFillTextMasksCredentialPairs(t *testing.T) {
 	// The same pairs in a JSON error's texts, its Details and their
 	// fields, also where the server escaped the '='.
 	e := filled(`{"message":"bad request: refresh_token=LEAKED-REFRESH","moreInfo":"https://x/?session_id=LEAKED-SID&a=1",` +
-		`"details":[{"field":"q","message":"id_token\u003DLEAKED-ID or token\u003dLEAKED-T"},"apikey=LEAKED-KEY; ok=1"]}`)
+		`"details":[{"field":"q","message":"id_token\u003DLEAKED-ID or token\u003dLEAKED-T"},"apikey=LEAKED-KEY; ok=1",` +
+		`"next=https://x/cb?id_token=LEAKED-ID","back=https%3A%2F%2Fx%3Fsession_id%3DLEAKED-SID"]}`)
 	assert.Equal(t, "bad request: refresh_token=REDACTED", e.Message)
 	assert.Equal(t, e.Message, e.ServerMessage, "the server's own words are not spared a credential")
 	assert.Equal(t, "https://x/?session_id=REDACTED&a=1", e.MoreInfo)
-	if assert.Len(t, e.Details, 2) && assert.Len(t, e.Fields, 2) {
+	if assert.Len(t, e.Details, 4) && assert.Len(t, e.Fields, 4) {
 		assert.JSONEq(t, `{"field":"q","message":"id_token=REDACTED or token=REDACTED"}`, string(e.Details[0]))
 		assert.JSONEq(t, `"apikey=REDACTED; ok=1"`, string(e.Details[1]))
 		assert.Equal(t, "id_token=REDACTED or token=REDACTED", e.Fields[0].Message)
 		assert.Equal(t, "apikey=REDACTED; ok=1", e.Fields[1].Message)
+		assert.Equal(t, `"next=https://x/cb?id_token=REDACTED"`, string(e.Details[2]))
+		assert.Equal(t, `"back=https%3A%2F%2Fx%3Fsession_id%3DREDACTED"`, string(e.Details[3]))
 	}
 	assert.NotContains(t, fmt.Sprintf("%v %+v %#v", e, e, e), "LEAKED")
 

@@ -390,6 +390,10 @@ const pairEnds = "&; \t\n\f\r\"'<>"
 // runs to the next separator, escaped as its '=' was. Only names are
 // matched, never whole pairs: a pair whose value is a URL
 // (next=https://shop/cb?access_token=...) must not hide the pairs in it.
+// A name the request's secrets were masked in counts as credential-like:
+// it may have been one (a password "session" in JSESSIONID), and judging
+// the name as the server wrote it would make the mask depend on the
+// secret's value.
 func maskCredentialPairs(text string) string {
 	if !strings.Contains(text, "=") && !strings.Contains(text, "%3") && !strings.Contains(text, `\u003`) &&
 		!strings.Contains(text, "&#") && !strings.Contains(text, "&equals;") {
@@ -399,7 +403,7 @@ func maskCredentialPairs(text string) string {
 	end := 0 // the end of the text copied or masked so far
 	for _, m := range pairName.FindAllStringSubmatchIndex(text, -1) {
 		name, sep, from := text[m[2]:m[3]], text[m[4]:m[5]], m[5]
-		if m[0] < end || !credentialName(name) {
+		if m[0] < end || !credentialName(name) && !strings.Contains(name, redacted) {
 			continue
 		}
 		to := from + pairValueLen(text[from:], sep)

@@ -319,6 +319,19 @@ func TestAPIErrorFillTextMasksCredentialPairs(t *testing.T) {
 	assert.True(t, strings.HasSuffix(e.Body, "…"))
 }
 
+func TestAPIErrorCredentialPairNamedWithSecret(t *testing.T) {
+	t.Parallel()
+	// The request's secrets are masked first, also in a pair's name:
+	// the pair's value is masked as well, whatever the secret, so that
+	// neither the value of a name the secret made unreadable shows, nor
+	// the mask tells whether the secret was a credential word.
+	c := fuzzClient(t, nil)
+	for secret, body := range map[string]string{"session": "jsessionid=LEAKED-SID&x=1", "frffvba": "jfrffvbaid=LEAKED-SID&x=1"} {
+		e := fuzzAPIError(c, 502, []byte(body), secret)
+		assert.Equal(t, "jREDACTEDid=REDACTED&x=1", e.Body, secret)
+	}
+}
+
 func TestAPIErrorDetailsEncodedAnewKeepEveryMember(t *testing.T) {
 	t.Parallel()
 	// An escape makes a Details entry be masked in its decoded strings and

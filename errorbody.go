@@ -423,12 +423,9 @@ func maskCredentialPairs(text string) string {
 
 // pairValueLen returns the length of the value at the start of s, whose
 // '=' was written as sep: it ends at a separator, or at '&' escaped as the
-// '=' was.
+// '=' was. It reads no further than the value, so that masking a text
+// with many pairs takes time in proportion to its length.
 func pairValueLen(s, sep string) int {
-	n := strings.IndexAny(s, pairEnds)
-	if n < 0 {
-		n = len(s)
-	}
 	amp := ""
 	switch strings.ToLower(sep) {
 	case "%3d":
@@ -436,12 +433,12 @@ func pairValueLen(s, sep string) int {
 	case `\u003d`:
 		amp = `\u0026`
 	}
-	if amp != "" {
-		if i := strings.Index(strings.ToLower(s[:n]), amp); i >= 0 {
-			n = i
+	for i := 0; i < len(s); i++ {
+		if strings.IndexByte(pairEnds, s[i]) >= 0 || amp != "" && strings.HasPrefix(s[i:], amp) {
+			return i
 		}
 	}
-	return n
+	return len(s)
 }
 
 // maskedJSON re-encodes a JSON body compactly with the value of every

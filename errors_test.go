@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"runtime"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -317,6 +318,21 @@ func TestAPIErrorFillTextMasksCredentialPairs(t *testing.T) {
 	e = filled(strings.Repeat("x", maxSnippet-10) + " access_token=LEAKED-ACCESS-TOKEN-LONG")
 	assert.NotContains(t, e.Body, "LEAKED")
 	assert.True(t, strings.HasSuffix(e.Body, "…"))
+}
+
+// Not parallel: it measures what masking allocates.
+func TestMaskCredentialPairsCostIsLinear(t *testing.T) {
+	// A body of many URL-encoded pairs with no separator a value ends
+	// at: each value must be read to its own end, not the body's, or a
+	// 1 MiB error body takes minutes. What masking allocates stands for
+	// the work: proportional to the text, not to its square.
+	text := strings.Repeat("token%3Dx%26", 1<<16/12)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	masked := maskCredentialPairs(text)
+	runtime.ReadMemStats(&after)
+	assert.Equal(t, strings.Repeat("token%3DREDACTED%26", 1<<16/12), masked)
+	assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(64*len(text)), "bytes allocated to mask %d bytes", len(text))
 }
 
 func TestAPIErrorCredentialPairNamedWithSecret(t *testing.T) {

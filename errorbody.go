@@ -123,8 +123,9 @@ func (e *APIError) maskPersonal(scrub echoes) {
 // so the mask cuts the escape and the value is no longer JSON. Then the
 // decoded strings are masked and the value is encoded anew.
 func maskPersonalJSON(d json.RawMessage, scrub echoes) json.RawMessage {
-	if len(scrub) == 0 && !bytes.ContainsAny(d, "@=%&") && !bytes.Contains(d, []byte(`\u0040`)) &&
-		!bytes.Contains(d, []byte(`\u003`)) {
+	// Any escape may spell what the masks look for ('@', '=', or the '%'
+	// and '&' of an escaped '='), so only a value without one is skipped.
+	if len(scrub) == 0 && !bytes.ContainsAny(d, "@=%&") && !bytes.Contains(d, []byte(`\u`)) {
 		return d
 	}
 	rawMask := func(s string) string { return maskPersonal(maskCredentialPairs(s)) }

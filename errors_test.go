@@ -314,6 +314,15 @@ func TestAPIErrorFillTextMasksCredentialPairs(t *testing.T) {
 	}
 	assert.NotContains(t, fmt.Sprintf("%v %+v %#v", e, e, e), "LEAKED")
 
+	// A Details entry whose only escapes spell the '%' or '&' of an
+	// escaped '=' is read decoded too.
+	e = filled(`{"message":"m","details":["token\u00253DLEAKED-T","id_token\u0026#61;LEAKED-ID"]}`)
+	if assert.Len(t, e.Details, 2) {
+		assert.Equal(t, `"token%3DREDACTED"`, string(e.Details[0]))
+		assert.Equal(t, `"id_token&#61;REDACTED"`, string(e.Details[1]))
+	}
+	assert.NotContains(t, fmt.Sprintf("%v %+v %#v", e, e, e), "LEAKED")
+
 	// Masked before the cut, so a pair across it cannot show in part.
 	e = filled(strings.Repeat("x", maxSnippet-10) + " access_token=LEAKED-ACCESS-TOKEN-LONG")
 	assert.NotContains(t, e.Body, "LEAKED")

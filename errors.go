@@ -117,7 +117,8 @@ type APIError struct {
 	// ErrorCode is the gateway error code of a 401 (see ErrorCodeAccessTokenExpired),
 	// or an errorCode field when the body carries one.
 	ErrorCode string
-	// RequestID is the request identifier header of the response, if any.
+	// RequestID is the request identifier header of the response, if any,
+	// the request's secrets masked.
 	RequestID string
 	// Attempts is how many times the request was sent.
 	Attempts int
@@ -333,7 +334,7 @@ func (c *Client) checkResponse(k *call, resp *http.Response) *APIError {
 		Method:     k.op.Method,
 		Path:       k.shownPath,
 		Operation:  k.op.ID,
-		RequestID:  requestID(resp.Header),
+		RequestID:  requestID(resp.Header, k.secrets),
 		Attempts:   max(k.attempts, 1),
 	}
 	if d, ok := retryAfter(resp.Header, time.Now()); ok { // wall clock, as backoff
@@ -346,10 +347,13 @@ func (c *Client) checkResponse(k *call, resp *http.Response) *APIError {
 	return e
 }
 
-func requestID(h http.Header) string {
+// requestID returns the request identifier header of a response, the
+// request's secrets masked: it is text from the server like any other,
+// and a gateway may derive it from what the request carried.
+func requestID(h http.Header, secrets scrubber) string {
 	for _, name := range [...]string{"X-Request-Id", "X-Correlation-Id", "Request-Id"} {
 		if v := h.Get(name); v != "" {
-			return v
+			return secrets.apply(v)
 		}
 	}
 	return ""

@@ -64,10 +64,14 @@ func TestAPIErrorFromResponse(t *testing.T) {
 	require.ErrorIs(t, err, ErrNotFound)
 
 	// The opt-in token in the path is redacted on the error.
-	serve(t, mt, "GET", "/customer/mytenant/signup/optin/OPTIN-s3cr3t", jsonReply(400, `{"status":400,"type":"bad_request","message":"bad"}`))
+	// So is the request's secret in a request identifier that echoes it.
+	serve(t, mt, "GET", "/customer/mytenant/signup/optin/OPTIN-s3cr3t", reply{status: 400,
+		body:   `{"status":400,"type":"bad_request","message":"bad"}`,
+		header: http.Header{"X-Request-Id": {"rid-OPTIN-s3cr3t"}}})
 	_, err = c.Auth.ConfirmOptIn(context.Background(), "OPTIN-s3cr3t")
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, "/customer/mytenant/signup/optin/REDACTED", apiErr.Path)
+	assert.Equal(t, "rid-REDACTED", apiErr.RequestID)
 	assert.NotContains(t, err.Error(), "OPTIN-s3cr3t")
 }
 

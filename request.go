@@ -237,7 +237,7 @@ func (c *Client) bareDo(ctx context.Context, k *call) (*response, error) {
 	}
 	c.logDone(ctx, k, resp.StatusCode, start)
 	if c.observer.Operation != nil {
-		k.requestID = requestID(resp.Header)
+		k.requestID = requestID(resp.Header, k.secrets)
 	}
 	return &response{status: resp.StatusCode, body: k.respBody}, nil
 }

@@ -123,9 +123,10 @@ func (e *APIError) maskPersonal(scrub echoes) {
 // so the mask cuts the escape and the value is no longer JSON. Then the
 // decoded strings are masked and the value is encoded anew.
 func maskPersonalJSON(d json.RawMessage, scrub echoes) json.RawMessage {
-	// Any escape may spell what the masks look for ('@', '=', or the '%'
-	// and '&' of an escaped '='), so only a value without one is skipped.
-	if len(scrub) == 0 && !bytes.ContainsAny(d, "@=%&") && !bytes.Contains(d, []byte(`\u`)) {
+	// Any escape may spell what the masks look for ('@', '=', the '%' and
+	// '&' of an escaped '=', the ':' of a quoted member), so only a value
+	// without one is skipped.
+	if len(scrub) == 0 && !bytes.ContainsAny(d, "@=%&:") && !bytes.Contains(d, []byte(`\u`)) {
 		return d
 	}
 	rawMask := func(s string) string { return maskPersonal(maskCredentialPairs(s)) }
@@ -378,8 +379,11 @@ func credentialName(name string) bool {
 // form-encoded body or a query string writes it, or escaped: URL-encoded
 // in a URL quoted in another URL's query
 // (redirect_uri=https%3A%2F%2Fshop%2Fcb%3Faccess_token%3D...), as JSON or
-// JavaScript text writes it, or as HTML does.
-var pairName = regexp.MustCompile(`([A-Za-z0-9_.\-]+)(=|%3[Dd]|\\u003[Dd]|&#0*61;|&#[xX]0*3[Dd];|&equals;)`)
+// JavaScript text writes it, or as HTML does. A JSON member quoted in
+// text ("upstream answered {\"access_token\": \"...\"}", a page showing a
+// token response) is such a pair too, its '=' written ": " or, in
+// HTML, &quot;:&quot;.
+var pairName = regexp.MustCompile(`([A-Za-z0-9_.\-]+)(=|%3[Dd]|\\u003[Dd]|&#0*61;|&#[xX]0*3[Dd];|&equals;|"[ \t]*:[ \t]*"?|&quot;[ \t]*:[ \t]*&quot;)`)
 
 // pairEnds are the bytes that end a pair's value.
 const pairEnds = "&; \t\n\f\r\"'<>"
@@ -396,8 +400,7 @@ const pairEnds = "&; \t\n\f\r\"'<>"
 // the name as the server wrote it would make the mask depend on the
 // secret's value.
 func maskCredentialPairs(text string) string {
-	if !strings.Contains(text, "=") && !strings.Contains(text, "%3") && !strings.Contains(text, `\u003`) &&
-		!strings.Contains(text, "&#") && !strings.Contains(text, "&equals;") {
+	if !strings.ContainsAny(text, "=%&:") && !strings.Contains(text, `\u003`) {
 		return text
 	}
 	var out strings.Builder
@@ -424,18 +427,43 @@ func maskCredentialPairs(text string) string {
 
 // pairValueLen returns the length of the value at the start of s, whose
 // '=' was written as sep: it ends at a separator, or at '&' escaped as the
-// '=' was. It reads no further than the value, so that masking a text
-// with many pairs takes time in proportion to its length.
+// '=' was. A quoted JSON member's value is a JSON string, which ends only
+// at its closing quote, and an unquoted one is masked only as a number:
+// prose quotes names too (the "password": must not be empty). It reads no
+// further than the value, so that masking a text with many pairs takes
+// time in proportion to its length.
 func pairValueLen(s, sep string) int {
-	amp := ""
+	switch {
+	case strings.HasPrefix(sep, `"`) && strings.HasSuffix(sep[1:], `"`):
+		for i := 0; i < len(s); i++ {
+			switch s[i] {
+			case '\\':
+				i++
+			case '"':
+				return i
+			}
+		}
+		return len(s)
+	case strings.HasPrefix(sep, `"`):
+		n := 0
+		for n < len(s) && (s[n] >= '0' && s[n] <= '9' || n > 0 && strings.IndexByte("+-.eE", s[n]) >= 0 || n == 0 && s[n] == '-') {
+			n++
+		}
+		return n
+	}
+	end := ""
 	switch strings.ToLower(sep) {
 	case "%3d":
-		amp = "%26"
+		end = "%26"
 	case `\u003d`:
-		amp = `\u0026`
+		end = `\u0026`
+	}
+	ends := pairEnds
+	if strings.HasPrefix(sep, "&quot;") {
+		end, ends = "&quot;", `"<>`
 	}
 	for i := 0; i < len(s); i++ {
-		if strings.IndexByte(pairEnds, s[i]) >= 0 || amp != "" && strings.HasPrefix(s[i:], amp) {
+		if strings.IndexByte(ends, s[i]) >= 0 || end != "" && strings.HasPrefix(s[i:], end) {
 			return i
 		}
 	}

@@ -84,7 +84,8 @@ const (
 // masked in the server-provided text, and so are the values of
 // credential-like members (access_token, password, ...) of a kept JSON body
 // and of credential-like name=value pairs in any of its texts (a
-// form-encoded token answer, a URL quoted by a proxy's page).
+// form-encoded token answer, a URL quoted by a proxy's page, a JSON member
+// quoted in a message).
 type APIError struct {
 	// StatusCode is the HTTP status of the last attempt.
 	StatusCode int

@@ -318,6 +318,20 @@ func TestAPIErrorFillTextMasksCredentialPairs(t *testing.T) {
 	}
 	assert.NotContains(t, fmt.Sprintf("%v %+v %#v", e, e, e), "LEAKED")
 
+	// A JSON member quoted in text is a pair too: a message or a page
+	// that quotes a token answer. An unquoted value is masked only as a
+	// number, so that prose naming a field keeps its words.
+	e = filled(`{"message":"upstream answered {\"access_token\": \"LEAKED A\\\"T\", \"pin_token\":12345}",` +
+		`"details":["{\"refresh_token\":\"LEAKED-R\"}","\"password\": must not be empty"]}`)
+	assert.Equal(t, `upstream answered {"access_token": "REDACTED", "pin_token":REDACTED}`, e.Message)
+	if assert.Len(t, e.Details, 2) {
+		assert.Equal(t, `"{\"refresh_token\":\"REDACTED\"}"`, string(e.Details[0]))
+		assert.Equal(t, `"\"password\": must not be empty"`, string(e.Details[1]))
+	}
+	assert.NotContains(t, fmt.Sprintf("%v %+v %#v", e, e, e), "LEAKED")
+	e = filled(`<pre>{&quot;id_token&quot;:&quot;LEAKED ID&quot;,&quot;x&quot;:1}</pre>`)
+	assert.Equal(t, `<pre>{&quot;id_token&quot;:&quot;REDACTED&quot;,&quot;x&quot;:1}</pre>`, e.Body)
+
 	// A Details entry whose only escapes spell the '%' or '&' of an
 	// escaped '=' is read decoded too.
 	e = filled(`{"message":"m","details":["token\u00253DLEAKED-T","id_token\u0026#61;LEAKED-ID"]}`)

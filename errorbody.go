@@ -415,7 +415,13 @@ func maskCredentialPairs(text string) string {
 			continue
 		}
 		out.WriteString(text[end:from])
-		out.WriteString(redacted)
+		if strings.HasPrefix(sep, `"`) && !strings.HasSuffix(sep[1:], `"`) {
+			// An unquoted member value: the mask as a JSON string keeps
+			// JSON valid, and reads as a masked string member does.
+			out.WriteString(`"` + redacted + `"`)
+		} else {
+			out.WriteString(redacted)
+		}
 		end = to
 	}
 	if end == 0 {
@@ -428,8 +434,9 @@ func maskCredentialPairs(text string) string {
 // pairValueLen returns the length of the value at the start of s, whose
 // '=' was written as sep: it ends at a separator, or at '&' escaped as the
 // '=' was. A quoted JSON member's value is a JSON string, which ends only
-// at its closing quote, and an unquoted one is masked only as a number:
-// prose quotes names too (the "password": must not be empty). It reads no
+// at its closing quote, and an unquoted one is masked only as a number or
+// a literal: prose quotes names too (the "password": must not be empty),
+// and an object or array holds members of its own. It reads no
 // further than the value, so that masking a text with many pairs takes
 // time in proportion to its length.
 func pairValueLen(s, sep string) int {
@@ -445,6 +452,11 @@ func pairValueLen(s, sep string) int {
 		}
 		return len(s)
 	case strings.HasPrefix(sep, `"`):
+		for _, literal := range [...]string{"true", "false", "null"} {
+			if strings.HasPrefix(s, literal) {
+				return len(literal)
+			}
+		}
 		n := 0
 		for n < len(s) && (s[n] >= '0' && s[n] <= '9' || n > 0 && strings.IndexByte("+-.eE", s[n]) >= 0 || n == 0 && s[n] == '-') {
 			n++

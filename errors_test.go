@@ -323,7 +323,7 @@ func TestAPIErrorFillTextMasksCredentialPairs(t *testing.T) {
 	// number, so that prose naming a field keeps its words.
 	e = filled(`{"message":"upstream answered {\"access_token\": \"LEAKED A\\\"T\", \"pin_token\":12345}",` +
 		`"details":["{\"refresh_token\":\"LEAKED-R\"}","\"password\": must not be empty"]}`)
-	assert.Equal(t, `upstream answered {"access_token": "REDACTED", "pin_token":REDACTED}`, e.Message)
+	assert.Equal(t, `upstream answered {"access_token": "REDACTED", "pin_token":"REDACTED"}`, e.Message)
 	if assert.Len(t, e.Details, 2) {
 		assert.Equal(t, `"{\"refresh_token\":\"REDACTED\"}"`, string(e.Details[0]))
 		assert.Equal(t, `"\"password\": must not be empty"`, string(e.Details[1]))
@@ -377,6 +377,16 @@ func TestAPIErrorCredentialPairNamedWithSecret(t *testing.T) {
 	for secret, body := range map[string]string{"session": "jsessionid=LEAKED-SID&x=1", "frffvba": "jfrffvbaid=LEAKED-SID&x=1"} {
 		e := fuzzAPIError(c, 502, []byte(body), secret)
 		assert.Equal(t, "jREDACTEDid=REDACTED&x=1", e.Body, secret)
+	}
+	// The same for a JSON member named with the secret, whatever its value.
+	for _, secret := range []string{"password", "cnffjbeq"} {
+		e := fuzzAPIError(c, 400, []byte(`{"message":"m","details":[{"`+secret+`":12345678,"n":1},{"`+secret+`":"v1234567"}]}`), secret)
+		if assert.Len(t, e.Details, 2, secret) {
+			assert.Equal(t, `{"REDACTED":"REDACTED","n":1}`, string(e.Details[0]), secret)
+			assert.Equal(t, `{"REDACTED":"REDACTED"}`, string(e.Details[1]), secret)
+		}
+		e = fuzzAPIError(c, 400, []byte(`{"`+secret+`":12345678,"n":true,"m":{"`+secret+`":false}}`), secret)
+		assert.Equal(t, `{"REDACTED":"REDACTED","n":true,"m":{"REDACTED":"REDACTED"}}`, e.Body, secret)
 	}
 }
 

@@ -407,7 +407,15 @@ func maskCredentialPairs(text string) string {
 	end := 0 // the end of the text copied or masked so far
 	for _, m := range pairName.FindAllStringSubmatchIndex(text, -1) {
 		name, sep, from := text[m[2]:m[3]], text[m[4]:m[5]], m[5]
-		if m[0] < end || !credentialName(name) && !strings.Contains(name, redacted) {
+		if m[0] < end {
+			if m[4] < end {
+				continue // inside a value masked already
+			}
+			// A value masked up to this pair's '=' ("token=0\":00"):
+			// the mask now starts the name, as masking again would read.
+			name = redacted + text[end:m[3]]
+		}
+		if !credentialName(name) && !strings.Contains(name, redacted) {
 			continue
 		}
 		to := from + pairValueLen(text[from:], sep)

@@ -378,12 +378,13 @@ func credentialName(name string) bool {
 // pairName is the name of a name=value pair and its '=', as a
 // form-encoded body or a query string writes it, or escaped: URL-encoded
 // in a URL quoted in another URL's query
-// (redirect_uri=https%3A%2F%2Fshop%2Fcb%3Faccess_token%3D...), as JSON or
+// (redirect_uri=https%3A%2F%2Fshop%2Fcb%3Faccess_token%3D...), again
+// for each URL it is quoted in (%253D, up to three times), as JSON or
 // JavaScript text writes it, or as HTML does. A JSON member quoted in
 // text ("upstream answered {\"access_token\": \"...\"}", a page showing a
 // token response) is such a pair too, its '=' written ": " or, in
 // HTML, &quot;:&quot;.
-var pairName = regexp.MustCompile(`([A-Za-z0-9_.\-]+)(=|%3[Dd]|\\u003[Dd]|&#0*61;|&#[xX]0*3[Dd];|&equals;|"[ \t]*:[ \t]*"?|&quot;[ \t]*:[ \t]*&quot;)`)
+var pairName = regexp.MustCompile(`([A-Za-z0-9_.\-]+)(=|%(?:25){0,3}3[Dd]|\\u003[Dd]|&#0*61;|&#[xX]0*3[Dd];|&equals;|"[ \t]*:[ \t]*"?|&quot;[ \t]*:[ \t]*&quot;)`)
 
 // pairEnds are the bytes that end a pair's value.
 const pairEnds = "&; \t\n\f\r\"'<>"
@@ -472,10 +473,10 @@ func pairValueLen(s, sep string) int {
 		return n
 	}
 	end := ""
-	switch strings.ToLower(sep) {
-	case "%3d":
-		end = "%26"
-	case `\u003d`:
+	switch lower := strings.ToLower(sep); {
+	case strings.HasPrefix(lower, "%"): // %3d, %253d, ...
+		end = strings.TrimSuffix(lower, "3d") + "26"
+	case lower == `\u003d`:
 		end = `\u0026`
 	}
 	ends := pairEnds

@@ -290,6 +290,8 @@ func TestAPIErrorFillTextMasksCredentialPairs(t *testing.T) {
 			"next=https://shop.example/cb?access_token=REDACTED&state=1"},
 		{"error=x&redirect_uri=https%3A%2F%2Fshop%2Fcb%3Faccess_token%3DLEAKED-ACCESS%26state%3Dok",
 			"error=x&redirect_uri=https%3A%2F%2Fshop%2Fcb%3Faccess_token%3DREDACTED%26state%3Dok"},
+		{"state=https%253A%252F%252Fshop%252Fcb%253Fid_token%253DLEAKED-ID%2526x%253D1",
+			"state=https%253A%252F%252Fshop%252Fcb%253Fid_token%253DREDACTED%2526x%253D1"},
 		{`<script>var u="/cb?access_token\u003DLEAKED-ACCESS\u0026state\u003d1";</script>`,
 			`<script>var u="/cb?access_token\u003DREDACTED\u0026state\u003d1";</script>`},
 		{"<p>id_token&#61;LEAKED-ID&amp;x&#x3D;1 Password&#X3d;LEAKED-PW refresh_token&equals;LEAKED-R</p>",

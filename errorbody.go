@@ -65,14 +65,17 @@ func (e *APIError) fill(body []byte, secrets scrubber, personal []string) {
 			e.Details[i] = d
 		}
 		if s := scrub.apply(string(d)); s != string(d) {
-			if !json.Valid([]byte(s)) {
-				// The secret was a bare JSON value, such as a number:
-				// keep the scrubbed entry as a JSON string, so that
-				// Details stays JSON.
+			// Masked in its text, a secret that is a JSON number leaves
+			// text that is not JSON: the entry is masked token by token
+			// then, a masked number becoming a string, so that it keeps
+			// its shape (and its FieldError its field). Only a secret
+			// across tokens leaves the scrubbed entry as a JSON string.
+			m := maskJSON(d, scrub.apply, scrub.apply)
+			if string(m) == string(d) || scrub.apply(string(m)) != string(m) {
 				b, _ := json.Marshal(s)
-				s = string(b)
+				m = b
 			}
-			e.Details[i] = json.RawMessage(s)
+			e.Details[i] = m
 		}
 	}
 	e.maskPersonal(scrub)
@@ -586,7 +589,11 @@ func rewriteJSON(body []byte, f func(string) string) (text string, masked bool) 
 		case string:
 			writeString(mapString(v, f))
 		case json.Number:
-			b.WriteString(v.String())
+			if m := mapString(v.String(), f); m != v.String() {
+				writeString(m) // masked, it is a number no more
+			} else {
+				b.WriteString(v.String())
+			}
 		case bool:
 			b.WriteString(strconv.FormatBool(v))
 		case nil:

@@ -392,6 +392,27 @@ func TestAPIErrorCredentialPairNamedWithSecret(t *testing.T) {
 	}
 }
 
+func TestAPIErrorNumericSecretInDetailsKeepsTheEntry(t *testing.T) {
+	t.Parallel()
+	// A secret echoed as a JSON number (a PIN or a numeric code) is
+	// masked as a string in its place: the entry stays an object, and
+	// its FieldError keeps the field it names.
+	c := fuzzClient(t, nil)
+	e := fuzzAPIError(c, 400, []byte(`{"message":"m","details":[{"field":"pin","rejected":12345678},[9123456789],12345678]}`), "12345678")
+	require.Len(t, e.Details, 3)
+	assert.Equal(t, `{"field":"pin","rejected":"REDACTED"}`, string(e.Details[0]))
+	assert.Equal(t, `["9REDACTED9"]`, string(e.Details[1]))
+	assert.Equal(t, `"REDACTED"`, string(e.Details[2]))
+	require.NotEmpty(t, e.Fields)
+	assert.Equal(t, "pin", e.Fields[0].Field)
+
+	// So is a personal value of the request echoed as a number.
+	p := &APIError{}
+	p.fill([]byte(`{"message":"m","details":[{"field":"contactPhone","rejected":1701234567}]}`), nil, []string{"1701234567"})
+	require.Len(t, p.Details, 1)
+	assert.Equal(t, `{"field":"contactPhone","rejected":"***"}`, string(p.Details[0]))
+}
+
 func TestAPIErrorDetailsEncodedAnewKeepEveryMember(t *testing.T) {
 	t.Parallel()
 	// An escape makes a Details entry be masked in its decoded strings and

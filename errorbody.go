@@ -387,7 +387,13 @@ func credentialName(name string) bool {
 // text ("upstream answered {\"access_token\": \"...\"}", a page showing a
 // token response) is such a pair too, its '=' written ": " or, in
 // HTML, &quot;:&quot;.
-var pairName = regexp.MustCompile(`([A-Za-z0-9_.\-]+)(=|%(?:25){0,3}3[Dd]|\\u003[Dd]|&#0*61;|&#[xX]0*3[Dd];|&equals;|"[ \t]*:[ \t]*"?|&quot;[ \t]*:[ \t]*&quot;)`)
+var pairName = regexp.MustCompile(`([A-Za-z0-9_.\-]+)(` + pairSeps + `)`)
+
+// pairSeps are the ways pairName's '=' is written.
+const pairSeps = `=|%(?:25){0,3}3[Dd]|\\u003[Dd]|&#0*61;|&#[xX]0*3[Dd];|&equals;|"[ \t]*:[ \t]*"?|&quot;[ \t]*:[ \t]*&quot;`
+
+// pairSep is an '=' at the start of a text.
+var pairSep = regexp.MustCompile(`^(?:` + pairSeps + `)`)
 
 // pairEnds are the bytes that end a pair's value.
 const pairEnds = "&; \t\n\f\r\"'<>"
@@ -409,22 +415,12 @@ func maskCredentialPairs(text string) string {
 	}
 	var out strings.Builder
 	end := 0 // the end of the text copied or masked so far
-	for _, m := range pairName.FindAllStringSubmatchIndex(text, -1) {
-		name, sep, from := text[m[2]:m[3]], text[m[4]:m[5]], m[5]
-		if m[0] < end {
-			if m[4] < end {
-				continue // inside a value masked already
-			}
-			// A value masked up to this pair's '=' ("token=0\":00"):
-			// the mask now starts the name, as masking again would read.
-			name = redacted + text[end:m[3]]
-		}
-		if !credentialName(name) && !strings.Contains(name, redacted) {
-			continue
-		}
+	// mask masks the value at from, after an '=' written as sep, and
+	// reports whether there was one to mask.
+	mask := func(sep string, from int) bool {
 		to := from + pairValueLen(text[from:], sep)
 		if value := text[from:to]; value == "" || value == redacted {
-			continue
+			return false
 		}
 		out.WriteString(text[end:from])
 		if strings.HasPrefix(sep, `"`) && !strings.HasSuffix(sep[1:], `"`) {
@@ -435,6 +431,27 @@ func maskCredentialPairs(text string) string {
 			out.WriteString(redacted)
 		}
 		end = to
+		return true
+	}
+	for _, m := range pairName.FindAllStringSubmatchIndex(text, -1) {
+		name, sep := text[m[2]:m[3]], text[m[4]:m[5]]
+		if m[4] < end {
+			continue // inside a value masked already
+		}
+		if m[0] < end {
+			name = text[end:m[3]] // what shows of it after the mask
+		}
+		if !credentialName(name) && !strings.Contains(name, redacted) || !mask(sep, m[5]) {
+			continue
+		}
+		// A masked value that an '=' follows ("token=!\":0") is in the
+		// result the name of a pair, which masking again would mask.
+		for {
+			sep := pairSep.FindString(text[end:])
+			if sep == "" || !mask(sep, end+len(sep)) {
+				break
+			}
+		}
 	}
 	if end == 0 {
 		return text

@@ -16,6 +16,11 @@ const maxErrorBody = 1 << 20
 // utf8BOM is the byte order mark U+FEFF in UTF-8.
 var utf8BOM = []byte("\ufeff")
 
+// maxDetails caps how many details entries an APIError keeps: each is
+// masked on its own, at a cost a body of a megabyte of entries would
+// multiply into seconds and gigabytes per error.
+const maxDetails = 100
+
 // maxSnippet caps how much of an unrecognised error body is kept on an
 // APIError.
 const maxSnippet = 512
@@ -277,6 +282,12 @@ func detailsOf(raw json.RawMessage) []json.RawMessage {
 	var details []json.RawMessage
 	switch {
 	case d[0] == '[' && json.Unmarshal(d, &details) == nil:
+		if len(details) > maxDetails {
+			// A copy, so the dropped entries are not held on to.
+			kept := make([]json.RawMessage, maxDetails)
+			copy(kept, details)
+			details = kept
+		}
 		return details
 	case d[0] == '{' || d[0] == '"':
 		return []json.RawMessage{d}

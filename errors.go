@@ -110,7 +110,9 @@ type APIError struct {
 	// Details holds the ErrorMessage details entries as raw JSON, e-mail
 	// addresses masked. The spec says objects ({field, type, message,
 	// moreInfo}); some tenants send strings, so they are kept loosely.
-	// Fields has them decoded.
+	// Fields has them decoded. At most the first 100 entries are kept:
+	// each is masked on its own, and a body of hundreds of thousands
+	// would cost seconds and gigabytes per error.
 	Details []json.RawMessage
 	// Fields are the field-level problems of Details, decoded: what a
 	// storefront shows next to its form fields. See [FieldErrors].

@@ -427,6 +427,26 @@ func TestAPIErrorDetailsEncodedAnewKeepEveryMember(t *testing.T) {
 	assert.Equal(t, "email", e.Fields[0].Field)
 }
 
+func TestAPIErrorKeepsAtMostMaxDetails(t *testing.T) {
+	t.Parallel()
+	// Each entry is masked on its own: the first maxDetails are kept, in
+	// order, and the rest of an oversized list is dropped, not the error.
+	entries := make([]string, maxDetails+50)
+	for i := range entries {
+		entries[i] = fmt.Sprintf(`{"field":"f%d","message":"m"}`, i)
+	}
+	e := filled(`{"message":"too many","details":[` + strings.Join(entries, ",") + `]}`)
+	assert.Equal(t, "too many", e.Message)
+	require.Len(t, e.Details, maxDetails)
+	require.Len(t, e.Fields, maxDetails)
+	assert.Equal(t, "f0", e.Fields[0].Field)
+	assert.Equal(t, fmt.Sprintf("f%d", maxDetails-1), e.Fields[maxDetails-1].Field)
+	assert.Equal(t, maxDetails, cap(e.Details), "the dropped entries are not held")
+
+	exact := filled(`{"message":"m","details":[` + strings.Join(entries[:maxDetails], ",") + `]}`)
+	assert.Len(t, exact.Details, maxDetails, "exactly the cap: all kept")
+}
+
 func TestAPIErrorFillShapes(t *testing.T) {
 	t.Parallel()
 	cases := []struct {

@@ -425,7 +425,8 @@ func maskCredentialPairs(text string) string {
 		return text
 	}
 	var out strings.Builder
-	end := 0 // the end of the text copied or masked so far
+	end := 0        // the end of the text copied or masked so far
+	quoted := false // the last mask was written as a JSON string
 	// mask masks the value at from, after an '=' written as sep, and
 	// reports whether there was one to mask.
 	mask := func(sep string, from int) bool {
@@ -434,7 +435,8 @@ func maskCredentialPairs(text string) string {
 			return false
 		}
 		out.WriteString(text[end:from])
-		if strings.HasPrefix(sep, `"`) && !strings.HasSuffix(sep[1:], `"`) {
+		quoted = strings.HasPrefix(sep, `"`) && !strings.HasSuffix(sep[1:], `"`)
+		if quoted {
 			// An unquoted member value: the mask as a JSON string keeps
 			// JSON valid, and reads as a masked string member does.
 			out.WriteString(`"` + redacted + `"`)
@@ -456,10 +458,16 @@ func maskCredentialPairs(text string) string {
 			continue
 		}
 		// A masked value that an '=' follows ("token=!\":0") is in the
-		// result the name of a pair, which masking again would mask.
+		// result the name of a pair, which masking again would mask. A
+		// mask written as a JSON string brings its own closing quote, so
+		// a ':' after it is such an '=' too ("token":5:6).
 		for {
-			sep := pairSep.FindString(text[end:])
-			if sep == "" || !mask(sep, end+len(sep)) {
+			rest, virtual := text[end:], 0
+			if quoted {
+				rest, virtual = `"`+rest, 1
+			}
+			sep := pairSep.FindString(rest)
+			if sep == "" || !mask(sep, end+len(sep)-virtual) {
 				break
 			}
 		}

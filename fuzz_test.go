@@ -649,6 +649,9 @@ var errorSeeds = []struct {
 	// and an '=' whose '%' only an escape spells.
 	{502, "next=https://shop/cb?access_token=tok12345&state=1"},
 	{400, `{"message":"m","details":["back=https%3A%2F%2Fx%3Fsession_id%3Dsid12345%26a%3D1","token\u00253Dt1234567"]}`},
+	// A member value masked as a JSON string, then a ':' that its closing
+	// quote turns into a pair's '='.
+	{502, `upstream: "token":5:6, "secret":-1:true`},
 	// Numbers no float64 holds, where the error reader expects one and elsewhere.
 	{400, `{"status":1e999,"message":"m","x":-1e999}`}, {400, `{"message":"m","details":[1e999]}`},
 	// Credential values that the rest of the body spells in the error.

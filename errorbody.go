@@ -100,9 +100,10 @@ func (e *APIError) fill(body []byte, secrets scrubber, personal []string) {
 }
 
 // maskPersonal keeps the server's message in ServerMessage and masks the
-// e-mail addresses in every text the error shows, then decodes Fields,
-// scrubbing the decoded texts again: a secret JSON-escaped in Details
-// (\u0026 for &) is plain text once decoded.
+// e-mail addresses in every text the error shows, then decodes Fields.
+// Fields need no mask of their own: their texts are decoded strings of
+// Details entries, which maskPersonalJSON masks as decoded strings too
+// (a secret JSON-escaped as \u0026 for & is plain text once decoded).
 func (e *APIError) maskPersonal(scrub echoes) {
 	e.ServerMessage = e.Message
 	for _, t := range e.texts() {
@@ -112,12 +113,6 @@ func (e *APIError) maskPersonal(scrub echoes) {
 		e.Details[i] = maskPersonalJSON(d, scrub)
 	}
 	e.Fields = fieldErrorsOf(e.Details)
-	for i := range e.Fields {
-		f := &e.Fields[i]
-		for _, s := range f.texts() {
-			*s = maskPersonal(scrub.apply(*s))
-		}
-	}
 }
 
 // maskPersonalJSON masks the e-mail addresses and credential-like

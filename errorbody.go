@@ -43,24 +43,11 @@ const (
 // values of credential-like members (access_token, password, ...) masked,
 // because an error status may carry a token response.
 func (e *APIError) fill(body []byte, secrets scrubber, personal []string) {
-	// A byte order mark before the body is dropped, as RFC 8259 lets a
-	// parser do: kept, it would hide a JSON body's shape, and with it the
-	// masking of its credential-like members.
-	trimmed := bytes.TrimSpace(bytes.TrimPrefix(body, utf8BOM))
+	trimmed, jsonLike := e.decode(body)
 	if len(trimmed) == 0 {
 		return
 	}
 	scrub := secrets.echoes() // once for all the texts below
-	jsonLike := trimmed[0] == '{' || trimmed[0] == '['
-	if jsonLike {
-		if trimmed[0] == '{' {
-			if f, ok := objectFields(trimmed); ok {
-				e.fillObject(f, 0)
-			}
-		} else {
-			e.Message = explain(trimmed, 0)
-		}
-	}
 	for _, t := range e.texts() {
 		*t = maskCredentialPairs(scrub.apply(*t))
 	}
@@ -97,6 +84,31 @@ func (e *APIError) fill(body []byte, secrets scrubber, personal []string) {
 	// part. The request's secrets go first, as in the other texts, so
 	// that what the pairs mask does not depend on a secret's value.
 	e.Body = snippet(maskValues(maskPersonal(maskCredentialPairs(scrub.apply(text))), personal))
+}
+
+// decode reads an error body into e as the server wrote it, nothing
+// masked, and returns the body trimmed and whether it looks like JSON.
+// Only fill's masking makes the texts fit to keep; a caller that reads a
+// code and drops the error (rejectsToken) needs no more than this.
+func (e *APIError) decode(body []byte) (trimmed []byte, jsonLike bool) {
+	// A byte order mark before the body is dropped, as RFC 8259 lets a
+	// parser do: kept, it would hide a JSON body's shape, and with it the
+	// masking of its credential-like members.
+	trimmed = bytes.TrimSpace(bytes.TrimPrefix(body, utf8BOM))
+	if len(trimmed) == 0 {
+		return trimmed, false
+	}
+	switch trimmed[0] {
+	case '{':
+		if f, ok := objectFields(trimmed); ok {
+			e.fillObject(f, 0)
+		}
+		return trimmed, true
+	case '[':
+		e.Message = explain(trimmed, 0)
+		return trimmed, true
+	}
+	return trimmed, false
 }
 
 // maskPersonal keeps the server's message in ServerMessage and masks the

@@ -252,7 +252,10 @@ func rejectsToken(resp *http.Response) bool {
 		io.Closer
 	}{io.MultiReader(bytes.NewReader(head), resp.Body), resp.Body}
 	e := APIError{StatusCode: resp.StatusCode}
-	e.fill(head, nil, nil) // only the error code is read; nothing is kept
+	// Only the error code is read and nothing is kept, so the body is
+	// decoded without fill's masking, which checkResponse does once for
+	// the error the caller gets.
+	e.decode(head)
 	return e.TokenRejected()
 }
 

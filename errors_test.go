@@ -300,7 +300,7 @@ func TestAPIErrorFillTextMasksCredentialPairs(t *testing.T) {
 	for _, tc := range cases {
 		e := filled(tc.body)
 		assert.Equal(t, tc.want, e.Body, tc.body)
-		assert.NotContains(t, fmt.Sprintf("%v %+v %#v", e, e, e), "LEAKED", tc.body)
+		assert.NotContains(t, strings.Join(printings(e), "\n"), "LEAKED", tc.body)
 	}
 	// The same pairs in a JSON error's texts, its Details and their
 	// fields, also where the server escaped the '='.
@@ -318,7 +318,7 @@ func TestAPIErrorFillTextMasksCredentialPairs(t *testing.T) {
 		assert.Equal(t, `"next=https://x/cb?id_token=REDACTED"`, string(e.Details[2]))
 		assert.Equal(t, `"back=https%3A%2F%2Fx%3Fsession_id%3DREDACTED"`, string(e.Details[3]))
 	}
-	assert.NotContains(t, fmt.Sprintf("%v %+v %#v", e, e, e), "LEAKED")
+	assert.NotContains(t, strings.Join(printings(e), "\n"), "LEAKED")
 
 	// A JSON member quoted in text is a pair too: a message or a page
 	// that quotes a token answer. An unquoted value is masked only as a
@@ -330,7 +330,7 @@ func TestAPIErrorFillTextMasksCredentialPairs(t *testing.T) {
 		assert.Equal(t, `"{\"refresh_token\":\"REDACTED\"}"`, string(e.Details[0]))
 		assert.Equal(t, `"\"password\": must not be empty"`, string(e.Details[1]))
 	}
-	assert.NotContains(t, fmt.Sprintf("%v %+v %#v", e, e, e), "LEAKED")
+	assert.NotContains(t, strings.Join(printings(e), "\n"), "LEAKED")
 	e = filled(`<pre>{&quot;id_token&quot;:&quot;LEAKED ID&quot;,&quot;x&quot;:1}</pre>`)
 	assert.Equal(t, `<pre>{&quot;id_token&quot;:&quot;REDACTED&quot;,&quot;x&quot;:1}</pre>`, e.Body)
 
@@ -341,7 +341,7 @@ func TestAPIErrorFillTextMasksCredentialPairs(t *testing.T) {
 		assert.Equal(t, `"token%3DREDACTED"`, string(e.Details[0]))
 		assert.Equal(t, `"id_token&#61;REDACTED"`, string(e.Details[1]))
 	}
-	assert.NotContains(t, fmt.Sprintf("%v %+v %#v", e, e, e), "LEAKED")
+	assert.NotContains(t, strings.Join(printings(e), "\n"), "LEAKED")
 
 	// Masked before the cut, so a pair across it cannot show in part.
 	e = filled(strings.Repeat("x", maxSnippet-10) + " access_token=LEAKED-ACCESS-TOKEN-LONG")

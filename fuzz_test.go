@@ -313,6 +313,9 @@ var tokenSeeds = []string{
 	// and a repeated lifetime.
 	`{"acceſſ_token":"folded","scope":"s"}`,
 	`{"access_token":"x","to\u212aen_type":"Bearer","expires_in":"soon","expires_in":60}`,
+	// Values a flexible type refuses, long enough for the quote check to
+	// see whether its error shows them.
+	`{"access_token":"x","initialPassword":"perhaps"}`, `{"access_token":"x","session_idle_time":"an hour"}`,
 }
 
 // isAccessTokenKey reports whether key names the access token field, as
